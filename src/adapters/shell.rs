@@ -1,0 +1,150 @@
+//! `kotae shell`: a console chat, like Hubot's shell adapter. Each line typed is treated as a
+//! message in a support channel and gets exactly the reply the bot would post there.
+
+use std::io::{self, BufRead, Write};
+use std::time::Duration;
+
+use crate::knowledge::{Lang, Pack};
+use crate::matcher::{Mode, MAX_INPUT_BYTES};
+use crate::policy::{Cooldown, Policy};
+use crate::reply::{render_text, Answer, Labels};
+
+/// Settings for one shell session.
+#[derive(Debug, Clone)]
+pub struct ShellOptions {
+    pub lang: Lang,
+    /// Apply the support-channel cooldown to repeated pastes (zero = off).
+    pub cooldown: Duration,
+    /// Print a prompt (only when a person is typing).
+    pub prompt: bool,
+}
+
+const HELP: &str = "\
+Type or paste an error message: kotae answers as it would in a support channel
+(silence when it is not sure).
+  /lookup TEXT   look TEXT up like the /kotae slash command (best candidates)
+  /list          what kotae knows
+  /lang ja|en    answer in Japanese or English
+  /help          this text
+  /quit          leave (Ctrl-D works too)
+";
+
+/// Runs the shell until `/quit` or end of input. Lines that are not valid UTF-8 get an error
+/// message and the session goes on.
+pub fn run(pack: &Pack, opts: &ShellOptions, input: impl BufRead, mut out: impl Write) -> io::Result<()> {
+    let policy = Policy::new(opts.cooldown);
+    let mut lang = opts.lang;
+    if opts.prompt {
+        writeln!(out, "kotae shell: {} entries. /help for commands.", pack.entries().len())?;
+    }
+    let mut input = input;
+    let mut buf = Vec::new();
+    loop {
+        if opts.prompt {
+            write!(out, "kotae> ")?;
+            out.flush()?;
+        }
+        buf.clear();
+        // Read at most a little over the matcher's cap per line; the rest of a huge line is
+        // skipped so one paste cannot exhaust memory.
+        let n = read_line_capped(&mut input, &mut buf, MAX_INPUT_BYTES + 4)?;
+        if n == 0 {
+            break;
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(s) => s.trim_end_matches(['\r', '\n']),
+            Err(e) => {
+                writeln!(
+                    out,
+                    "(error: that line is not valid UTF-8 at byte {}; paste it as UTF-8)",
+                    e.valid_up_to()
+                )?;
+                continue;
+            }
+        };
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let (cmd, rest) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+        match cmd {
+            "/quit" | "/exit" => break,
+            "/help" => write!(out, "{HELP}")?,
+            "/list" => {
+                for e in pack.entries() {
+                    writeln!(out, "{:<40} {}", e.id, e.title.get(lang))?;
+                }
+            }
+            "/lang" => match rest.trim() {
+                "ja" => lang = Lang::Ja,
+                "en" => lang = Lang::En,
+                other => writeln!(out, "(unknown language {other:?}; use ja or en)")?,
+            },
+            "/lookup" => {
+                let outcome = pack.query(rest, Mode::Lookup);
+                match Answer::build(pack, &outcome, 0, lang) {
+                    Some(a) => write!(out, "{}", render_text::render(&a))?,
+                    None => writeln!(out, "{}", Labels::get(lang).no_match)?,
+                }
+            }
+            c if c.len() > 1 && c.starts_with('/') && c[1..].bytes().all(|b| b.is_ascii_lowercase()) => {
+                writeln!(out, "(unknown command {c}; /help lists them)")?
+            }
+            _ => {
+                let outcome = pack.query(line, Mode::Auto);
+                let Some(m) = outcome.answer() else {
+                    writeln!(out, "(kotae stays silent: no confident match. /lookup {} shows candidates)", short(trimmed))?;
+                    continue;
+                };
+                match policy.cooldown("shell", &m.id) {
+                    Cooldown::Answer => {
+                        if let Some(a) = Answer::build(pack, &outcome, 0, lang) {
+                            write!(out, "{}", render_text::render(&a))?;
+                        }
+                    }
+                    Cooldown::Repeat { ago } => writeln!(
+                        out,
+                        "🔁 (answered {} {}s ago; kotae does not repeat itself within the cooldown)",
+                        m.id,
+                        ago.as_secs()
+                    )?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn short(text: &str) -> String {
+    text.chars().take(30).collect()
+}
+
+/// Reads one line into `buf`, keeping at most `cap` bytes of it; returns the bytes consumed.
+fn read_line_capped(input: &mut impl BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<usize> {
+    let mut consumed = 0;
+    loop {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(consumed);
+        }
+        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        input.consume(take);
+        consumed += take;
+        if done {
+            // A line cut inside a character loses that character's first bytes only.
+            if buf.len() >= cap {
+                if let Err(e) = std::str::from_utf8(buf) {
+                    if e.error_len().is_none() {
+                        buf.truncate(e.valid_up_to());
+                    }
+                }
+            }
+            return Ok(consumed);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The pack's self-test: every example must answer with its own entry, every query must
+//! rank it first, every counter-example must stay silent for it, and no two entries may
+//! claim the same example. This is what `kotae check` adds to loading.
+
+use std::collections::HashMap;
+
+use super::{Pack, Problem};
+use crate::matcher::{normalize::compact, Mode};
+
+fn problem(pack: &Pack, entry: usize, message: String) -> Problem {
+    let e = &pack.entries()[entry];
+    Problem {
+        location: e.location.clone(),
+        entry: Some(e.id.clone()),
+        message,
+    }
+}
+
+fn short(text: &str) -> String {
+    let mut s: String = text.chars().take(40).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s.replace('\n', " ")
+}
+
+/// Runs the examples of every entry; returns the problems (empty when the pack is sound).
+pub fn self_test(pack: &Pack) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (ei, e) in pack.entries().iter().enumerate() {
+        for ex in &e.examples {
+            let key = compact(ex);
+            if let Some(&other) = seen.get(&key) {
+                if other != ei {
+                    problems.push(problem(
+                        pack,
+                        ei,
+                        format!(
+                            "example \"{}\" is also an example of entry {}; two entries cannot both be the answer",
+                            short(ex),
+                            pack.entries()[other].id
+                        ),
+                    ));
+                }
+            } else {
+                seen.insert(key, ei);
+            }
+            let out = pack.query(ex, Mode::Auto);
+            match out.answer() {
+                Some(m) if m.entry == ei => {}
+                Some(m) => problems.push(problem(
+                    pack,
+                    ei,
+                    format!(
+                        "example \"{}\" answers with entry {} instead (score {} vs this entry's {}); make this entry's patterns more specific or move the example",
+                        short(ex),
+                        m.id,
+                        m.score,
+                        out.matches.iter().find(|x| x.entry == ei).map_or(0.0, |x| x.score)
+                    ),
+                )),
+                None => problems.push(problem(
+                    pack,
+                    ei,
+                    format!(
+                        "example \"{}\" gets no answer in auto mode; add a code or pattern it contains, or list it under `queries` if it is a lookup",
+                        short(ex)
+                    ),
+                )),
+            }
+        }
+        for q in &e.queries {
+            let out = pack.query(q, Mode::Lookup);
+            match out.matches.first() {
+                Some(m) if m.entry == ei => {}
+                Some(m) => problems.push(problem(
+                    pack,
+                    ei,
+                    format!(
+                        "query \"{}\" ranks entry {} first (score {}); add keywords so this entry ranks first",
+                        short(q),
+                        m.id,
+                        m.score
+                    ),
+                )),
+                None => problems.push(problem(
+                    pack,
+                    ei,
+                    format!("query \"{}\" finds nothing; add keywords it contains", short(q)),
+                )),
+            }
+        }
+        for ce in &e.counter_examples {
+            let out = pack.query(ce, Mode::Auto);
+            if let Some(m) = out.answer().filter(|m| m.entry == ei) {
+                let why: Vec<String> = m.evidence.iter().map(ToString::to_string).collect();
+                problems.push(problem(
+                    pack,
+                    ei,
+                    format!(
+                        "counter-example \"{}\" would get an auto-reply from this entry ({}); narrow the patterns or raise min_keywords",
+                        short(ce),
+                        why.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+    problems
+}

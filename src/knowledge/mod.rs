@@ -1,0 +1,225 @@
+//! The knowledge pack: loading `knowledge/*.toml`, validating it, and the entries it holds.
+//!
+//! A [`Pack`] can only be obtained through [`Pack::load`] or [`Pack::from_sources`], which
+//! validate everything once (as ripgrep's builders do), so code holding a `Pack` never meets
+//! an entry with a broken regex or a missing Japanese text.
+
+mod check;
+mod compile;
+mod load;
+pub mod schema;
+pub mod synthetic;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::matcher::index::Index;
+
+pub use check::self_test;
+pub use load::{read_sources, Source};
+
+/// The language an answer is rendered in. Japanese is the source of truth; English falls back
+/// to Japanese where an entry has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Ja,
+    En,
+}
+
+impl Lang {
+    /// Maps a platform locale such as `en-US`, `en-GB` or `ja` to the language kotae answers
+    /// in; anything that is not English gets Japanese.
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Ja
+        }
+    }
+}
+
+/// A text in Japanese and, optionally, English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub ja: String,
+    pub en: Option<String>,
+}
+
+impl Text {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => self.en.as_deref().unwrap_or(&self.ja),
+            Lang::Ja => &self.ja,
+        }
+    }
+}
+
+/// An official page, with or without an address.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub title: Text,
+    pub url: Option<String>,
+    /// Where to find a page the sources name without a URL.
+    pub where_: Option<Text>,
+    /// Names (card companies, brands) that, when present in the text, put this link first.
+    pub aliases: Vec<String>,
+}
+
+/// A yen threshold and the explanation for each side of it.
+#[derive(Debug, Clone)]
+pub struct AmountRule {
+    pub threshold_jpy: u64,
+    pub at_or_under: Text,
+    pub above: Text,
+}
+
+/// One validated knowledge entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub title: Text,
+    pub services: Vec<String>,
+    pub codes: Vec<String>,
+    pub patterns: Vec<String>,
+    pub family_patterns: Vec<String>,
+    /// Keyword groups; each holds literal alternatives (`"jalpay|jalペイ"` is one group).
+    pub keywords: Vec<Vec<String>>,
+    pub min_keywords: usize,
+    pub cause: Text,
+    pub steps: Vec<Text>,
+    pub notes: Vec<Text>,
+    pub links: Vec<Link>,
+    pub amount_rule: Option<AmountRule>,
+    pub examples: Vec<String>,
+    pub queries: Vec<String>,
+    pub counter_examples: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub verified: String,
+    pub sources: Vec<String>,
+    /// Where the entry was read from, for messages.
+    pub location: Location,
+}
+
+/// A place in a knowledge file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+}
+
+/// One thing wrong with a knowledge pack, worded for the person who has to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub location: Location,
+    pub entry: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.location)?;
+        if let Some(id) = &self.entry {
+            write!(f, "entry {id}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A pack that could not be loaded: every problem found, not just the first.
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("cannot read knowledge at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no knowledge files (*.toml) in {0}")]
+    Empty(PathBuf),
+    #[error("{}", render_problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&p.to_string());
+    }
+    out
+}
+
+impl KnowledgeError {
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            KnowledgeError::Invalid(p) => p,
+            _ => &[],
+        }
+    }
+}
+
+/// A validated, indexed knowledge pack. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Pack {
+    entries: Vec<Entry>,
+    index: Index,
+}
+
+impl Pack {
+    /// Loads a file or every `*.toml` in a folder (sorted by name, so ids and messages are
+    /// stable), validating structure, regexes and links.
+    pub fn load(path: &Path) -> Result<Pack, KnowledgeError> {
+        Pack::from_sources(read_sources(path)?)
+    }
+
+    /// Builds a pack from texts already in memory; `Source::name` is used in messages.
+    pub fn from_sources(sources: Vec<Source>) -> Result<Pack, KnowledgeError> {
+        let entries = compile::compile(&sources)?;
+        let index = Index::build(&entries);
+        Ok(Pack { entries, index })
+    }
+
+    /// Builds a pack from entries made in code (generated benchmark packs).
+    pub fn from_entries(entries: Vec<Entry>) -> Result<Pack, KnowledgeError> {
+        compile::validate_entries(&entries)?;
+        let index = Index::build(&entries);
+        Ok(Pack { entries, index })
+    }
+
+    /// Loads and then runs every entry's examples, queries and counter-examples: what
+    /// `kotae check` and a hot reload accept.
+    pub fn load_checked(path: &Path) -> Result<Pack, KnowledgeError> {
+        let pack = Pack::load(path)?;
+        let problems = self_test(&pack);
+        if problems.is_empty() {
+            Ok(pack)
+        } else {
+            Err(KnowledgeError::Invalid(problems))
+        }
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+}

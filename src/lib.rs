@@ -1,0 +1,38 @@
+//! kotae (答え): answers pasted payment-app error messages with the cause, the workaround and
+//! the official links, in Discord, in Slack and in the terminal.
+//!
+//! # Layout
+//! - [`knowledge`]: the TOML knowledge pack: schema, validation, self-test, built-in copy.
+//! - [`matcher`]: normalize -> one-pass index -> rank -> facts. Pure, no I/O.
+//! - [`reply`]: the platform-neutral [`reply::Answer`] and its terminal rendering.
+//! - [`policy`]: who gets an auto-reply, where, and the per-channel cooldown.
+//! - [`adapters`]: platform I/O; today the terminal shell.
+//!
+//! The flow is always adapter -> policy -> matcher -> reply -> render -> adapter.
+
+pub mod adapters;
+pub mod knowledge;
+pub mod matcher;
+pub mod policy;
+pub mod reply;
+
+pub use knowledge::{Lang, Pack};
+pub use matcher::{Mode, Outcome};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_knowledge.rs"));
+}
+
+/// The knowledge pack compiled into this binary from `knowledge/`.
+pub fn builtin_sources() -> Vec<knowledge::Source> {
+    builtin::BUILTIN
+        .iter()
+        .map(|(name, bytes)| knowledge::Source::new(*name, *bytes))
+        .collect()
+}
+
+/// Loads the built-in pack. It is checked by the test suite, so failure here means a
+/// broken build, but it is still reported, not a panic.
+pub fn builtin_pack() -> Result<Pack, knowledge::KnowledgeError> {
+    Pack::from_sources(builtin_sources())
+}

@@ -1,0 +1,230 @@
+//! The `kotae` binary: parses the command line, sets up logging, calls into the library.
+//!
+//! Exit codes: 0 success; 1 `ask` found no match (lookup) or would stay silent (auto);
+//! 2 usage, input or knowledge errors. Errors are one plain line on stderr, never a backtrace.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use kotae::adapters::shell::{self, ShellOptions};
+use kotae::knowledge::{self_test, KnowledgeError};
+use kotae::reply::{render_text, Answer, Labels};
+use kotae::{Lang, Mode, Pack};
+
+#[derive(Parser)]
+#[command(name = "kotae", version, about = "Answers pasted payment-app errors with the cause, the workaround and the official links")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct KnowledgeArg {
+    /// Knowledge file or folder of *.toml files [default: the pack built into this binary]
+    #[arg(long, value_name = "PATH", env = "KOTAE_KNOWLEDGE")]
+    knowledge: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer one message, as the chat would (TEXT, or standard input when TEXT is omitted or -)
+    Ask {
+        text: Option<String>,
+        /// auto: answer only when confident (a support channel); lookup: best candidates
+        #[arg(long, value_enum, default_value_t = Mode::Lookup)]
+        mode: Mode,
+        #[arg(long, value_enum, default_value_t = Lang::Ja)]
+        lang: Lang,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+    },
+    /// Validate a knowledge pack: syntax, keys, regexes, links, examples
+    Check {
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+    },
+    /// A console chat: each line gets the reply the bot would post in a support channel
+    Shell {
+        #[arg(long, value_enum, default_value_t = Lang::Ja)]
+        lang: Lang,
+        /// Apply the support-channel cooldown, in seconds, to repeated pastes
+        #[arg(long, default_value_t = 0, value_name = "SECS")]
+        cooldown: u64,
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+    },
+}
+
+/// The exit status `ask` uses when nothing matched.
+const NO_MATCH: u8 = 1;
+/// Usage, input and knowledge errors.
+const ERROR: u8 = 2;
+/// The largest standard input `ask` reads; the matcher reads only the first 64 KiB anyway.
+const MAX_STDIN: u64 = 64 * 1024 * 1024;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KOTAE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kotae: {e:#}");
+            ExitCode::from(ERROR)
+        }
+    }
+}
+
+fn load(arg: &KnowledgeArg) -> Result<Pack, KnowledgeError> {
+    match &arg.knowledge {
+        Some(path) => Pack::load(path),
+        None => kotae::builtin_pack(),
+    }
+}
+
+fn read_stdin() -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_STDIN + 1)
+        .read_to_end(&mut bytes)
+        .context("cannot read standard input")?;
+    if bytes.len() as u64 > MAX_STDIN {
+        bail!("standard input is larger than {MAX_STDIN} bytes; paste only the error message");
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "standard input is not valid UTF-8 (bad byte at offset {}); convert it first, e.g. `iconv -f SHIFT_JIS -t UTF-8`",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Ask {
+            text,
+            mode,
+            lang,
+            json,
+            knowledge,
+        } => {
+            let text = match text.as_deref() {
+                None | Some("-") => read_stdin()?,
+                Some(t) => t.to_string(),
+            };
+            let pack = load(&knowledge)?;
+            let outcome = pack.query(&text, mode);
+            let answered = match mode {
+                Mode::Auto => outcome.reply,
+                Mode::Lookup => !outcome.matches.is_empty(),
+            };
+            if outcome.truncated {
+                eprintln!(
+                    "kotae: note: only the first {} bytes of the message were read",
+                    kotae::matcher::MAX_INPUT_BYTES
+                );
+            }
+            let answer = if answered {
+                Answer::build(&pack, &outcome, 0, lang)
+            } else {
+                None
+            };
+            if json {
+                let matches: Vec<serde_json::Value> = outcome
+                    .matches
+                    .iter()
+                    .map(|m| {
+                        let title = pack.entries()[m.entry].title.get(lang);
+                        serde_json::json!({
+                            "id": m.id,
+                            "title": title,
+                            "score": m.score,
+                            "evidence": m.evidence,
+                            "confident": m.confident,
+                            "unverified": m.unverified,
+                        })
+                    })
+                    .collect();
+                let value = serde_json::json!({
+                    "reply": outcome.reply,
+                    "matches": matches,
+                    "facts": outcome.facts,
+                    "truncated": outcome.truncated,
+                    "answer": answer,
+                });
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                match &answer {
+                    Some(a) => print!("{}", render_text::render(a)),
+                    None if mode == Mode::Auto => eprintln!(
+                        "kotae would stay silent in a support channel: no confident match (try --mode lookup)"
+                    ),
+                    None => eprintln!("{}", Labels::get(lang).no_match),
+                }
+            }
+            Ok(if answered { 0 } else { NO_MATCH })
+        }
+        Command::Check { knowledge } => {
+            let pack = match load(&knowledge) {
+                Ok(p) => p,
+                Err(KnowledgeError::Invalid(problems)) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    eprintln!("kotae check: {} problem(s)", problems.len());
+                    return Ok(ERROR);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let problems = self_test(&pack);
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if problems.is_empty() {
+                let examples: usize = pack
+                    .entries()
+                    .iter()
+                    .map(|e| e.examples.len() + e.queries.len() + e.counter_examples.len())
+                    .sum();
+                println!(
+                    "ok: {} entries, {examples} examples, queries and counter-examples pass",
+                    pack.entries().len()
+                );
+                Ok(0)
+            } else {
+                eprintln!("kotae check: {} problem(s)", problems.len());
+                Ok(ERROR)
+            }
+        }
+        Command::Shell {
+            lang,
+            cooldown,
+            knowledge,
+        } => {
+            let pack = load(&knowledge)?;
+            let stdin = std::io::stdin();
+            let opts = ShellOptions {
+                lang,
+                cooldown: Duration::from_secs(cooldown),
+                prompt: stdin.is_terminal(),
+            };
+            shell::run(&pack, &opts, stdin.lock(), std::io::stdout().lock())
+                .context("shell input/output failed")?;
+            Ok(0)
+        }
+    }
+}

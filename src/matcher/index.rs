@@ -1,0 +1,443 @@
+//! The one-pass index: every code, literal pattern, keyword and alias of every entry in one
+//! Aho-Corasick automaton, every true regex in one `RegexSet`.
+//!
+//! A message is scanned once by each, whatever the number of entries; only family patterns
+//! that fired are run again to read the code they matched.
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use unicode_normalization::UnicodeNormalization;
+
+use super::normalize::compact;
+use crate::knowledge::Entry;
+
+/// The compiled size one knowledge regex may take; a pattern that needs more is a mistake.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// The longest pattern source accepted.
+pub const MAX_PATTERN_CHARS: usize = 1000;
+
+/// A pattern as the index stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prepared {
+    /// No regex syntax: matched by the automaton, in compact form.
+    Literal(String),
+    /// A real regex, NFKC-normalized, matched case-insensitively on the compact text.
+    Regex(String),
+}
+
+/// Validates a pattern from the knowledge pack and decides how it is matched. The error is
+/// the end of a sentence that starts with "pattern `…`".
+pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
+    if p.trim().is_empty() {
+        return Err("is empty; it would match every message".into());
+    }
+    if p.chars().count() > MAX_PATTERN_CHARS {
+        return Err(format!("is longer than {MAX_PATTERN_CHARS} characters"));
+    }
+    let nf: String = p.nfkc().collect();
+    if !nf.chars().any(regex_syntax::is_meta_character) {
+        return Ok(Prepared::Literal(compact(&nf)));
+    }
+    if nf.chars().any(char::is_whitespace) || nf.contains("\\s") {
+        return Err("contains white space, but messages are matched with all white space removed; \
+             drop it (write `MW1M01AJ\\d{4}`, not `MW1M01AJ \\d{4}`)"
+            .into());
+    }
+    if nf.contains("\\b") || nf.contains("\\B") {
+        return Err("uses `\\b`, which cannot work here: white space is removed before matching \
+             and Japanese text has no word boundaries; drop it"
+            .into());
+    }
+    let re = compile_regex(&nf).map_err(|e| match e {
+        regex::Error::CompiledTooBig(limit) => {
+            format!("is too large once compiled (over {limit} bytes); simplify it")
+        }
+        other => format!(
+            "does not compile: {}",
+            other.to_string().lines().map(str::trim).collect::<Vec<_>>().join(" ")
+        ),
+    })?;
+    if re.is_match("") {
+        return Err("matches empty text, so it would fire on every message".into());
+    }
+    Ok(Prepared::Regex(nf))
+}
+
+fn compile_regex(source: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(source)
+        .case_insensitive(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// What one automaton literal or set regex stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Code { entry: u32, code: u16 },
+    Pattern { entry: u32, pattern: u16 },
+    Family { entry: u32, pattern: u16 },
+    Keyword { entry: u32, group: u16 },
+    Alias { entry: u32, link: u16 },
+}
+
+/// Everything one message hit, per entry, in the order first hit.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct EntryHits {
+    pub entry: u32,
+    pub codes: Vec<u16>,
+    pub patterns: Vec<u16>,
+    /// Family pattern and the unknown code it matched (compact form).
+    pub families: Vec<(u16, String)>,
+    pub keywords: Vec<u16>,
+    pub aliases: Vec<u16>,
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+#[derive(Debug)]
+pub struct Index {
+    ac: Option<AhoCorasick>,
+    ac_targets: Vec<Vec<Target>>,
+    set: Option<RegexSet>,
+    set_targets: Vec<Target>,
+    /// Family regexes, by set index, for reading what they matched.
+    family_regex: HashMap<usize, Regex>,
+    known_codes: HashSet<String>,
+    /// (compact code, entry, code index) grouped by length, for near-miss suggestions.
+    codes_by_len: HashMap<usize, Vec<(String, u32, u16)>>,
+    /// Character bigram -> entries whose titles/keywords contain it, for free-text lookup.
+    grams: HashMap<u64, Vec<u32>>,
+}
+
+pub(crate) fn bigrams(compact: &str) -> Vec<u64> {
+    let chars: Vec<char> = compact.chars().collect();
+    let mut out: Vec<u64> = chars
+        .windows(2)
+        .map(|w| (u64::from(w[0] as u32) << 32) | u64::from(w[1] as u32))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+impl Index {
+    /// Builds the index. Entries must have passed validation: an invalid pattern here is
+    /// skipped, never a panic.
+    pub fn build(entries: &[Entry]) -> Index {
+        let mut literal_ids: HashMap<String, usize> = HashMap::new();
+        let mut literals: Vec<String> = Vec::new();
+        let mut ac_targets: Vec<Vec<Target>> = Vec::new();
+        let mut add_literal = |lit: String, target: Target| {
+            let id = *literal_ids.entry(lit.clone()).or_insert_with(|| {
+                literals.push(lit);
+                ac_targets.push(Vec::new());
+                literals.len() - 1
+            });
+            ac_targets[id].push(target);
+        };
+        let mut set_sources: Vec<String> = Vec::new();
+        let mut set_targets: Vec<Target> = Vec::new();
+        let mut family_regex = HashMap::new();
+        let mut known_codes = HashSet::new();
+        let mut codes_by_len: HashMap<usize, Vec<(String, u32, u16)>> = HashMap::new();
+        let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
+
+        for (ei, e) in entries.iter().enumerate() {
+            let entry = ei as u32;
+            for (ci, code) in e.codes.iter().enumerate() {
+                let c = compact(code);
+                known_codes.insert(c.clone());
+                codes_by_len
+                    .entry(c.chars().count())
+                    .or_default()
+                    .push((c.clone(), entry, ci as u16));
+                add_literal(c, Target::Code { entry, code: ci as u16 });
+            }
+            for (pi, p) in e.patterns.iter().enumerate() {
+                let target = Target::Pattern { entry, pattern: pi as u16 };
+                match prepare_pattern(p) {
+                    Ok(Prepared::Literal(l)) => add_literal(l, target),
+                    Ok(Prepared::Regex(r)) => {
+                        set_sources.push(r);
+                        set_targets.push(target);
+                    }
+                    Err(_) => {}
+                }
+            }
+            for (pi, p) in e.family_patterns.iter().enumerate() {
+                let source = match prepare_pattern(p) {
+                    Ok(Prepared::Regex(r)) => r,
+                    Ok(Prepared::Literal(l)) => regex::escape(&l),
+                    Err(_) => continue,
+                };
+                if let Ok(re) = compile_regex(&source) {
+                    family_regex.insert(set_sources.len(), re);
+                    set_sources.push(source);
+                    set_targets.push(Target::Family { entry, pattern: pi as u16 });
+                }
+            }
+            for (gi, group) in e.keywords.iter().enumerate() {
+                for alt in group {
+                    add_literal(alt.clone(), Target::Keyword { entry, group: gi as u16 });
+                }
+            }
+            for (li, link) in e.links.iter().enumerate() {
+                for alias in &link.aliases {
+                    add_literal(alias.clone(), Target::Alias { entry, link: li as u16 });
+                }
+            }
+            // Free-text vocabulary: what a person would type to find this entry.
+            let mut vocab = String::new();
+            vocab.push_str(&e.title.ja);
+            if let Some(en) = &e.title.en {
+                vocab.push(' ');
+                vocab.push_str(en);
+            }
+            for s in e.services.iter().chain(&e.codes) {
+                vocab.push(' ');
+                vocab.push_str(s);
+            }
+            let mut g = bigrams(&compact(&vocab));
+            for alt in e.keywords.iter().flatten().chain(e.links.iter().flat_map(|l| &l.aliases)) {
+                g.extend(bigrams(alt));
+            }
+            g.sort_unstable();
+            g.dedup();
+            for gram in g {
+                grams.entry(gram).or_default().push(entry);
+            }
+        }
+
+        let ac = (!literals.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&literals)
+                .expect("literal automaton within size limits")
+        });
+        let set = (!set_sources.is_empty()).then(|| {
+            RegexSetBuilder::new(&set_sources)
+                .case_insensitive(true)
+                .size_limit(REGEX_SIZE_LIMIT.saturating_mul(set_sources.len().max(1)).min(1 << 30))
+                .build()
+        });
+        let set = match set {
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "the regex set could not be built; regex patterns are off");
+                None
+            }
+            None => None,
+        };
+        Index {
+            ac,
+            ac_targets,
+            set,
+            set_targets,
+            family_regex,
+            known_codes,
+            codes_by_len,
+            grams,
+        }
+    }
+
+    /// One pass over the compact text: every entry with any hit.
+    pub(crate) fn scan(&self, compact: &str, spaced: &str) -> Vec<EntryHits> {
+        let mut hits: Vec<EntryHits> = Vec::new();
+        let slot = |hits: &mut Vec<EntryHits>, entry: u32| -> usize {
+            match hits.iter().position(|h| h.entry == entry) {
+                Some(i) => i,
+                None => {
+                    hits.push(EntryHits {
+                        entry,
+                        ..EntryHits::default()
+                    });
+                    hits.len() - 1
+                }
+            }
+        };
+        if let Some(ac) = &self.ac {
+            let bytes = compact.as_bytes();
+            for m in ac.find_overlapping_iter(compact) {
+                for &t in &self.ac_targets[m.pattern().as_usize()] {
+                    match t {
+                        Target::Code { entry, code } => {
+                            let ok = code_boundary_ok(bytes, m.start(), m.end())
+                                || occurs_as_code(spaced, &compact[m.start()..m.end()]);
+                            if ok {
+                                let i = slot(&mut hits, entry);
+                                push_unique(&mut hits[i].codes, code);
+                            }
+                        }
+                        Target::Pattern { entry, pattern } => {
+                            let i = slot(&mut hits, entry);
+                            push_unique(&mut hits[i].patterns, pattern);
+                        }
+                        Target::Keyword { entry, group } => {
+                            let i = slot(&mut hits, entry);
+                            push_unique(&mut hits[i].keywords, group);
+                        }
+                        Target::Alias { entry, link } => {
+                            let i = slot(&mut hits, entry);
+                            push_unique(&mut hits[i].aliases, link);
+                        }
+                        Target::Family { .. } => {}
+                    }
+                }
+            }
+        }
+        if let Some(set) = &self.set {
+            for si in set.matches(compact).iter() {
+                match self.set_targets[si] {
+                    Target::Pattern { entry, pattern } => {
+                        let i = slot(&mut hits, entry);
+                        push_unique(&mut hits[i].patterns, pattern);
+                    }
+                    Target::Family { entry, pattern } => {
+                        let Some(re) = self.family_regex.get(&si) else { continue };
+                        for m in re.find_iter(compact) {
+                            let found = m.as_str().to_string();
+                            if !self.known_codes.contains(&found) {
+                                let i = slot(&mut hits, entry);
+                                if !hits[i].families.iter().any(|(p, f)| *p == pattern && *f == found) {
+                                    hits[i].families.push((pattern, found));
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        hits
+    }
+
+    /// Known codes within a small edit distance of `token` (compact form): (entry, code, distance).
+    pub(crate) fn near_codes(&self, token: &str) -> Vec<(u32, u16, usize)> {
+        let len = token.chars().count();
+        let max = if len >= 10 { 2 } else { 1 };
+        let mut out = Vec::new();
+        for l in len.saturating_sub(max)..=len + max {
+            let Some(codes) = self.codes_by_len.get(&l) else { continue };
+            for (code, entry, ci) in codes {
+                if let Some(d) = bounded_levenshtein(token, code, max) {
+                    if d > 0 {
+                        out.push((*entry, *ci, d));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn is_known_code(&self, compact: &str) -> bool {
+        self.known_codes.contains(compact)
+    }
+
+    /// For each entry sharing bigrams with the query, the share of the query's bigrams it has.
+    pub(crate) fn similar(&self, query_grams: &[u64]) -> HashMap<u32, f64> {
+        let mut counts: HashMap<u32, u32> = HashMap::new();
+        for g in query_grams {
+            if let Some(entries) = self.grams.get(g) {
+                for &e in entries {
+                    *counts.entry(e).or_default() += 1;
+                }
+            }
+        }
+        let total = query_grams.len().max(1) as f64;
+        counts
+            .into_iter()
+            .map(|(e, c)| (e, f64::from(c) / total))
+            .collect()
+    }
+}
+
+/// A code must not be the middle of a longer code: `MW1M01AJ00045` is not `MW1M01AJ0004`.
+/// Spaces are gone in the compact text, so only a digit after a trailing digit (or a letter
+/// before a leading letter) counts as "longer"; `MW1M01AJ0004JAL Pay` still matches.
+fn code_boundary_ok(text: &[u8], start: usize, end: usize) -> bool {
+    let same_class = |a: u8, b: u8| {
+        (a.is_ascii_digit() && b.is_ascii_digit()) || (a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
+    };
+    let before_ok = start == 0 || !same_class(text[start - 1], text[start]);
+    let after_ok = end >= text.len() || !same_class(text[end - 1], text[end]);
+    before_ok && after_ok
+}
+
+/// Whether `code` stands on its own somewhere in the spaced text, for a code that the
+/// compact text glued to a neighbour (`MW1M01AJ0004 2025年` is `…00042025年` compacted).
+fn occurs_as_code(spaced: &str, code: &str) -> bool {
+    let bytes = spaced.as_bytes();
+    spaced
+        .match_indices(code)
+        .any(|(i, m)| code_boundary_ok(bytes, i, i + m.len()))
+}
+
+/// Levenshtein distance if it is at most `max`.
+fn bounded_levenshtein(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    (prev[b.len()] <= max).then_some(prev[b.len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_regexes_are_told_apart() {
+        assert_eq!(prepare_pattern("本人認証に不正"), Ok(Prepared::Literal("本人認証に不正".into())));
+        assert_eq!(prepare_pattern("ｾｯｼｮﾝ"), Ok(Prepared::Literal("セッション".into())));
+        assert!(matches!(prepare_pattern(r"MW1M01AJ\d{4}"), Ok(Prepared::Regex(_))));
+    }
+
+    #[test]
+    fn bad_patterns_say_why() {
+        assert!(prepare_pattern("(").unwrap_err().contains("does not compile"));
+        assert!(prepare_pattern(".*").unwrap_err().contains("empty text"));
+        assert!(prepare_pattern(r"a\sb").unwrap_err().contains("white space"));
+        assert!(prepare_pattern(r"\bjal").unwrap_err().contains("\\b"));
+        assert!(prepare_pattern("  ").unwrap_err().contains("empty"));
+        assert!(prepare_pattern(r"\w{1000}{1000}").unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn code_boundaries() {
+        let t = b"xmw1m01aj00045";
+        assert!(!code_boundary_ok(t, 1, 13));
+        let t = b"mw1m01aj0004jalpay";
+        assert!(code_boundary_ok(t, 0, 12));
+        let t = b"(mw1m01aj0004)";
+        assert!(code_boundary_ok(t, 1, 13));
+    }
+
+    #[test]
+    fn levenshtein_is_bounded() {
+        assert_eq!(bounded_levenshtein("mw1m01aj004", "mw1m01aj0004", 2), Some(1));
+        assert_eq!(bounded_levenshtein("abc", "abc", 1), Some(0));
+        assert_eq!(bounded_levenshtein("abcdef", "uvwxyz", 2), None);
+    }
+}

@@ -1,0 +1,156 @@
+//! Matching pasted text against a pack: normalize, scan once, rank, extract facts. Pure: no
+//! I/O, no clock, no platform types, so every adapter and test calls the same code.
+
+pub mod facts;
+pub mod index;
+pub mod normalize;
+mod rank;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use facts::Facts;
+pub use normalize::{normalize, Normalized, MAX_INPUT_BYTES};
+
+use crate::knowledge::Pack;
+
+/// How sure kotae must be before it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// A support channel: answer only a confident match, otherwise stay silent.
+    Auto,
+    /// A slash command or a question: always return the best candidates, fuzzy ones included.
+    #[default]
+    Lookup,
+}
+
+/// The most candidates a lookup returns.
+pub const MAX_CANDIDATES: usize = 5;
+
+/// Why an entry is a candidate. Rendered in `--json` output and in admin answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evidence {
+    /// An exact error code listed by the entry.
+    Code(String),
+    /// A strong pattern (regex or phrase).
+    Pattern(String),
+    /// A family pattern matched a code the pack does not list.
+    Family { pattern: String, found: String },
+    /// Keyword groups that co-occur, and how many the entry needs.
+    Keywords { found: Vec<String>, needed: usize },
+    /// A name that selects one of the entry's links (a card company, say).
+    LinkAlias { alias: String },
+    /// A code typed almost like a known one.
+    NearCode { typed: String, code: String, distance: usize },
+    /// The query's characters overlap the entry's title and keywords.
+    Similar { share: f64 },
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Evidence::Code(c) => write!(f, "code {c}"),
+            Evidence::Pattern(p) => write!(f, "pattern {p}"),
+            Evidence::Family { pattern, found } => write!(
+                f,
+                "family pattern {pattern} matched {}, a code not in the pack (unverified)",
+                found.to_uppercase()
+            ),
+            Evidence::Keywords { found, needed } => write!(
+                f,
+                "keywords {} ({} of {needed} needed)",
+                found.join(", "),
+                found.len()
+            ),
+            Evidence::LinkAlias { alias } => write!(f, "names {alias}"),
+            Evidence::NearCode {
+                typed,
+                code,
+                distance,
+            } => write!(
+                f,
+                "near-miss code {} ≈ {code} (edit distance {distance})",
+                typed.to_uppercase()
+            ),
+            Evidence::Similar { share } => {
+                write!(f, "text similar to the title and keywords ({:.0}%)", share * 100.0)
+            }
+        }
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One candidate entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Match {
+    /// Position in [`Pack::entries`].
+    #[serde(skip)]
+    pub entry: usize,
+    pub id: String,
+    pub title: String,
+    pub score: f64,
+    pub evidence: Vec<Evidence>,
+    /// Whether auto mode could answer with this entry on its own evidence.
+    pub confident: bool,
+    /// Only a family pattern (or a near-miss code) points here: the exact code is unknown.
+    pub unverified: bool,
+    /// Links whose aliases the text names, to be shown first.
+    #[serde(skip)]
+    pub highlighted_links: Vec<usize>,
+}
+
+/// The result of matching one message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Whether auto mode would post an answer (the first match).
+    pub reply: bool,
+    /// Best first; in auto mode only confident ones.
+    pub matches: Vec<Match>,
+    pub facts: Facts,
+    /// The message was longer than [`MAX_INPUT_BYTES`]; only its start was read.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl Outcome {
+    /// The match auto mode would answer with.
+    pub fn answer(&self) -> Option<&Match> {
+        if self.reply {
+            self.matches.first()
+        } else {
+            None
+        }
+    }
+}
+
+impl Pack {
+    /// Matches `text`. Never panics and reads at most [`MAX_INPUT_BYTES`] of it.
+    pub fn query(&self, text: &str, mode: Mode) -> Outcome {
+        let normalized = normalize(text);
+        self.query_normalized(&normalized, mode)
+    }
+
+    pub fn query_normalized(&self, n: &Normalized, mode: Mode) -> Outcome {
+        let hits = self.index().scan(&n.compact, &n.spaced);
+        let facts = Facts::extract(&n.spaced);
+        let matches = rank::rank(self, hits, n, mode);
+        let reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
+        let matches = match mode {
+            Mode::Auto => matches.into_iter().filter(|m| m.confident).collect(),
+            Mode::Lookup => matches,
+        };
+        Outcome {
+            reply,
+            matches,
+            facts,
+            truncated: n.truncated,
+        }
+    }
+}

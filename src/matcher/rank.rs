@@ -1,0 +1,191 @@
+//! Ranking: turns raw hits into scored, explained candidates.
+//!
+//! Evidence weighs exact code > strong pattern > near-miss code > family pattern > keywords >
+//! text similarity. The weights are chosen so one exact code always outranks any number of
+//! weaker hits on another entry, which keeps family patterns from ever outranking the exact
+//! entry.
+
+use std::collections::HashMap;
+
+use super::index::{bigrams, EntryHits};
+use super::{Evidence, Match, Mode, Normalized, MAX_CANDIDATES};
+use crate::knowledge::Pack;
+
+const CODE: f64 = 100.0;
+const PATTERN: f64 = 60.0;
+const EXTRA_PATTERN: f64 = 5.0;
+const NEAR_CODE: f64 = 45.0;
+const FAMILY: f64 = 25.0;
+const KEYWORD: f64 = 8.0;
+const SIMILAR: f64 = 20.0;
+/// Below this share of the query's bigrams, similarity is noise.
+const MIN_SIMILAR: f64 = 0.4;
+
+#[derive(Default)]
+struct Acc {
+    evidence: Vec<Evidence>,
+    score: f64,
+    strong: bool,
+    family: bool,
+    keyword_groups: usize,
+    near: bool,
+    highlighted: Vec<usize>,
+}
+
+/// Alphanumeric tokens that look like an error code (letters and digits, 6 to 24 long).
+fn code_like_tokens(spaced: &str) -> impl Iterator<Item = &str> {
+    spaced
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| {
+            (6..=24).contains(&t.len())
+                && t.bytes().any(|b| b.is_ascii_digit())
+                && t.bytes().any(|b| b.is_ascii_alphabetic())
+        })
+        .take(16)
+}
+
+pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode) -> Vec<Match> {
+    let entries = pack.entries();
+    let mut accs: HashMap<u32, Acc> = HashMap::new();
+    let mut order: Vec<u32> = Vec::new();
+
+    for h in hits {
+        let e = &entries[h.entry as usize];
+        let acc = accs.entry(h.entry).or_default();
+        if !order.contains(&h.entry) {
+            order.push(h.entry);
+        }
+        for (i, &c) in h.codes.iter().enumerate() {
+            acc.evidence.push(Evidence::Code(e.codes[c as usize].clone()));
+            acc.score += if i == 0 { CODE } else { EXTRA_PATTERN };
+            acc.strong = true;
+        }
+        for (i, &p) in h.patterns.iter().enumerate() {
+            acc.evidence.push(Evidence::Pattern(e.patterns[p as usize].clone()));
+            acc.score += if i == 0 { PATTERN } else { EXTRA_PATTERN };
+            acc.strong = true;
+        }
+        if h.codes.is_empty() {
+            for (i, (p, found)) in h.families.iter().enumerate() {
+                acc.evidence.push(Evidence::Family {
+                    pattern: e.family_patterns[*p as usize].clone(),
+                    found: found.clone(),
+                });
+                if i == 0 {
+                    acc.score += FAMILY;
+                }
+                acc.family = true;
+            }
+        }
+        let mut found: Vec<String> = h
+            .keywords
+            .iter()
+            .map(|&g| e.keywords[g as usize][0].clone())
+            .collect();
+        if !h.aliases.is_empty() {
+            for &l in &h.aliases {
+                let link = &e.links[l as usize];
+                let alias = link
+                    .aliases
+                    .iter()
+                    .find(|a| n.compact.contains(a.as_str()))
+                    .cloned()
+                    .unwrap_or_default();
+                acc.evidence.push(Evidence::LinkAlias { alias: alias.clone() });
+                acc.highlighted.push(l as usize);
+            }
+            // All aliases of an entry count as one keyword group.
+            found.push(e.links[h.aliases[0] as usize].aliases[0].clone());
+        }
+        if !found.is_empty() {
+            acc.keyword_groups = found.len();
+            acc.score += KEYWORD * found.len() as f64;
+            acc.evidence.push(Evidence::Keywords {
+                found,
+                needed: e.min_keywords,
+            });
+        }
+    }
+
+    if mode == Mode::Lookup {
+        for token in code_like_tokens(&n.spaced) {
+            if pack.index().is_known_code(token) {
+                continue;
+            }
+            for (entry, code, distance) in pack.index().near_codes(token) {
+                let acc = accs.entry(entry).or_default();
+                if !order.contains(&entry) {
+                    order.push(entry);
+                }
+                if acc.near || acc.strong {
+                    continue;
+                }
+                acc.near = true;
+                acc.score += NEAR_CODE - 10.0 * distance as f64;
+                acc.evidence.push(Evidence::NearCode {
+                    typed: token.to_string(),
+                    code: entries[entry as usize].codes[code as usize].clone(),
+                    distance,
+                });
+            }
+        }
+        let grams = bigrams(&n.compact);
+        if grams.len() >= 2 {
+            let mut sims: Vec<(u32, f64)> = pack.index().similar(&grams).into_iter().collect();
+            sims.sort_by_key(|&(e, _)| e);
+            for (entry, share) in sims {
+                if share < MIN_SIMILAR {
+                    continue;
+                }
+                let acc = accs.entry(entry).or_default();
+                if !order.contains(&entry) {
+                    order.push(entry);
+                }
+                acc.score += SIMILAR * share;
+                acc.evidence.push(Evidence::Similar { share });
+            }
+        }
+    }
+
+    let mut matches: Vec<Match> = order
+        .into_iter()
+        .filter_map(|ei| {
+            let acc = accs.remove(&ei)?;
+            let e = &entries[ei as usize];
+            let keywords_enough = acc.keyword_groups >= e.min_keywords;
+            let confident = acc.strong || keywords_enough || (acc.family && acc.keyword_groups >= 1);
+            Some(Match {
+                entry: ei as usize,
+                id: e.id.clone(),
+                title: e.title.ja.clone(),
+                score: (acc.score * 100.0).round() / 100.0,
+                evidence: acc.evidence,
+                confident,
+                unverified: !acc.strong && (acc.family || acc.near),
+                highlighted_links: acc.highlighted,
+            })
+        })
+        .collect();
+    // Stable: equal scores keep pack order, so answers do not flicker between runs.
+    matches.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.confident.cmp(&a.confident))
+            .then(a.entry.cmp(&b.entry))
+    });
+    matches.truncate(MAX_CANDIDATES);
+    matches
+}
+
+/// Whether the best confident match is clearly the one: strong evidence, or a higher score
+/// than the runner-up. Two keyword-only entries tied for first means auto mode stays silent.
+pub(super) fn decisive(matches: &[Match]) -> bool {
+    let Some(best) = matches.first() else {
+        return false;
+    };
+    let strong = best
+        .evidence
+        .iter()
+        .any(|e| matches!(e, super::Evidence::Code(_) | super::Evidence::Pattern(_)));
+    strong || matches.get(1).is_none_or(|second| !second.confident || best.score > second.score)
+}

@@ -1,0 +1,211 @@
+//! The platform-neutral answer and the fixed words around it, in each language.
+
+use serde::Serialize;
+
+use crate::knowledge::{Lang, Pack};
+use crate::matcher::{Match, Outcome};
+
+/// Fixed labels, so renderers do not each translate them.
+#[derive(Debug, Clone, Copy)]
+pub struct Labels {
+    pub cause: &'static str,
+    pub steps: &'static str,
+    pub notes: &'static str,
+    pub links: &'static str,
+    pub verified: &'static str,
+    pub no_url: &'static str,
+    pub see_also: &'static str,
+    pub unverified: &'static str,
+    pub amount: &'static str,
+    pub more: &'static str,
+    pub no_match: &'static str,
+}
+
+impl Labels {
+    pub fn get(lang: Lang) -> &'static Labels {
+        match lang {
+            Lang::Ja => &JA,
+            Lang::En => &EN,
+        }
+    }
+}
+
+static JA: Labels = Labels {
+    cause: "原因",
+    steps: "対処方法",
+    notes: "補足",
+    links: "公式の案内",
+    verified: "確認日",
+    no_url: "URLなし",
+    see_also: "ほかの候補",
+    unverified: "未確認: このコードは kotae の知識にありません。同じ系統のエラーとしての案内です",
+    amount: "金額",
+    more: "ほかのエラーは /kotae <エラーコードや文言> で調べられます",
+    no_match: "該当する案内が見つかりませんでした。エラーコードや表示された文言をそのまま貼り付けてください。",
+};
+
+static EN: Labels = Labels {
+    cause: "Cause",
+    steps: "What to do",
+    notes: "Notes",
+    links: "Official pages",
+    verified: "Verified",
+    no_url: "no URL",
+    see_also: "Other candidates",
+    unverified: "Unverified: kotae does not know this exact code; this is the answer for its family",
+    amount: "Amount",
+    more: "Look up other errors with /kotae <error code or message>",
+    no_match: "No matching answer. Paste the error code or the message exactly as shown.",
+};
+
+/// A link as shown to people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkView {
+    pub title: String,
+    pub url: Option<String>,
+    /// Where to find a page that has no URL in the sources.
+    pub where_: Option<String>,
+    /// The text named this link's company or brand.
+    pub highlighted: bool,
+}
+
+/// What every platform shows for one matched entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    pub id: String,
+    pub title: String,
+    pub cause: String,
+    /// What the amount in the message means for this entry, when both exist.
+    pub amount_note: Option<String>,
+    pub steps: Vec<String>,
+    pub notes: Vec<String>,
+    pub links: Vec<LinkView>,
+    pub verified: String,
+    /// Set when only a family pattern or near-miss code led here.
+    pub unverified: Option<String>,
+    /// (id, title) of the other candidates.
+    pub see_also: Vec<(String, String)>,
+    #[serde(skip)]
+    pub lang: Lang,
+}
+
+/// `20000` -> `20,000`.
+pub fn format_yen(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Answer {
+    /// The answer for `outcome.matches[which]`, with the other matches as "see also".
+    pub fn build(pack: &Pack, outcome: &Outcome, which: usize, lang: Lang) -> Option<Answer> {
+        let m: &Match = outcome.matches.get(which)?;
+        let e = pack.entries().get(m.entry)?;
+        let labels = Labels::get(lang);
+        let amount_note = match (outcome.facts.amount_jpy, &e.amount_rule) {
+            (Some(amount), Some(rule)) => {
+                let (side, text) = if amount <= rule.threshold_jpy {
+                    (
+                        match lang {
+                            Lang::Ja => "以下",
+                            Lang::En => "at or under",
+                        },
+                        &rule.at_or_under,
+                    )
+                } else {
+                    (
+                        match lang {
+                            Lang::Ja => "超",
+                            Lang::En => "above",
+                        },
+                        &rule.above,
+                    )
+                };
+                let head = match lang {
+                    Lang::Ja => format!(
+                        "{}円 は {}円{side}です。",
+                        format_yen(amount),
+                        format_yen(rule.threshold_jpy)
+                    ),
+                    Lang::En => format!(
+                        "¥{} is {side} ¥{}.",
+                        format_yen(amount),
+                        format_yen(rule.threshold_jpy)
+                    ),
+                };
+                Some(format!("{head} {}", text.get(lang)))
+            }
+            _ => None,
+        };
+        let mut links: Vec<LinkView> = e
+            .links
+            .iter()
+            .enumerate()
+            .map(|(i, l)| LinkView {
+                title: l.title.get(lang).to_string(),
+                url: l.url.clone(),
+                where_: l.where_.as_ref().map(|w| w.get(lang).to_string()),
+                highlighted: m.highlighted_links.contains(&i),
+            })
+            .collect();
+        // Named companies first; otherwise the pack's order.
+        links.sort_by_key(|l| !l.highlighted);
+        let unverified = m.unverified.then(|| {
+            let found: Vec<String> = m
+                .evidence
+                .iter()
+                .filter_map(|ev| match ev {
+                    crate::matcher::Evidence::Family { found, .. } => Some(found.to_uppercase()),
+                    crate::matcher::Evidence::NearCode { typed, .. } => Some(typed.to_uppercase()),
+                    _ => None,
+                })
+                .collect();
+            if found.is_empty() {
+                labels.unverified.to_string()
+            } else {
+                format!("{} ({})", labels.unverified, found.join(", "))
+            }
+        });
+        Some(Answer {
+            id: e.id.clone(),
+            title: e.title.get(lang).to_string(),
+            cause: e.cause.get(lang).to_string(),
+            amount_note,
+            steps: e.steps.iter().map(|s| s.get(lang).to_string()).collect(),
+            notes: e.notes.iter().map(|s| s.get(lang).to_string()).collect(),
+            links,
+            verified: e.verified.clone(),
+            unverified,
+            see_also: outcome
+                .matches
+                .iter()
+                .enumerate()
+                .filter(|(i, o)| *i != which && (o.confident || o.score >= m.score * 0.5))
+                .filter_map(|(_, o)| {
+                    let oe = pack.entries().get(o.entry)?;
+                    Some((oe.id.clone(), oe.title.get(lang).to_string()))
+                })
+                .collect(),
+            lang,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_yen;
+
+    #[test]
+    fn yen_is_grouped_by_thousands() {
+        assert_eq!(format_yen(0), "0");
+        assert_eq!(format_yen(999), "999");
+        assert_eq!(format_yen(20_000), "20,000");
+        assert_eq!(format_yen(1_234_567), "1,234,567");
+    }
+}
