@@ -6,15 +6,22 @@
 //! - [`matcher`]: normalize -> one-pass index -> rank -> facts. Pure, no I/O.
 //! - [`reply`]: the platform-neutral [`reply::Answer`] and its terminal rendering.
 //! - [`policy`]: who gets an auto-reply, where, and the per-channel cooldown.
-//! - [`adapters`]: platform I/O; today the terminal shell.
+//! - [`bot`]: the shared decision for a chat message (gate, match, cooldown, answer) and the
+//!   swappable knowledge handle.
+//! - [`config`]: `config/kotae.toml` and the secrets read from the environment.
+//! - [`serve`]: `kotae serve`, running the configured adapters until a signal.
+//! - [`adapters`]: platform I/O: Discord, Slack, the terminal shell.
 //!
 //! The flow is always adapter -> policy -> matcher -> reply -> render -> adapter.
 
 pub mod adapters;
+pub mod bot;
+pub mod config;
 pub mod knowledge;
 pub mod matcher;
 pub mod policy;
 pub mod reply;
+pub mod serve;
 
 pub use knowledge::{Lang, Pack};
 pub use matcher::{Mode, Outcome};

@@ -51,6 +51,12 @@ enum Command {
         #[command(flatten)]
         knowledge: KnowledgeArg,
     },
+    /// Run the chat bot on Discord and/or Slack, as the config says (tokens from the environment)
+    Serve {
+        /// The config file
+        #[arg(long, value_name = "FILE", default_value = "config/kotae.toml", env = "KOTAE_CONFIG")]
+        config: PathBuf,
+    },
     /// A console chat: each line gets the reply the bot would post in a support channel
     Shell {
         #[arg(long, value_enum, default_value_t = Lang::Ja)]
@@ -71,14 +77,15 @@ const ERROR: u8 = 2;
 const MAX_STDIN: u64 = 64 * 1024 * 1024;
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KOTAE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -209,6 +216,17 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 eprintln!("kotae check: {} problem(s)", problems.len());
                 Ok(ERROR)
             }
+        }
+        Command::Serve { config } => {
+            let config = kotae::config::Config::load(&config)?;
+            let secrets = kotae::config::Secrets::from_env();
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(async {
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                kotae::serve::cancel_on_signals(shutdown.clone());
+                kotae::serve::run(config, secrets, shutdown).await
+            })?;
+            Ok(0)
         }
         Command::Shell {
             lang,

@@ -1,3 +1,7 @@
 //! Platform I/O. Nothing outside this module talks to a chat platform or a terminal.
 
+#[cfg(feature = "discord")]
+pub mod discord;
 pub mod shell;
+#[cfg(feature = "slack")]
+pub mod slack;

@@ -22,7 +22,7 @@ pub use load::{read_sources, Source};
 
 /// The language an answer is rendered in. Japanese is the source of truth; English falls back
 /// to Japanese where an entry has none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -222,4 +222,9 @@ impl Pack {
     pub(crate) fn index(&self) -> &Index {
         &self.index
     }
+}
+
+/// The line and column of a byte offset in `text` (for config files and other TOML).
+pub fn locate(text: &str, file: &Path, offset: usize) -> Location {
+    compile::LineIndex::new(text).locate(file, offset)
 }

@@ -1,0 +1,395 @@
+//! `config/kotae.toml`: where kotae answers and how it connects. Secrets never live here;
+//! they come from the environment (see [`Secrets`]).
+//!
+//! Unknown keys are errors, reported as `file:line:col: message`, so a typo in a channel key
+//! cannot silently turn auto-replies off.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::knowledge::Lang;
+use crate::policy::DEFAULT_COOLDOWN;
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Knowledge file or folder; the built-in pack when absent. Relative paths are relative to
+    /// the config file.
+    #[serde(default)]
+    pub knowledge: Option<PathBuf>,
+    /// The language when the platform does not say the user's or server's locale.
+    #[serde(default)]
+    pub lang: Lang,
+    /// Seconds before the same entry is answered again in the same channel.
+    #[serde(default = "default_cooldown")]
+    pub cooldown_secs: u64,
+    #[serde(default)]
+    pub discord: Option<DiscordConfig>,
+    #[serde(default)]
+    pub slack: Option<SlackConfig>,
+}
+
+fn default_cooldown() -> u64 {
+    DEFAULT_COOLDOWN.as_secs()
+}
+
+/// A Discord id (channel, guild, role): a 64-bit number, written as a TOML integer or a string
+/// of digits (Discord's "Copy ID" gives a string).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Snowflake(pub u64);
+
+impl<'de> Deserialize<'de> for Snowflake {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Snowflake;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Discord id (digits, e.g. \"1234567890123456789\")")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Snowflake, E> {
+                u64::try_from(v)
+                    .ok()
+                    .filter(|&v| v > 0)
+                    .map(Snowflake)
+                    .ok_or_else(|| E::custom(format!("Discord id {v} is not a positive number")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Snowflake, E> {
+                self.visit_i64(i64::try_from(v).map_err(|_| E::custom("Discord id too large"))?)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Snowflake, E> {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .map(Snowflake)
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "Discord id {v:?} is not a number; in Discord turn on Developer Mode and use \"Copy Channel ID\""
+                        ))
+                    })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// How many gateway shards the whole bot uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShardCount {
+    /// Ask Discord (`GET /gateway/bot`) for the recommended count.
+    #[default]
+    Auto,
+    Fixed(u32),
+}
+
+impl<'de> Deserialize<'de> for ShardCount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ShardCount;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"auto\" or a number of shards")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ShardCount, E> {
+                u32::try_from(v)
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .map(ShardCount::Fixed)
+                    .ok_or_else(|| E::custom(format!("shards = {v}: use \"auto\" or a number from 1")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ShardCount, E> {
+                match v {
+                    "auto" => Ok(ShardCount::Auto),
+                    other => Err(E::custom(format!("shards = {other:?}: use \"auto\" or a number"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[discord]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// Channels where pasted errors get an automatic answer.
+    #[serde(default)]
+    pub support_channels: Vec<Snowflake>,
+    /// Total shards of the bot, `"auto"` or N.
+    #[serde(default)]
+    pub shards: ShardCount,
+    /// The shards this process runs, `[first, last]` inclusive; all when absent.
+    #[serde(default)]
+    pub shard_range: Option<[u32; 2]>,
+    /// Base URL of a Discord REST proxy (twilight-http-proxy); serenity's rate limiter is
+    /// turned off when set, because the proxy owns the limits.
+    #[serde(default)]
+    pub rest_proxy: Option<String>,
+}
+
+/// How the Slack adapter receives events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlackMode {
+    /// Socket Mode: an outgoing WebSocket, no public URL needed (`SLACK_APP_TOKEN`).
+    #[default]
+    Socket,
+    /// The Events API over HTTP: kotae listens on `listen`.
+    Http,
+}
+
+/// `[slack]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlackConfig {
+    #[serde(default)]
+    pub mode: SlackMode,
+    /// Address the Events API receiver listens on (`mode = "http"`).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Channel ids (`C0123…`) where pasted errors get an automatic answer.
+    #[serde(default)]
+    pub support_channels: Vec<String>,
+    /// Where Web API calls go; Slack's own by default.
+    #[serde(default = "default_slack_api")]
+    pub api_base_url: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        SlackConfig {
+            mode: SlackMode::default(),
+            listen: default_listen(),
+            support_channels: Vec::new(),
+            api_base_url: default_slack_api(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:3000".into()
+}
+
+fn default_slack_api() -> String {
+    "https://slack.com/api/".into()
+}
+
+/// A config that cannot be used, worded for the person editing it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config = Config::parse(path, &bytes)?;
+        if let Some(k) = &config.knowledge {
+            if k.is_relative() {
+                if let Some(dir) = path.parent() {
+                    config.knowledge = Some(dir.join(k));
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses config text; `path` is only used in messages.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ConfigError> {
+        let invalid = |offset: usize, text: &str, message: String| {
+            let loc = crate::knowledge::locate(text, path, offset);
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: loc.line,
+                col: loc.col,
+                message,
+            }
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
+            invalid(good.len(), good, "the file is not valid UTF-8; save it as UTF-8".into())
+        })?;
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            invalid(offset, text, e.message().trim().replace('\n', " "))
+        })?;
+        if let Some(d) = &config.discord {
+            if let Some(url) = &d.rest_proxy {
+                if let Some(why) = http_url_problem(url) {
+                    let offset = text.find("rest_proxy").unwrap_or(0);
+                    return Err(invalid(offset, text, format!("discord.rest_proxy: {why}")));
+                }
+            }
+            if let Some([first, last]) = d.shard_range {
+                let total = match d.shards {
+                    ShardCount::Fixed(n) => Some(n),
+                    ShardCount::Auto => None,
+                };
+                if first > last || total.is_some_and(|t| last >= t) {
+                    let offset = text.find("shard_range").unwrap_or(0);
+                    return Err(invalid(
+                        offset,
+                        text,
+                        format!("discord.shard_range [{first}, {last}] must be [first, last] with first <= last < shards"),
+                    ));
+                }
+            }
+        }
+        if let Some(s) = &config.slack {
+            if let Some(why) = http_url_problem(&s.api_base_url) {
+                let offset = text.find("api_base_url").unwrap_or(0);
+                return Err(invalid(offset, text, format!("slack.api_base_url: {why}")));
+            }
+            if s.listen.parse::<std::net::SocketAddr>().is_err() {
+                let offset = text.find("listen").unwrap_or(0);
+                return Err(invalid(
+                    offset,
+                    text,
+                    format!("slack.listen {:?} is not an address such as \"127.0.0.1:3000\"", s.listen),
+                ));
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Why `url` is not a usable `http(s)://host[:port][/path]` base URL, or None.
+pub fn http_url_problem(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let Some(rest) = rest else {
+        return Some(format!("{url:?} is not an http:// or https:// URL"));
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+        return Some(format!("{url:?} has no valid host"));
+    }
+    if let Some((name, port)) = host.rsplit_once(':') {
+        if !host.ends_with(']') {
+            if name.is_empty() {
+                return Some(format!("{url:?} has no host name before the port"));
+            }
+            if port.parse::<u16>().is_err() {
+                return Some(format!("{url:?} has an invalid port {port:?}"));
+            }
+        }
+    }
+    None
+}
+
+/// Tokens and secrets, read from the environment only.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    pub discord_token: Option<String>,
+    pub slack_bot_token: Option<String>,
+    pub slack_app_token: Option<String>,
+    pub slack_signing_secret: Option<String>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |o: &Option<String>| if o.is_some() { "set" } else { "unset" };
+        f.debug_struct("Secrets")
+            .field("discord_token", &set(&self.discord_token))
+            .field("slack_bot_token", &set(&self.slack_bot_token))
+            .field("slack_app_token", &set(&self.slack_app_token))
+            .field("slack_signing_secret", &set(&self.slack_signing_secret))
+            .finish()
+    }
+}
+
+impl Secrets {
+    pub fn from_env() -> Secrets {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Secrets {
+            discord_token: get("DISCORD_TOKEN"),
+            slack_bot_token: get("SLACK_BOT_TOKEN"),
+            slack_app_token: get("SLACK_APP_TOKEN"),
+            slack_signing_secret: get("SLACK_SIGNING_SECRET"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("kotae.toml"), text.as_bytes())
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../config/kotae.example.toml");
+        let c = parse(text).unwrap();
+        assert!(c.discord.is_some() && c.slack.is_some());
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.cooldown_secs, 600);
+        assert_eq!(c.lang, Lang::Ja);
+        assert!(c.discord.is_none());
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = parse("lang = \"ja\"\n[discord]\nsupport_channel = [1]\n").unwrap_err().to_string();
+        assert!(e.starts_with("kotae.toml:3:1: unknown field `support_channel`"), "{e}");
+    }
+
+    #[test]
+    fn channel_ids_must_be_numbers() {
+        let c = parse("[discord]\nsupport_channels = [123, \"456\"]\n").unwrap();
+        assert_eq!(c.discord.unwrap().support_channels, vec![Snowflake(123), Snowflake(456)]);
+        let e = parse("[discord]\nsupport_channels = [\"general\"]\n").unwrap_err().to_string();
+        assert!(e.starts_with("kotae.toml:2:") && e.contains("\"general\" is not a number"), "{e}");
+    }
+
+    #[test]
+    fn malformed_urls_are_refused() {
+        let e = parse("[discord]\nrest_proxy = \"localhost:8080\"\n").unwrap_err().to_string();
+        assert!(e.starts_with("kotae.toml:2:1: discord.rest_proxy:"), "{e}");
+        let e = parse("[slack]\napi_base_url = \"http://:80/api/\"\n").unwrap_err().to_string();
+        assert!(e.contains("slack.api_base_url"), "{e}");
+        assert!(parse("[slack]\napi_base_url = \"http://127.0.0.1:9/api/\"\n").is_ok());
+    }
+
+    #[test]
+    fn shard_settings() {
+        let c = parse("[discord]\nshards = 4\nshard_range = [0, 1]\n").unwrap();
+        assert_eq!(c.discord.unwrap().shards, ShardCount::Fixed(4));
+        assert!(parse("[discord]\nshards = 2\nshard_range = [1, 2]\n").is_err());
+        assert!(parse("[discord]\nshards = \"many\"\n").is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secrets {
+            discord_token: Some("abc.def".into()),
+            ..Secrets::default()
+        };
+        assert!(!format!("{s:?}").contains("abc"));
+    }
+}

@@ -1,0 +1,118 @@
+//! `kotae serve`: loads the config and knowledge, starts the configured adapters, and stops
+//! them all on Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::Bot;
+use crate::config::{Config, Secrets};
+use crate::knowledge::{KnowledgeError, Pack};
+
+/// Why `serve` could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    #[error("nothing to run: the config has neither a [discord] nor a [slack] section")]
+    NothingToRun,
+    #[error("[discord] is configured but DISCORD_TOKEN is not set; put the bot token from the Developer Portal (Bot -> Reset Token) in the environment")]
+    MissingDiscordToken,
+    #[error("[{0}] is configured but this kotae was built without the `{0}` feature")]
+    FeatureMissing(&'static str),
+    #[cfg(feature = "discord")]
+    #[error("discord: {0}")]
+    Discord(#[from] crate::adapters::discord::DiscordError),
+    #[cfg(feature = "slack")]
+    #[error("slack: {0}")]
+    Slack(#[from] crate::adapters::slack::SlackError),
+}
+
+/// Runs until `shutdown` is cancelled or an adapter fails; on failure the others are stopped.
+pub async fn run(config: Config, secrets: Secrets, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let pack = match &config.knowledge {
+        Some(path) => Pack::load_checked(path)?,
+        None => crate::builtin_pack()?,
+    };
+    tracing::info!(entries = pack.entries().len(), "knowledge loaded");
+    let bot = Arc::new(Bot::new(
+        pack,
+        Duration::from_secs(config.cooldown_secs),
+        config.lang,
+    ));
+    let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
+    if let Some(discord) = config.discord.clone() {
+        #[cfg(feature = "discord")]
+        {
+            let token = secrets.discord_token.clone().ok_or(ServeError::MissingDiscordToken)?;
+            let (bot, stop) = (bot.clone(), shutdown.clone());
+            tasks.spawn(async move { Ok(crate::adapters::discord::run(bot, discord, token, stop).await?) });
+        }
+        #[cfg(not(feature = "discord"))]
+        {
+            let _ = discord;
+            return Err(ServeError::FeatureMissing("discord"));
+        }
+    }
+    if let Some(slack) = config.slack.clone() {
+        #[cfg(feature = "slack")]
+        {
+            let (bot, stop, secrets) = (bot.clone(), shutdown.clone(), secrets.clone());
+            tasks.spawn(async move { Ok(crate::adapters::slack::run(bot, slack, secrets, stop).await?) });
+        }
+        #[cfg(not(feature = "slack"))]
+        {
+            let _ = slack;
+            return Err(ServeError::FeatureMissing("slack"));
+        }
+    }
+    if tasks.is_empty() {
+        return Err(ServeError::NothingToRun);
+    }
+    let mut result = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "an adapter task panicked");
+            Ok(())
+        });
+        if let Err(e) = outcome {
+            // One adapter failing stops the process: a half-running bot is harder to notice.
+            shutdown.cancel();
+            if result.is_ok() {
+                result = Err(e);
+            }
+        }
+    }
+    result
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+        tracing::info!("shutting down");
+        token.cancel();
+    });
+}
