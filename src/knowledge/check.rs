@@ -7,10 +7,24 @@ use std::collections::HashMap;
 use super::{Pack, Problem};
 use crate::matcher::{normalize::compact, Mode};
 
-fn problem(pack: &Pack, entry: usize, message: String) -> Problem {
+/// Which test text a problem is about, to point at its line.
+#[derive(Clone, Copy)]
+enum At {
+    Example(usize),
+    Query(usize),
+    Counter(usize),
+}
+
+fn problem(pack: &Pack, entry: usize, at: At, message: String) -> Problem {
     let e = &pack.entries()[entry];
+    let l = &e.example_locations;
+    let location = match at {
+        At::Example(i) => l.examples.get(i),
+        At::Query(i) => l.queries.get(i),
+        At::Counter(i) => l.counter_examples.get(i),
+    };
     Problem {
-        location: e.location.clone(),
+        location: location.unwrap_or(&e.location).clone(),
         entry: Some(e.id.clone()),
         message,
     }
@@ -29,13 +43,14 @@ pub fn self_test(pack: &Pack) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (ei, e) in pack.entries().iter().enumerate() {
-        for ex in &e.examples {
+        for (xi, ex) in e.examples.iter().enumerate() {
             let key = compact(ex);
             if let Some(&other) = seen.get(&key) {
                 if other != ei {
                     problems.push(problem(
                         pack,
                         ei,
+                        At::Example(xi),
                         format!(
                             "example \"{}\" is also an example of entry {}; two entries cannot both be the answer",
                             short(ex),
@@ -52,6 +67,7 @@ pub fn self_test(pack: &Pack) -> Vec<Problem> {
                 Some(m) => problems.push(problem(
                     pack,
                     ei,
+                    At::Example(xi),
                     format!(
                         "example \"{}\" answers with entry {} instead (score {} vs this entry's {}); make this entry's patterns more specific or move the example",
                         short(ex),
@@ -63,6 +79,7 @@ pub fn self_test(pack: &Pack) -> Vec<Problem> {
                 None => problems.push(problem(
                     pack,
                     ei,
+                    At::Example(xi),
                     format!(
                         "example \"{}\" gets no answer in auto mode; add a code or pattern it contains, or list it under `queries` if it is a lookup",
                         short(ex)
@@ -70,13 +87,14 @@ pub fn self_test(pack: &Pack) -> Vec<Problem> {
                 )),
             }
         }
-        for q in &e.queries {
+        for (qi, q) in e.queries.iter().enumerate() {
             let out = pack.query(q, Mode::Lookup);
             match out.matches.first() {
                 Some(m) if m.entry == ei => {}
                 Some(m) => problems.push(problem(
                     pack,
                     ei,
+                    At::Query(qi),
                     format!(
                         "query \"{}\" ranks entry {} first (score {}); add keywords so this entry ranks first",
                         short(q),
@@ -87,17 +105,19 @@ pub fn self_test(pack: &Pack) -> Vec<Problem> {
                 None => problems.push(problem(
                     pack,
                     ei,
+                    At::Query(qi),
                     format!("query \"{}\" finds nothing; add keywords it contains", short(q)),
                 )),
             }
         }
-        for ce in &e.counter_examples {
+        for (ci, ce) in e.counter_examples.iter().enumerate() {
             let out = pack.query(ce, Mode::Auto);
             if let Some(m) = out.answer().filter(|m| m.entry == ei) {
                 let why: Vec<String> = m.evidence.iter().map(ToString::to_string).collect();
                 problems.push(problem(
                     pack,
                     ei,
+                    At::Counter(ci),
                     format!(
                         "counter-example \"{}\" would get an auto-reply from this entry ({}); narrow the patterns or raise min_keywords",
                         short(ce),

@@ -22,7 +22,9 @@ pub use load::{read_sources, Source};
 
 /// The language an answer is rendered in. Japanese is the source of truth; English falls back
 /// to Japanese where an entry has none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -102,6 +104,17 @@ pub struct Entry {
     pub sources: Vec<String>,
     /// Where the entry was read from, for messages.
     pub location: Location,
+    /// Where each example, query and counter-example stands, so `kotae check` points at the
+    /// failing line. Empty for entries made in code.
+    pub example_locations: ExampleLocations,
+}
+
+/// Locations of an entry's test texts, index for index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExampleLocations {
+    pub examples: Vec<Location>,
+    pub queries: Vec<Location>,
+    pub counter_examples: Vec<Location>,
 }
 
 /// A place in a knowledge file.

@@ -43,6 +43,7 @@ pub fn entries(n: usize) -> Vec<Entry> {
                 verified: "2025-12-28".into(),
                 sources: vec!["generated".into()],
                 location: Location::default(),
+                example_locations: Default::default(),
             }
         })
         .collect()

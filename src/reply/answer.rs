@@ -52,7 +52,8 @@ static EN: Labels = Labels {
     verified: "Verified",
     no_url: "no URL",
     see_also: "Other candidates",
-    unverified: "Unverified: kotae does not know this exact code; this is the answer for its family",
+    unverified:
+        "Unverified: kotae does not know this exact code; this is the answer for its family",
     amount: "Amount",
     more: "Look up other errors with /kotae <error code or message>",
     no_match: "No matching answer. Paste the error code or the message exactly as shown.",
@@ -110,36 +111,19 @@ impl Answer {
         let labels = Labels::get(lang);
         let amount_note = match (outcome.facts.amount_jpy, &e.amount_rule) {
             (Some(amount), Some(rule)) => {
-                let (side, text) = if amount <= rule.threshold_jpy {
-                    (
-                        match lang {
-                            Lang::Ja => "以下",
-                            Lang::En => "at or under",
-                        },
-                        &rule.at_or_under,
-                    )
+                let under = amount <= rule.threshold_jpy;
+                let (a, t) = (format_yen(amount), format_yen(rule.threshold_jpy));
+                let text = if under {
+                    &rule.at_or_under
                 } else {
-                    (
-                        match lang {
-                            Lang::Ja => "超",
-                            Lang::En => "above",
-                        },
-                        &rule.above,
-                    )
+                    &rule.above
                 };
-                let head = match lang {
-                    Lang::Ja => format!(
-                        "{}円 は {}円{side}です。",
-                        format_yen(amount),
-                        format_yen(rule.threshold_jpy)
-                    ),
-                    Lang::En => format!(
-                        "¥{} is {side} ¥{}.",
-                        format_yen(amount),
-                        format_yen(rule.threshold_jpy)
-                    ),
-                };
-                Some(format!("{head} {}", text.get(lang)))
+                Some(match (lang, under) {
+                    (Lang::Ja, true) => format!("{a}円は{t}円以下です。{}", text.get(lang)),
+                    (Lang::Ja, false) => format!("{a}円は{t}円を超えています。{}", text.get(lang)),
+                    (Lang::En, true) => format!("¥{a} is at or under ¥{t}. {}", text.get(lang)),
+                    (Lang::En, false) => format!("¥{a} is above ¥{t}. {}", text.get(lang)),
+                })
             }
             _ => None,
         };
@@ -157,15 +141,17 @@ impl Answer {
         // Named companies first; otherwise the pack's order.
         links.sort_by_key(|l| !l.highlighted);
         let unverified = m.unverified.then(|| {
-            let found: Vec<String> = m
-                .evidence
-                .iter()
-                .filter_map(|ev| match ev {
-                    crate::matcher::Evidence::Family { found, .. } => Some(found.to_uppercase()),
-                    crate::matcher::Evidence::NearCode { typed, .. } => Some(typed.to_uppercase()),
-                    _ => None,
-                })
-                .collect();
+            let mut found: Vec<String> = Vec::new();
+            for ev in &m.evidence {
+                let code = match ev {
+                    crate::matcher::Evidence::Family { found, .. } => found.to_uppercase(),
+                    crate::matcher::Evidence::NearCode { typed, .. } => typed.to_uppercase(),
+                    _ => continue,
+                };
+                if !found.contains(&code) {
+                    found.push(code);
+                }
+            }
             if found.is_empty() {
                 labels.unverified.to_string()
             } else {
