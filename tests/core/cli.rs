@@ -1,0 +1,205 @@
+//! The `kotae` binary as a user runs it: output, JSON shape, stdin, exit codes, the shell.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn kotae(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(args)
+        .env_remove("KOTAE_KNOWLEDGE")
+        .env_remove("KOTAE_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kotae starts");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        // The child may exit before reading everything; that is fine.
+        let _ = pipe.write_all(bytes);
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn ask_prints_the_answer_with_cause_steps_and_links() {
+    let o = kotae(
+        &["ask", "本人認証に不正が検知しました。(MW1M01AJ0004)"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("2025年4月30日"), "{out}");
+    assert!(out.contains("  1. "), "numbered steps: {out}");
+    assert!(out.contains("https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge"));
+    assert!(out.contains("jalpay-to-anapay-charge-20000"));
+}
+
+#[test]
+fn ask_in_english() {
+    let o = kotae(&["ask", "--lang", "en", "MW1M01AJ0004"], None);
+    assert!(
+        stdout(&o).contains("Since 2025-04-30 JAL Pay"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let o = kotae(
+        &[
+            "ask",
+            "--json",
+            "JAL Payから1万円チャージしたら MW1M01AJ0004",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(v["reply"], serde_json::Value::Bool(true));
+    let first = &v["matches"][0];
+    assert_eq!(first["id"], "jalpay-to-anapay-charge-20000");
+    assert!(first["title"].as_str().unwrap().contains("MW1M01AJ0004"));
+    assert!(first["score"].is_number());
+    assert!(first["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "code MW1M01AJ0004"));
+    assert_eq!(v["facts"]["amount_jpy"], 10000);
+}
+
+#[test]
+fn json_facts_are_empty_when_nothing_is_found() {
+    let o = kotae(&["ask", "--json", "--mode", "auto", "おはよう"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reply"], false);
+    assert_eq!(v["matches"], serde_json::json!([]));
+    assert_eq!(v["facts"], serde_json::json!({}));
+}
+
+#[test]
+fn text_from_stdin() {
+    for args in [&["ask"][..], &["ask", "-"][..]] {
+        let o = kotae(
+            args,
+            Some("セッションタイムアウトが発生しました。".as_bytes()),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains("jalpay-card-register-session-timeout"));
+    }
+}
+
+#[test]
+fn auto_mode_silence_exits_1() {
+    let o = kotae(&["ask", "--mode", "auto", "今日はいい天気"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("stay silent"));
+}
+
+#[test]
+fn lookup_with_no_candidate_exits_1() {
+    let o = kotae(&["ask", "zzzz"], None);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn invalid_utf8_on_stdin_is_a_clear_error() {
+    let o = kotae(&["ask"], Some(&[0x83, 0x47, 0x83, 0x89, 0x81, 0x5b]));
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("kotae: standard input is not valid UTF-8 (bad byte at offset 0)"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn a_five_megabyte_paste_is_answered_from_its_start() {
+    let mut text = b"MW1M01AJ0004\n".to_vec();
+    text.extend(std::iter::repeat_n(b'a', 5 * 1024 * 1024));
+    let o = kotae(&["ask", "--mode", "auto"], Some(&text));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("only the first 65536 bytes"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        kotae(&["ask", "--mode", "loud", "x"], None).status.code(),
+        Some(2)
+    );
+    assert_eq!(kotae(&["frobnicate"], None).status.code(), Some(2));
+}
+
+#[test]
+fn knowledge_errors_exit_2_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.toml"),
+        "format_version = 1\n[[entry]]\nid = 3\n",
+    )
+    .unwrap();
+    let o = kotae(
+        &["ask", "--knowledge", dir.path().to_str().unwrap(), "x"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("x.toml:3:6: invalid type"), "{err}");
+    assert!(
+        !err.contains("backtrace") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shell_answers_like_a_support_channel() {
+    let session = "おはよう\nMW1M01AJ0004\n/lookup 楽天カード 3Dセキュア\n/list\n/lang en\nｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました\n/quit\nMW1M01AJ0004\n";
+    let o = kotae(&["shell"], Some(session.as_bytes()));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("kotae stays silent"), "{out}");
+    assert!(out.contains("id: jalpay-to-anapay-charge-20000"), "{out}");
+    assert!(out.contains("★ 楽天カード"), "{out}");
+    assert!(out.contains("3ds2-one-time-password"), "/list: {out}");
+    assert!(
+        out.contains("Cause: Registering a charge credit card"),
+        "/lang en: {out}"
+    );
+    assert_eq!(
+        out.matches("id: jalpay-to-anapay-charge-20000").count(),
+        1,
+        "/quit stops: {out}"
+    );
+}
+
+#[test]
+fn shell_cooldown_and_bad_lines() {
+    let mut session = b"MW1M01AJ0004\nMW1M01AJ0004\n".to_vec();
+    session.extend_from_slice(&[0xff, b'\n']);
+    session.extend_from_slice("/nope\n".as_bytes());
+    let o = kotae(&["shell", "--cooldown", "600"], Some(&session));
+    let out = stdout(&o);
+    assert_eq!(
+        out.matches("id: jalpay-to-anapay-charge-20000").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("🔁"), "{out}");
+    assert!(out.contains("not valid UTF-8"), "{out}");
+    assert!(out.contains("unknown command /nope"), "{out}");
+}

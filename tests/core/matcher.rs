@@ -1,0 +1,258 @@
+//! The matcher through its public API: normalization variants, ranking rules, facts, limits,
+//! and arbitrary input without a panic.
+
+use kotae::matcher::{Evidence, MAX_INPUT_BYTES};
+use kotae::reply::Answer;
+use kotae::{Lang, Mode, Pack};
+use proptest::prelude::*;
+
+static PACK: std::sync::LazyLock<Pack> =
+    std::sync::LazyLock::new(|| kotae::builtin_pack().unwrap());
+
+fn pack() -> &'static Pack {
+    &PACK
+}
+
+fn auto_id(pack: &Pack, text: &str) -> Option<String> {
+    pack.query(text, Mode::Auto).answer().map(|m| m.id.clone())
+}
+
+const CHARGE: &str = "jalpay-to-anapay-charge-20000";
+const TIMEOUT: &str = "jalpay-card-register-session-timeout";
+
+#[test]
+fn pasted_variants_of_the_same_error_all_answer() {
+    let pack = pack();
+    for text in [
+        "本人認証に不正が検知しました。(MW1M01AJ0004)",
+        "ＭＷ１Ｍ０１ＡＪ０００４",
+        "mw1m01aj0004",
+        "MW1M01AJ 0004",
+        "MW1M01AJ\n0004",
+        "MW1M\u{200B}01AJ0004",
+        "エラー(MW1M01AJ0004)が出た 2025年12月",
+        "MW1M01AJ0004 2025",
+        "本人認証に不正が\n検知しました",
+    ] {
+        assert_eq!(auto_id(&pack, text).as_deref(), Some(CHARGE), "{text:?}");
+    }
+    for text in [
+        "ｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました",
+        "セッションタイムアウトが発生\r\nしました。",
+    ] {
+        assert_eq!(auto_id(&pack, text).as_deref(), Some(TIMEOUT), "{text:?}");
+    }
+}
+
+#[test]
+fn a_longer_code_is_not_the_known_code() {
+    let pack = pack();
+    let out = pack.query("MW1M01AJ00045", Mode::Lookup);
+    let m = &out.matches[0];
+    assert_eq!(m.id, CHARGE);
+    assert!(
+        m.unverified,
+        "only the family pattern matched: {:?}",
+        m.evidence
+    );
+    assert!(!m.evidence.iter().any(|e| matches!(e, Evidence::Code(_))));
+}
+
+#[test]
+fn family_pattern_answers_unknown_siblings_marked_unverified() {
+    let pack = pack();
+    let out = pack.query("JAL Payで MW1M01AJ0099 が出ました", Mode::Lookup);
+    let m = &out.matches[0];
+    assert_eq!(m.id, CHARGE);
+    assert!(m.unverified);
+    assert!(m
+        .evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::Family { found, .. } if found == "mw1m01aj0099")));
+    let a = Answer::build(&pack, &out, 0, Lang::Ja).unwrap();
+    assert!(
+        a.unverified
+            .as_deref()
+            .is_some_and(|u| u.contains("MW1M01AJ0099")),
+        "{:?}",
+        a.unverified
+    );
+    // The exact code is never reported as unverified.
+    let exact = pack.query("MW1M01AJ0004", Mode::Lookup);
+    assert!(!exact.matches[0].unverified);
+    assert!(!exact.matches[0]
+        .evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::Family { .. })));
+}
+
+#[test]
+fn family_alone_does_not_auto_reply() {
+    assert_eq!(auto_id(&pack(), "MW1M01AJ0099"), None);
+}
+
+#[test]
+fn exact_code_outranks_anything_else() {
+    let pack = pack();
+    // Many keywords of other entries plus the exact code of one.
+    let out = pack.query(
+        "クレジットカード 決済 エラー 3Dセキュア 本人認証 ワンタイムパスワード 届かない MW1M01AJ0004",
+        Mode::Lookup,
+    );
+    assert_eq!(out.matches[0].id, CHARGE);
+}
+
+#[test]
+fn near_miss_code_is_suggested_in_lookup_only() {
+    let pack = pack();
+    let out = pack.query("MW1M01AJ004", Mode::Lookup);
+    assert_eq!(out.matches[0].id, CHARGE);
+    assert!(out.matches[0].evidence.iter().any(
+        |e| matches!(e, Evidence::NearCode { code, distance: 1, .. } if code == "MW1M01AJ0004")
+    ));
+    assert!(!pack.query("MW1M01AJ004", Mode::Auto).reply);
+}
+
+#[test]
+fn free_text_queries_find_the_right_entry() {
+    let pack = pack();
+    for (q, id) in [
+        ("JAL Pay ANA Pay チャージ できない", CHARGE),
+        ("楽天カード 3Dセキュア", "3ds2-registration"),
+        ("クイックペイ 使えない", "jalpay-quicpay-after-renewal"),
+        ("ワンタイムパスワード 届かない", "3ds2-one-time-password"),
+        ("カード登録 回数制限", "jalpay-card-register-attempt-limit"),
+    ] {
+        let out = pack.query(q, Mode::Lookup);
+        assert_eq!(out.matches.first().map(|m| m.id.as_str()), Some(id), "{q}");
+        assert!(out.matches.len() <= kotae::matcher::MAX_CANDIDATES);
+    }
+}
+
+#[test]
+fn one_keyword_alone_never_auto_replies() {
+    let pack = pack();
+    for text in [
+        "タイムアウトしました",
+        "チャージした",
+        "JAL Pay",
+        "エラーが出た",
+        "3Dセキュア",
+    ] {
+        assert_eq!(auto_id(&pack, text), None, "{text}");
+    }
+}
+
+#[test]
+fn lookup_results_explain_every_candidate() {
+    let pack = pack();
+    let out = pack.query("楽天カード 3Dセキュア", Mode::Lookup);
+    for m in &out.matches {
+        assert!(!m.evidence.is_empty(), "{} has evidence", m.id);
+    }
+    let scores: Vec<f64> = out.matches.iter().map(|m| m.score).collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {scores:?}"
+    );
+}
+
+#[test]
+fn the_amount_decides_the_explanation() {
+    let pack = pack();
+    let cases = [
+        ("1万円", true),
+        ("15,000円", true),
+        ("２０，０００円", true),
+        ("5千円", true),
+        ("20,001円", false),
+        ("3万円", false),
+    ];
+    for (amount, at_or_under) in cases {
+        let text = format!("JAL PayからANA Payに{amount}チャージしたら MW1M01AJ0004");
+        let out = pack.query(&text, Mode::Auto);
+        let a = Answer::build(&pack, &out, 0, Lang::Ja).unwrap();
+        let note = a
+            .amount_note
+            .unwrap_or_else(|| panic!("{amount}: an amount note"));
+        let rule = pack.entry(CHARGE).unwrap().amount_rule.as_ref().unwrap();
+        let expected = if at_or_under {
+            &rule.at_or_under.ja
+        } else {
+            &rule.above.ja
+        };
+        assert!(note.ends_with(expected.as_str()), "{amount}: {note}");
+        let a = Answer::build(&pack, &out, 0, Lang::En).unwrap();
+        assert!(a
+            .amount_note
+            .unwrap()
+            .contains(if at_or_under { "at or under" } else { "above" }));
+    }
+    let out = pack.query("MW1M01AJ0004", Mode::Auto);
+    assert_eq!(out.facts.amount_jpy, None);
+    assert!(Answer::build(&pack, &out, 0, Lang::Ja)
+        .unwrap()
+        .amount_note
+        .is_none());
+}
+
+#[test]
+fn text_past_the_cap_is_not_read() {
+    let pack = pack();
+    let mut text = "あ".repeat(MAX_INPUT_BYTES / 3 + 10);
+    text.push_str("MW1M01AJ0004");
+    let out = pack.query(&text, Mode::Auto);
+    assert!(out.truncated);
+    assert!(!out.reply, "the code lies beyond the cap");
+    let mut text = String::from("MW1M01AJ0004 ");
+    text.push_str(&"x".repeat(5 * 1024 * 1024));
+    let out = pack.query(&text, Mode::Auto);
+    assert!(out.truncated && out.reply);
+}
+
+#[test]
+fn one_megabyte_of_text_does_not_panic() {
+    let pack = pack();
+    let big: String = "本人認証ｾｯｼｮﾝ\u{200B}MW1M01AJ 1万円 ¥ 円,.,円\n"
+        .chars()
+        .cycle()
+        .take(1024 * 1024)
+        .collect();
+    for mode in [Mode::Auto, Mode::Lookup] {
+        let _ = pack.query(&big, mode);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,400}") {
+        let pack = pack();
+        for mode in [Mode::Auto, Mode::Lookup] {
+            let out = pack.query(&text, mode);
+            prop_assert!(out.matches.len() <= kotae::matcher::MAX_CANDIDATES);
+            for i in 0..out.matches.len() {
+                prop_assert!(Answer::build(&pack, &out, i, Lang::En).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn japanese_and_code_fragments_never_panic(
+        parts in proptest::collection::vec(
+            prop_oneof![
+                Just("MW1M01AJ".to_string()), Just("0004".to_string()), Just("万".to_string()),
+                Just("円".to_string()), Just("¥".to_string()), Just(",".to_string()), Just(".".to_string()),
+                Just("\u{200B}".to_string()), Just("ｾｯｼｮﾝ".to_string()), Just("楽天カード".to_string()),
+                "[0-9]{1,25}", "[\\u{3040}-\\u{30FF}]{1,5}", "\\PC{1,5}",
+            ],
+            0..40,
+        )
+    ) {
+        let text = parts.concat();
+        let pack = pack();
+        let _ = pack.query(&text, Mode::Lookup);
+        let _ = pack.query(&text, Mode::Auto);
+    }
+}

@@ -1,0 +1,203 @@
+//! The shipped knowledge pack: the required ids, every entry's examples as tests, and every
+//! URL traceable to the source documents in ../shared.
+
+use kotae::knowledge::{Entry, Pack};
+use kotae::Mode;
+
+use crate::manifest_dir;
+
+fn pack() -> Pack {
+    Pack::load(&manifest_dir().join("knowledge")).expect("shipped pack loads")
+}
+
+const REQUIRED_IDS: &[&str] = &[
+    "jalpay-to-anapay-charge-20000",
+    "jalpay-renewal-activation-notice",
+    "jalpay-quicpay-after-renewal",
+    "jalpay-card-register-session-timeout",
+    "jalpay-card-register-attempt-limit",
+    "3ds2-auth-failed",
+    "3ds2-registration",
+    "3ds2-one-time-password",
+];
+
+#[test]
+fn the_pack_has_exactly_the_required_ids() {
+    let pack = pack();
+    let mut ids: Vec<&str> = pack.entries().iter().map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut want = REQUIRED_IDS.to_vec();
+    want.sort_unstable();
+    assert_eq!(ids, want);
+}
+
+#[test]
+fn builtin_pack_is_the_shipped_folder() {
+    let builtin = kotae::builtin_pack().unwrap();
+    let shipped = pack();
+    let a: Vec<_> = builtin
+        .entries()
+        .iter()
+        .map(|e| (&e.id, &e.cause.ja))
+        .collect();
+    let b: Vec<_> = shipped
+        .entries()
+        .iter()
+        .map(|e| (&e.id, &e.cause.ja))
+        .collect();
+    assert_eq!(a, b);
+}
+
+/// Runs one entry's examples, queries and counter-examples and returns what failed.
+fn run_entry(pack: &Pack, id: &str) -> Vec<String> {
+    let e: &Entry = pack
+        .entry(id)
+        .unwrap_or_else(|| panic!("entry {id} exists"));
+    let mut failures = Vec::new();
+    assert!(!e.examples.is_empty(), "{id} has examples");
+    for ex in &e.examples {
+        let out = pack.query(ex, Mode::Auto);
+        match out.answer() {
+            Some(m) if m.id == id => {}
+            other => failures.push(format!("example {ex:?} -> {:?}", other.map(|m| &m.id))),
+        }
+        let top = pack.query(ex, Mode::Lookup);
+        if top.matches.first().map(|m| m.id.as_str()) != Some(id) {
+            failures.push(format!("example {ex:?} is not first in lookup mode"));
+        }
+    }
+    for q in &e.queries {
+        let out = pack.query(q, Mode::Lookup);
+        if out.matches.first().map(|m| m.id.as_str()) != Some(id) {
+            failures.push(format!(
+                "query {q:?} -> {:?}",
+                out.matches.first().map(|m| &m.id)
+            ));
+        }
+    }
+    for ce in &e.counter_examples {
+        let out = pack.query(ce, Mode::Auto);
+        if out.answer().is_some_and(|m| m.id == id) {
+            failures.push(format!("counter-example {ce:?} fires"));
+        }
+    }
+    failures
+}
+
+macro_rules! entry_tests {
+    ($($name:ident => $id:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let failures = run_entry(&pack(), $id);
+                assert!(failures.is_empty(), "{}:\n{}", $id, failures.join("\n"));
+            }
+        )*
+        #[test]
+        fn every_entry_has_an_examples_test() {
+            let covered = [$($id),*];
+            for e in pack().entries() {
+                assert!(covered.contains(&e.id.as_str()), "add {} to entry_tests!", e.id);
+            }
+        }
+    };
+}
+
+entry_tests! {
+    examples_jalpay_to_anapay_charge_20000 => "jalpay-to-anapay-charge-20000",
+    examples_jalpay_renewal_activation_notice => "jalpay-renewal-activation-notice",
+    examples_jalpay_quicpay_after_renewal => "jalpay-quicpay-after-renewal",
+    examples_jalpay_card_register_session_timeout => "jalpay-card-register-session-timeout",
+    examples_jalpay_card_register_attempt_limit => "jalpay-card-register-attempt-limit",
+    examples_3ds2_auth_failed => "3ds2-auth-failed",
+    examples_3ds2_registration => "3ds2-registration",
+    examples_3ds2_one_time_password => "3ds2-one-time-password",
+}
+
+/// Every URL in the pack must appear, character for character, in the source documents.
+#[test]
+fn every_url_comes_from_the_sources() {
+    let shared = manifest_dir().join("../shared");
+    let mut corpus = String::new();
+    for dir in ["seeds", "facts"] {
+        for f in std::fs::read_dir(shared.join(dir)).expect("../shared/seeds and facts exist") {
+            corpus.push_str(&std::fs::read_to_string(f.unwrap().path()).unwrap());
+        }
+    }
+    let pack = pack();
+    let mut count = 0;
+    for e in pack.entries() {
+        for l in &e.links {
+            if let Some(url) = &l.url {
+                count += 1;
+                assert!(
+                    corpus.contains(url.as_str()),
+                    "{}: {url} is not in ../shared",
+                    e.id
+                );
+            } else {
+                assert!(
+                    l.where_.is_some(),
+                    "{}: link without url must say where",
+                    e.id
+                );
+            }
+        }
+    }
+    assert!(
+        count >= 24,
+        "expected the 24 card-company and brand links, found {count}"
+    );
+}
+
+#[test]
+fn every_card_company_in_the_source_has_a_link_and_answers_a_lookup() {
+    let pack = pack();
+    for company in [
+        "au PAY カード",
+        "PayPay カード",
+        "TS CUBIC",
+        "UC カード",
+        "d カード",
+        "アプラス",
+        "イオンカード",
+        "エポスカード",
+        "エムアイカード",
+        "オリコカード",
+        "ジャックス",
+        "セゾンカード",
+        "セブンカード",
+        "ソフトバンクカード",
+        "ビューカード",
+        "レクサスカード",
+        "三井住友カード",
+        "三菱 UFJ ニコス",
+        "楽天カード",
+    ] {
+        let out = pack.query(&format!("{company} 3Dセキュア"), Mode::Lookup);
+        let top = out
+            .matches
+            .first()
+            .unwrap_or_else(|| panic!("{company}: no match"));
+        assert_eq!(top.id, "3ds2-registration", "{company}");
+        let answer = kotae::reply::Answer::build(&pack, &out, 0, kotae::Lang::Ja).unwrap();
+        assert!(answer.links[0].highlighted, "{company}: its link is first");
+        assert_eq!(
+            answer.links[0].title, company,
+            "{company}: the first link is its own"
+        );
+        assert!(answer.links[0]
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")));
+    }
+}
+
+#[test]
+fn english_falls_back_to_japanese_only_where_missing() {
+    let pack = pack();
+    for e in pack.entries() {
+        assert!(e.title.en.is_some(), "{} has an English title", e.id);
+        assert_eq!(e.title.get(kotae::Lang::Ja), e.title.ja);
+    }
+}
