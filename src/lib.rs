@@ -10,6 +10,8 @@
 //!   swappable knowledge handle.
 //! - [`config`]: `config/kotae.toml` and the secrets read from the environment.
 //! - [`serve`]: `kotae serve`, running the configured adapters until a signal.
+//! - [`reload`]: hot reload of the knowledge pack (poll + SIGHUP), all or nothing.
+//! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
 //! - [`adapters`]: platform I/O: Discord, Slack, the terminal shell.
 //!
 //! The flow is always adapter -> policy -> matcher -> reply -> render -> adapter.
@@ -20,6 +22,8 @@ pub mod config;
 pub mod knowledge;
 pub mod matcher;
 pub mod policy;
+pub mod redact;
+pub mod reload;
 pub mod reply;
 pub mod serve;
 

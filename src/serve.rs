@@ -10,6 +10,10 @@ use tokio_util::sync::CancellationToken;
 use crate::bot::Bot;
 use crate::config::{Config, Secrets};
 use crate::knowledge::{KnowledgeError, Pack};
+use crate::reload::{self, ReloadStats};
+
+/// How often the knowledge folder is checked for changes.
+pub const RELOAD_POLL: Duration = Duration::from_secs(1);
 
 /// Why `serve` could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,22 @@ pub async fn run(
     if tasks.is_empty() {
         return Err(ServeError::NothingToRun);
     }
+    if let Some(path) = config.knowledge.clone() {
+        let stats = Arc::new(ReloadStats::default());
+        let (b, p, s, stop) = (bot.clone(), path.clone(), stats.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            reload::watch(b, p, RELOAD_POLL, s, stop, |_| {}).await;
+            Ok(())
+        });
+        #[cfg(unix)]
+        {
+            let (b, stop) = (bot.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                reload_on_sighup(b, path, stats, stop).await;
+                Ok(())
+            });
+        }
+    }
     let mut result = Ok(());
     while let Some(joined) = tasks.join_next().await {
         let outcome = joined.unwrap_or_else(|e| {
@@ -97,6 +117,33 @@ pub async fn run(
         }
     }
     result
+}
+
+/// Reloads the knowledge on SIGHUP, the usual "re-read your files" signal.
+#[cfg(unix)]
+async fn reload_on_sighup(
+    bot: Arc<Bot>,
+    path: std::path::PathBuf,
+    stats: Arc<ReloadStats>,
+    stop: CancellationToken,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; reload by editing the files instead");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            got = hup.recv() => if got.is_none() { return },
+        }
+        tracing::info!("SIGHUP: reloading knowledge");
+        let (b, p, s) = (bot.clone(), path.clone(), stats.clone());
+        let _ = tokio::task::spawn_blocking(move || reload::reload(&b.knowledge, &p, &s)).await;
+    }
 }
 
 /// Cancels `token` on Ctrl-C or SIGTERM.

@@ -27,6 +27,17 @@ pub enum Prepared {
     Regex(String),
 }
 
+/// Decides how a pattern is matched, without compiling it. Only for patterns that
+/// [`prepare_pattern`] accepted.
+pub fn classify_pattern(p: &str) -> Prepared {
+    let nf: String = p.nfkc().collect();
+    if nf.chars().any(regex_syntax::is_meta_character) {
+        Prepared::Regex(nf)
+    } else {
+        Prepared::Literal(compact(&nf))
+    }
+}
+
 /// Validates a pattern from the knowledge pack and decides how it is matched. The error is
 /// the end of a sentence that starts with "pattern `…`".
 pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
@@ -36,10 +47,10 @@ pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
     if p.chars().count() > MAX_PATTERN_CHARS {
         return Err(format!("is longer than {MAX_PATTERN_CHARS} characters"));
     }
-    let nf: String = p.nfkc().collect();
-    if !nf.chars().any(regex_syntax::is_meta_character) {
-        return Ok(Prepared::Literal(compact(&nf)));
-    }
+    let nf = match classify_pattern(p) {
+        literal @ Prepared::Literal(_) => return Ok(literal),
+        Prepared::Regex(nf) => nf,
+    };
     if nf.chars().any(char::is_whitespace) || nf.contains("\\s") {
         return Err(
             "contains white space, but messages are matched with all white space removed; \
@@ -124,10 +135,13 @@ pub struct Index {
     grams: HashMap<u64, Vec<u32>>,
 }
 
+/// Character bigrams for free-text similarity. Pairs of digits are left out: "00" or "01"
+/// says nothing about which error a text is about.
 pub(crate) fn bigrams(compact: &str) -> Vec<u64> {
     let chars: Vec<char> = compact.chars().collect();
     let mut out: Vec<u64> = chars
         .windows(2)
+        .filter(|w| !(w[0].is_ascii_digit() && w[1].is_ascii_digit()))
         .map(|w| (u64::from(w[0] as u32) << 32) | u64::from(w[1] as u32))
         .collect();
     out.sort_unstable();
@@ -180,20 +194,18 @@ impl Index {
                     entry,
                     pattern: pi as u16,
                 };
-                match prepare_pattern(p) {
-                    Ok(Prepared::Literal(l)) => add_literal(l, target),
-                    Ok(Prepared::Regex(r)) => {
+                match classify_pattern(p) {
+                    Prepared::Literal(l) => add_literal(l, target),
+                    Prepared::Regex(r) => {
                         set_sources.push(r);
                         set_targets.push(target);
                     }
-                    Err(_) => {}
                 }
             }
             for (pi, p) in e.family_patterns.iter().enumerate() {
-                let source = match prepare_pattern(p) {
-                    Ok(Prepared::Regex(r)) => r,
-                    Ok(Prepared::Literal(l)) => regex::escape(&l),
-                    Err(_) => continue,
+                let source = match classify_pattern(p) {
+                    Prepared::Regex(r) => r,
+                    Prepared::Literal(l) => regex::escape(&l),
                 };
                 if let Ok(re) = compile_regex(&source) {
                     family_regex.insert(set_sources.len(), re);

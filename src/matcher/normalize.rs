@@ -54,9 +54,16 @@ pub fn cap(text: &str, max: usize) -> (&str, bool) {
 /// Normalizes a pasted message (or a pattern, keyword or code from the knowledge pack).
 pub fn normalize(text: &str) -> Normalized {
     let (text, truncated) = cap(text, MAX_INPUT_BYTES);
+    // Most pasted text is already NFKC (kanji, full-width kana, ASCII): the quick check
+    // avoids decomposing and recomposing every character of it.
+    let chars: Box<dyn Iterator<Item = char>> =
+        match unicode_normalization::is_nfkc_quick(text.chars()) {
+            unicode_normalization::IsNormalized::Yes => Box::new(text.chars()),
+            _ => Box::new(text.nfkc()),
+        };
     let mut spaced = String::with_capacity(text.len());
     let mut pending_space = false;
-    for c in text.nfkc() {
+    for c in chars {
         if is_invisible(c) {
             continue;
         }

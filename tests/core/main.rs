@@ -5,6 +5,8 @@ mod check;
 mod cli;
 mod matcher;
 mod pack;
+mod redact;
+mod reload;
 
 use std::path::PathBuf;
 

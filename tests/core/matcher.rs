@@ -34,13 +34,13 @@ fn pasted_variants_of_the_same_error_all_answer() {
         "MW1M01AJ0004 2025",
         "本人認証に不正が\n検知しました",
     ] {
-        assert_eq!(auto_id(&pack, text).as_deref(), Some(CHARGE), "{text:?}");
+        assert_eq!(auto_id(pack, text).as_deref(), Some(CHARGE), "{text:?}");
     }
     for text in [
         "ｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました",
         "セッションタイムアウトが発生\r\nしました。",
     ] {
-        assert_eq!(auto_id(&pack, text).as_deref(), Some(TIMEOUT), "{text:?}");
+        assert_eq!(auto_id(pack, text).as_deref(), Some(TIMEOUT), "{text:?}");
     }
 }
 
@@ -69,7 +69,7 @@ fn family_pattern_answers_unknown_siblings_marked_unverified() {
         .evidence
         .iter()
         .any(|e| matches!(e, Evidence::Family { found, .. } if found == "mw1m01aj0099")));
-    let a = Answer::build(&pack, &out, 0, Lang::Ja).unwrap();
+    let a = Answer::build(pack, &out, 0, Lang::Ja).unwrap();
     assert!(
         a.unverified
             .as_deref()
@@ -88,7 +88,7 @@ fn family_pattern_answers_unknown_siblings_marked_unverified() {
 
 #[test]
 fn family_alone_does_not_auto_reply() {
-    assert_eq!(auto_id(&pack(), "MW1M01AJ0099"), None);
+    assert_eq!(auto_id(pack(), "MW1M01AJ0099"), None);
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn one_keyword_alone_never_auto_replies() {
         "エラーが出た",
         "3Dセキュア",
     ] {
-        assert_eq!(auto_id(&pack, text), None, "{text}");
+        assert_eq!(auto_id(pack, text), None, "{text}");
     }
 }
 
@@ -171,7 +171,7 @@ fn the_amount_decides_the_explanation() {
     for (amount, at_or_under) in cases {
         let text = format!("JAL PayからANA Payに{amount}チャージしたら MW1M01AJ0004");
         let out = pack.query(&text, Mode::Auto);
-        let a = Answer::build(&pack, &out, 0, Lang::Ja).unwrap();
+        let a = Answer::build(pack, &out, 0, Lang::Ja).unwrap();
         let note = a
             .amount_note
             .unwrap_or_else(|| panic!("{amount}: an amount note"));
@@ -182,7 +182,7 @@ fn the_amount_decides_the_explanation() {
             &rule.above.ja
         };
         assert!(note.ends_with(expected.as_str()), "{amount}: {note}");
-        let a = Answer::build(&pack, &out, 0, Lang::En).unwrap();
+        let a = Answer::build(pack, &out, 0, Lang::En).unwrap();
         assert!(a
             .amount_note
             .unwrap()
@@ -190,7 +190,7 @@ fn the_amount_decides_the_explanation() {
     }
     let out = pack.query("MW1M01AJ0004", Mode::Auto);
     assert_eq!(out.facts.amount_jpy, None);
-    assert!(Answer::build(&pack, &out, 0, Lang::Ja)
+    assert!(Answer::build(pack, &out, 0, Lang::Ja)
         .unwrap()
         .amount_note
         .is_none());
@@ -233,7 +233,7 @@ proptest! {
             let out = pack.query(&text, mode);
             prop_assert!(out.matches.len() <= kotae::matcher::MAX_CANDIDATES);
             for i in 0..out.matches.len() {
-                prop_assert!(Answer::build(&pack, &out, i, Lang::En).is_some());
+                prop_assert!(Answer::build(pack, &out, i, Lang::En).is_some());
             }
         }
     }

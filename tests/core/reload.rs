@@ -1,0 +1,164 @@
+//! Hot reload: a valid edit is picked up within 2 s without dropping concurrent lookups; a
+//! broken edit leaves the old pack answering and reports the error.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kotae::bot::{Bot, Decision};
+use kotae::reload::{self, ReloadStats, Reloaded};
+use kotae::{Lang, Pack};
+use tokio_util::sync::CancellationToken;
+
+use crate::manifest_dir;
+
+fn copy_pack() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(manifest_dir().join("knowledge")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+const NEW_ENTRY: &str = r#"
+
+[[entry]]
+id = "demo-new-error"
+services = ["demo"]
+title = { ja = "新しいエラー" }
+codes = ["NEW0001"]
+cause = { ja = "新しい原因" }
+examples = ["NEW0001"]
+verified = 2025-12-28
+sources = ["test"]
+"#;
+
+fn answer_id(bot: &Bot, text: &str) -> Option<String> {
+    match bot.lookup(text, Lang::Ja) {
+        Decision::Answer(a) => Some(a.id),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
+    let dir = copy_pack();
+    let pack = Pack::load_checked(dir.path()).unwrap();
+    let bot = Arc::new(Bot::new(pack, Duration::from_secs(600), Lang::Ja));
+    let stats = Arc::new(ReloadStats::default());
+    let stop = CancellationToken::new();
+    let results: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = results.clone();
+    tokio::spawn(reload::watch(
+        bot.clone(),
+        dir.path().to_path_buf(),
+        Duration::from_millis(100),
+        stats.clone(),
+        stop.clone(),
+        move |r| {
+            sink.lock().unwrap().push(match r {
+                Reloaded::Swapped(n) => format!("swapped {n}"),
+                Reloaded::Refused(e) => format!("refused {e}"),
+            })
+        },
+    ));
+
+    // Lookups run all the time on other threads; none may fail during the swaps.
+    let running = Arc::new(AtomicBool::new(true));
+    let served = Arc::new(AtomicUsize::new(0));
+    let mut lookers = Vec::new();
+    for _ in 0..2 {
+        let (bot, running, served) = (bot.clone(), running.clone(), served.clone());
+        lookers.push(std::thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                assert_eq!(
+                    answer_id(&bot, "MW1M01AJ0004").as_deref(),
+                    Some("jalpay-to-anapay-charge-20000"),
+                    "a lookup during reload failed"
+                );
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+
+    assert_ne!(
+        answer_id(&bot, "NEW0001").as_deref(),
+        Some("demo-new-error")
+    );
+    let file = dir.path().join("jalpay.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{original}{NEW_ENTRY}")).unwrap();
+    let start = Instant::now();
+    while answer_id(&bot, "NEW0001").as_deref() != Some("demo-new-error") {
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "the edit was not picked up within 2 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stats.ok.load(Ordering::Relaxed), 1);
+
+    // A broken edit: a regex that does not compile.
+    std::fs::write(
+        &file,
+        format!(
+            "{original}{}",
+            NEW_ENTRY.replace("codes = [\"NEW0001\"]", "patterns = [\"(\"]")
+        ),
+    )
+    .unwrap();
+    let start = Instant::now();
+    while stats.failed.load(Ordering::Relaxed) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "the broken edit was not noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The old (last good) pack still answers, including the entry added before.
+    assert_eq!(
+        answer_id(&bot, "NEW0001").as_deref(),
+        Some("demo-new-error")
+    );
+    let log = results.lock().unwrap().join("\n");
+    assert!(
+        log.contains("refused") && log.contains("jalpay.toml:") && log.contains("does not compile"),
+        "{log}"
+    );
+
+    running.store(false, Ordering::Relaxed);
+    for l in lookers {
+        l.join().expect("no lookup failed");
+    }
+    assert!(served.load(Ordering::Relaxed) > 0);
+    stop.cancel();
+}
+
+#[test]
+fn a_file_that_fails_its_own_examples_is_refused() {
+    let dir = copy_pack();
+    let bot = Bot::new(
+        Pack::load(dir.path()).unwrap(),
+        Duration::from_secs(1),
+        Lang::Ja,
+    );
+    let file = dir.path().join("3ds2.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // A counter-example that the entry's own pattern answers.
+    let broken = text.replacen(
+        "\"3Dセキュアって何？\",",
+        "\"本人認証サービスで認証失敗しました。\",",
+        1,
+    );
+    assert_ne!(broken, text);
+    std::fs::write(&file, broken).unwrap();
+    let stats = ReloadStats::default();
+    match reload::reload(&bot.knowledge, dir.path(), &stats) {
+        Reloaded::Refused(e) => assert!(e.to_string().contains("would get an auto-reply"), "{e}"),
+        Reloaded::Swapped(_) => panic!("a pack failing its counter-examples was accepted"),
+    }
+    assert_eq!(stats.failed.load(Ordering::Relaxed), 1);
+}
