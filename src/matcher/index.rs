@@ -65,24 +65,42 @@ pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
                 .into(),
         );
     }
-    let re = compile_regex(&nf).map_err(|e| match e {
-        regex::Error::CompiledTooBig(limit) => {
-            format!("is too large once compiled (over {limit} bytes); simplify it")
-        }
-        other => format!(
-            "does not compile: {}",
-            other
-                .to_string()
-                .lines()
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-    })?;
-    if re.is_match("") {
+    check_regex(&nf)?;
+    Ok(Prepared::Regex(nf))
+}
+
+/// Checks what `kotae check` needs of a regex (it parses, fits the size limit, cannot match
+/// empty text) by building only a Thompson NFA: a full `Regex` costs several times more, and
+/// a 10,000-entry pack is validated on every start and reload.
+fn check_regex(source: &str) -> Result<(), String> {
+    use regex_automata::nfa::thompson::{self, pikevm::PikeVM, WhichCaptures};
+    use regex_automata::util::syntax;
+    let nfa = thompson::Compiler::new()
+        .syntax(syntax::Config::new().case_insensitive(true))
+        .configure(
+            thompson::Config::new()
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+                .shrink(false)
+                .which_captures(WhichCaptures::None),
+        )
+        .build(source)
+        .map_err(|e| match e.size_limit() {
+            Some(limit) => format!("is too large once compiled (over {limit} bytes); simplify it"),
+            None => format!(
+                "does not compile: {}",
+                e.to_string()
+                    .lines()
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        })?;
+    let vm = PikeVM::new_from_nfa(nfa).map_err(|e| format!("does not compile: {e}"))?;
+    let mut cache = vm.create_cache();
+    if vm.is_match(&mut cache, "") {
         return Err("matches empty text, so it would fire on every message".into());
     }
-    Ok(Prepared::Regex(nf))
+    Ok(())
 }
 
 fn compile_regex(source: &str) -> Result<Regex, regex::Error> {
