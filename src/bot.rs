@@ -2,12 +2,13 @@
 //! cooldown -> answer. Adapters translate platform events in and render the [`Decision`] out.
 
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::knowledge::{Lang, Pack};
 use crate::matcher::Mode;
-use crate::policy::{gate, Cooldown, Gate, Incoming, Policy};
+use crate::policy::{gate, looks_like_error, Cooldown, Gate, Incoming, Policy};
 use crate::reply::Answer;
+use crate::store::{AnswerRecord, Store, Unmatched};
 
 /// The pack currently answering. Readers take an `Arc` snapshot, so a reload swaps the whole
 /// pack at once and a lookup in flight keeps the pack it started with.
@@ -49,13 +50,33 @@ pub enum Decision {
     NoMatch,
 }
 
+/// How long handled event ids are remembered: Slack retries for minutes, not days.
+pub const SEEN_KEEP_SECS: i64 = 24 * 3600;
+
 /// State shared by every adapter of one `kotae serve`.
-#[derive(Debug)]
 pub struct Bot {
     pub knowledge: Knowledge,
     pub policy: Policy,
     /// The language when the platform tells nothing better.
     pub default_lang: Lang,
+    /// Answers, votes, gaps, and the cooldown across restarts; in memory only when absent.
+    pub store: Option<Arc<dyn Store>>,
+}
+
+impl std::fmt::Debug for Bot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bot")
+            .field("policy", &self.policy)
+            .field("default_lang", &self.default_lang)
+            .field("store", &self.store.is_some())
+            .finish()
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 impl Bot {
@@ -64,20 +85,47 @@ impl Bot {
             knowledge: Knowledge::new(pack),
             policy: Policy::new(cooldown),
             default_lang,
+            store: None,
         }
     }
 
-    /// Decides what to do with `text` (already stripped of a leading mention of kotae).
+    /// Keeps answers, votes, gaps and cooldowns in `store`.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Bot {
+        self.store = Some(store);
+        self
+    }
+
+    /// [`Bot::handle`] for callers that do not say their platform.
     pub fn on_message(&self, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
+        self.handle("chat", incoming, text, lang)
+    }
+
+    /// Decides what to do with `text` (already stripped of a leading mention of kotae) that
+    /// arrived on `platform` (`discord`, `slack`). An unmatched paste in a support channel
+    /// that looks like an error is kept (redacted) as a knowledge gap.
+    pub fn handle(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
         let pack = self.knowledge.get();
         match gate(incoming) {
             Gate::Ignore(why) => Decision::Silent(why),
             Gate::Auto => {
                 let outcome = pack.query(text, Mode::Auto);
                 let Some(m) = outcome.answer() else {
+                    if let Some(store) = &self.store {
+                        if looks_like_error(text) {
+                            let gap = Unmatched {
+                                at: unix_now(),
+                                platform: platform.into(),
+                                channel: incoming.channel.into(),
+                                text: text.into(),
+                            };
+                            if let Err(e) = store.record_unmatched(&gap) {
+                                tracing::warn!(error = %e, "could not record an unmatched paste");
+                            }
+                        }
+                    }
                     return Decision::Silent("no confident match");
                 };
-                match self.policy.cooldown(incoming.channel, &m.id) {
+                match self.cooldown(incoming.channel, &m.id) {
                     Cooldown::Repeat { ago } => Decision::Repeat {
                         entry_id: m.id.clone(),
                         ago,
@@ -89,6 +137,72 @@ impl Bot {
                 }
             }
             Gate::Ask => self.lookup(text, lang),
+        }
+    }
+
+    /// The store's cooldown when there is a store (it survives restarts), else the in-memory
+    /// one. A failing store never costs an answer: the in-memory rule decides then.
+    fn cooldown(&self, channel: &str, entry_id: &str) -> Cooldown {
+        if let Some(store) = &self.store {
+            let window = self.policy.window().as_secs() as i64;
+            match store.cooldown(channel, entry_id, unix_now(), window) {
+                Ok(None) => return Cooldown::Answer,
+                Ok(Some(ago)) => {
+                    return Cooldown::Repeat {
+                        ago: Duration::from_secs(ago.max(0) as u64),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cooldown store failed; using memory"),
+            }
+        }
+        self.policy.cooldown(channel, entry_id)
+    }
+
+    /// Records a posted answer (after the platform returned the reply's message id); returns
+    /// the answer's id in the store, for votes.
+    pub fn record_answer(
+        &self,
+        platform: &str,
+        channel: &str,
+        message: &str,
+        entry_id: &str,
+        mode: Mode,
+        score: f64,
+    ) -> Option<i64> {
+        let store = self.store.as_ref()?;
+        let record = AnswerRecord {
+            at: unix_now(),
+            platform: platform.into(),
+            channel: channel.into(),
+            message: message.into(),
+            entry_id: entry_id.into(),
+            mode: match mode {
+                Mode::Auto => "auto",
+                Mode::Lookup => "lookup",
+            }
+            .into(),
+            score,
+        };
+        match store.record_answer(&record) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record an answer");
+                None
+            }
+        }
+    }
+
+    /// Returns true the first time a platform event or message id is seen (also across
+    /// restarts when there is a store), so re-deliveries are answered once.
+    pub fn first_time(&self, key: &str) -> bool {
+        match &self.store {
+            Some(store) => store
+                .first_time(key, unix_now(), SEEN_KEEP_SECS)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "event dedup store failed; answering");
+                    true
+                }),
+            None => self.policy.first_time(key),
         }
     }
 

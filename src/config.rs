@@ -27,10 +27,18 @@ pub struct Config {
     /// Seconds before the same entry is answered again in the same channel.
     #[serde(default = "default_cooldown")]
     pub cooldown_secs: u64,
+    /// The SQLite file for answers, votes, gaps and cooldowns. Relative paths are relative
+    /// to the config file.
+    #[serde(default = "default_database")]
+    pub database: PathBuf,
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
     #[serde(default)]
     pub slack: Option<SlackConfig>,
+}
+
+fn default_database() -> PathBuf {
+    PathBuf::from("kotae.db")
 }
 
 fn default_cooldown() -> u64 {
@@ -207,11 +215,14 @@ impl Config {
             source,
         })?;
         let mut config = Config::parse(path, &bytes)?;
-        if let Some(k) = &config.knowledge {
-            if k.is_relative() {
-                if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent() {
+            if let Some(k) = &config.knowledge {
+                if k.is_relative() {
                     config.knowledge = Some(dir.join(k));
                 }
+            }
+            if config.database.is_relative() {
+                config.database = dir.join(&config.database);
             }
         }
         Ok(config)

@@ -11,6 +11,8 @@
 //! - [`config`]: `config/kotae.toml` and the secrets read from the environment.
 //! - [`serve`]: `kotae serve`, running the configured adapters until a signal.
 //! - [`reload`]: hot reload of the knowledge pack (poll + SIGHUP), all or nothing.
+//! - [`store`]: SQLite: answers, votes, knowledge gaps, cooldowns and seen events.
+//! - [`report`]: `kotae report` rendering (text, JSON, CSV).
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
 //! - [`adapters`]: platform I/O: Discord, Slack, the terminal shell.
 //!
@@ -25,7 +27,9 @@ pub mod policy;
 pub mod redact;
 pub mod reload;
 pub mod reply;
+pub mod report;
 pub mod serve;
+pub mod store;
 
 pub use knowledge::{Lang, Pack};
 pub use matcher::{Mode, Outcome};

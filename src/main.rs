@@ -66,6 +66,25 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Per entry: answers and helpful %; the top unmatched pastes (from the bot's database)
+    Report {
+        /// How far back: 7d, 24h, 2w, or a date such as 2025-12-01
+        #[arg(long, default_value = "7d")]
+        since: String,
+        #[arg(long, value_enum, default_value_t = kotae::report::Format::Text)]
+        format: kotae::report::Format,
+        /// The SQLite database `kotae serve` writes
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "kotae.db",
+            env = "KOTAE_DB"
+        )]
+        db: PathBuf,
+        /// How many unmatched pastes to list
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
     /// A console chat: each line gets the reply the bot would post in a support channel
     Shell {
         #[arg(long, value_enum, default_value_t = Lang::Ja)]
@@ -240,6 +259,27 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 kotae::serve::cancel_on_signals(shutdown.clone());
                 kotae::serve::run(config, secrets, shutdown).await
             })?;
+            Ok(0)
+        }
+        Command::Report {
+            since,
+            format,
+            db,
+            top,
+        } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let since = kotae::report::parse_since(&since, now)?;
+            if !db.exists() {
+                bail!(
+                    "no database at {} (kotae serve creates it; pass --db FILE)",
+                    db.display()
+                );
+            }
+            let store = kotae::store::SqliteStore::open(&db)?;
+            let report = kotae::store::Store::report(&store, since, top)?;
+            print!("{}", kotae::report::render(&report, format));
             Ok(0)
         }
         Command::Shell {

@@ -49,6 +49,31 @@ pub fn gate(m: &Incoming) -> Gate {
     }
 }
 
+/// Whether an unmatched message looks like an error worth keeping as a knowledge gap: an
+/// error-code shape, a failure word, or a quoted system message.
+pub fn looks_like_error(text: &str) -> bool {
+    use std::sync::LazyLock;
+    static CODE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?i)(^|[^a-z0-9])[a-z]{1,8}[a-z0-9]*[0-9]{3,}[a-z0-9]*").unwrap()
+    });
+    const WORDS: &[&str] = &[
+        "エラー",
+        "失敗",
+        "できない",
+        "できません",
+        "使えない",
+        "使えません",
+        "お試しください",
+        "error",
+        "failed",
+        "failure",
+    ];
+    let n = crate::matcher::normalize(text);
+    WORDS.iter().any(|w| n.compact.contains(w))
+        || CODE.is_match(&n.spaced)
+        || (n.spaced.contains('「') && n.spaced.contains('」'))
+}
+
 /// A time source, so cooldown tests need not sleep.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Instant;
@@ -79,6 +104,7 @@ pub struct Policy {
     window: Duration,
     clock: Box<dyn Clock>,
     last: Mutex<HashMap<(String, String), Instant>>,
+    seen: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for Policy {
@@ -102,6 +128,29 @@ impl Policy {
             window,
             clock,
             last: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cooldown window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// Returns true the first time `key` is seen within a day (bounded memory).
+    pub fn first_time(&self, key: &str) -> bool {
+        const KEEP: Duration = Duration::from_secs(24 * 3600);
+        let now = self.clock.now();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() > 50_000 {
+            seen.retain(|_, t| now.saturating_duration_since(*t) < KEEP);
+        }
+        match seen.get(key) {
+            Some(t) if now.saturating_duration_since(*t) < KEEP => false,
+            _ => {
+                seen.insert(key.to_string(), now);
+                true
+            }
         }
     }
 
@@ -136,6 +185,34 @@ mod tests {
         fn now(&self) -> Instant {
             *self.0.lock().unwrap()
         }
+    }
+
+    #[test]
+    fn what_looks_like_an_error() {
+        for yes in [
+            "XY1234 が出た",
+            "チャージに失敗",
+            "「処理できませんでした」と出る",
+            "Payment failed",
+            "ログインできない",
+        ] {
+            assert!(looks_like_error(yes), "{yes}");
+        }
+        for no in [
+            "おはようございます",
+            "今日は 2025年12月28日",
+            "ありがとう！助かりました",
+        ] {
+            assert!(!looks_like_error(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn events_are_first_seen_once() {
+        let p = Policy::new(Duration::from_secs(1));
+        assert!(p.first_time("e1"));
+        assert!(!p.first_time("e1"));
+        assert!(p.first_time("e2"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::bot::Bot;
 use crate::config::{Config, Secrets};
 use crate::knowledge::{KnowledgeError, Pack};
 use crate::reload::{self, ReloadStats};
+use crate::store::{SqliteStore, StoreError};
 
 /// How often the knowledge folder is checked for changes.
 pub const RELOAD_POLL: Duration = Duration::from_secs(1);
@@ -20,6 +21,8 @@ pub const RELOAD_POLL: Duration = Duration::from_secs(1);
 pub enum ServeError {
     #[error(transparent)]
     Knowledge(#[from] KnowledgeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("nothing to run: the config has neither a [discord] nor a [slack] section")]
     NothingToRun,
     #[error("[discord] is configured but DISCORD_TOKEN is not set; put the bot token from the Developer Portal (Bot -> Reset Token) in the environment")]
@@ -45,11 +48,12 @@ pub async fn run(
         None => crate::builtin_pack()?,
     };
     tracing::info!(entries = pack.entries().len(), "knowledge loaded");
-    let bot = Arc::new(Bot::new(
-        pack,
-        Duration::from_secs(config.cooldown_secs),
-        config.lang,
-    ));
+    let store = SqliteStore::open(&config.database)?;
+    tracing::info!(database = %config.database.display(), "store opened");
+    let bot = Arc::new(
+        Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
+            .with_store(Arc::new(store)),
+    );
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {
         #[cfg(feature = "discord")]

@@ -7,6 +7,7 @@ mod matcher;
 mod pack;
 mod redact;
 mod reload;
+mod store;
 
 use std::path::PathBuf;
 

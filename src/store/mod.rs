@@ -1,0 +1,127 @@
+//! What kotae remembers across restarts: answers, votes, unmatched pastes, cooldowns and
+//! handled event ids. [`Store`] is the interface; [`sqlite::SqliteStore`] the one
+//! implementation today (a server database can implement the same trait later).
+//!
+//! Nothing here holds a pasted message in full: answers keep ids and scores, unmatched pastes
+//! keep a redacted, shortened text.
+
+pub mod sqlite;
+
+use serde::Serialize;
+
+pub use sqlite::SqliteStore;
+
+/// Why the store failed, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("the database {path} is not a usable kotae database: {message}")]
+    Corrupt { path: String, message: String },
+    #[error("the database {path} is read-only; kotae needs to write to it (check the file's permissions)")]
+    ReadOnly { path: String },
+    #[error(
+        "the database {path} was written by a newer kotae (schema {found}, this one knows {known})"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// One posted answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerRecord {
+    /// Unix seconds.
+    pub at: i64,
+    /// `discord`, `slack`, `shell`.
+    pub platform: String,
+    pub channel: String,
+    /// The platform's id of kotae's reply message (for votes); empty when unknown.
+    pub message: String,
+    pub entry_id: String,
+    /// `auto` or `lookup`.
+    pub mode: String,
+    pub score: f64,
+}
+
+/// A vote's effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vote {
+    /// The user's first vote on this answer.
+    New,
+    /// The user changed their vote.
+    Changed,
+    /// The same vote again: counted once.
+    Same,
+}
+
+/// A paste that looked like an error but matched nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unmatched {
+    pub at: i64,
+    pub platform: String,
+    pub channel: String,
+    /// Redacted and shortened; the grouping key in reports is its normalized form.
+    pub text: String,
+}
+
+/// Per-entry figures for `kotae report`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntryStats {
+    pub entry_id: String,
+    pub answers: u64,
+    pub helpful: u64,
+    pub not_helpful: u64,
+    /// helpful / (helpful + not_helpful), in percent; None without votes.
+    pub helpful_pct: Option<f64>,
+}
+
+/// An unmatched text and how often it came.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GapStats {
+    pub text: String,
+    pub count: u64,
+    pub last_seen: i64,
+}
+
+/// Everything `kotae report` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub since: i64,
+    pub entries: Vec<EntryStats>,
+    pub unmatched: Vec<GapStats>,
+}
+
+/// The store interface the bot uses.
+pub trait Store: Send + Sync {
+    /// Records an answer; returns its id (for votes).
+    fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError>;
+    /// The answer posted as `message` on `platform`, if kotae posted it.
+    fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError>;
+    /// Records `user`'s vote on an answer, once per user and answer.
+    fn record_vote(
+        &self,
+        answer: i64,
+        user: &str,
+        helpful: bool,
+        at: i64,
+    ) -> Result<Vote, StoreError>;
+    fn record_unmatched(&self, u: &Unmatched) -> Result<(), StoreError>;
+    /// Checks and records the cooldown in one step: Ok(None) = answer now (recorded);
+    /// Ok(Some(ago)) = answered `ago` seconds ago, inside `window`.
+    fn cooldown(
+        &self,
+        channel: &str,
+        entry_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<Option<i64>, StoreError>;
+    /// Returns true the first time `key` (a platform event or message id) is seen; false for
+    /// a re-delivery. Keys older than `keep` seconds are forgotten.
+    fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;
+    fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError>;
+}

@@ -1,0 +1,411 @@
+//! The SQLite store: one file, WAL mode, migrated on open.
+//!
+//! Opening checks what would otherwise fail mid-conversation: that the file is a database,
+//! that it passes `quick_check`, that it can be written, and that its schema is not newer
+//! than this build.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use super::{AnswerRecord, EntryStats, GapStats, Report, Store, StoreError, Unmatched, Vote};
+use crate::matcher::normalize::normalize;
+
+/// Schema versions, applied in order; `PRAGMA user_version` says how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "CREATE TABLE answers (
+         id INTEGER PRIMARY KEY,
+         at INTEGER NOT NULL,
+         platform TEXT NOT NULL,
+         channel TEXT NOT NULL,
+         message TEXT NOT NULL,
+         entry_id TEXT NOT NULL,
+         mode TEXT NOT NULL,
+         score REAL NOT NULL
+     );
+     CREATE INDEX answers_at ON answers(at);
+     CREATE INDEX answers_message ON answers(platform, message);
+     CREATE TABLE votes (
+         answer INTEGER NOT NULL REFERENCES answers(id),
+         user TEXT NOT NULL,
+         helpful INTEGER NOT NULL,
+         at INTEGER NOT NULL,
+         PRIMARY KEY (answer, user)
+     );
+     CREATE TABLE unmatched (
+         id INTEGER PRIMARY KEY,
+         at INTEGER NOT NULL,
+         platform TEXT NOT NULL,
+         channel TEXT NOT NULL,
+         text TEXT NOT NULL,
+         key TEXT NOT NULL
+     );
+     CREATE INDEX unmatched_at ON unmatched(at);
+     CREATE TABLE cooldowns (
+         channel TEXT NOT NULL,
+         entry_id TEXT NOT NULL,
+         at INTEGER NOT NULL,
+         PRIMARY KEY (channel, entry_id)
+     );
+     CREATE TABLE seen (
+         key TEXT PRIMARY KEY,
+         at INTEGER NOT NULL
+     );
+     CREATE INDEX seen_at ON seen(at);",
+];
+
+/// The longest unmatched text kept, in characters.
+pub const MAX_UNMATCHED_CHARS: usize = 500;
+
+/// A [`Store`] in one SQLite file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(|e| classify(&name, e))?;
+        Self::init(conn, &name)
+    }
+
+    /// A private in-memory database, for tests and `kotae shell`.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        Self::init(Connection::open_in_memory()?, ":memory:")
+    }
+
+    fn init(conn: Connection, name: &str) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| classify(name, e))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                path: name.into(),
+                message: check,
+            });
+        }
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(StoreError::ReadOnly { path: name.into() });
+        }
+        if name != ":memory:" {
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .map_err(|e| classify(name, e))?;
+            tracing::debug!(journal_mode = %mode, "database opened");
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| classify(name, e))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: name.into(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn
+                .unchecked_transaction()
+                .map_err(|e| classify(name, e))?;
+            tx.execute_batch(sql).map_err(|e| classify(name, e))?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit().map_err(|e| classify(name, e))?;
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Turns SQLite's codes into the errors an operator can act on.
+fn classify(path: &str, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            path: path.into(),
+            message: "the file is not a SQLite database or is damaged; move it away and kotae starts a new one".into(),
+        },
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path: path.into() },
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StoreError::Open {
+            path: path.into(),
+            message: e.to_string(),
+        },
+        _ => StoreError::Sql(e),
+    }
+}
+
+/// The grouping key of an unmatched text: normalized, digits folded, so the same error with
+/// different amounts or times groups together.
+fn gap_key(text: &str) -> String {
+    normalize(text)
+        .spaced
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '0' } else { c })
+        .take(MAX_UNMATCHED_CHARS)
+        .collect()
+}
+
+impl Store for SqliteStore {
+    fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO answers (at, platform, channel, message, entry_id, mode, score)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![a.at, a.platform, a.channel, a.message, a.entry_id, a.mode, a.score],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
+                params![platform, message],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn record_vote(
+        &self,
+        answer: i64,
+        user: &str,
+        helpful: bool,
+        at: i64,
+    ) -> Result<Vote, StoreError> {
+        let conn = self.conn();
+        let before: Option<bool> = conn
+            .query_row(
+                "SELECT helpful FROM votes WHERE answer = ?1 AND user = ?2",
+                params![answer, user],
+                |r| r.get(0),
+            )
+            .optional()?;
+        conn.execute(
+            "INSERT INTO votes (answer, user, helpful, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (answer, user) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
+            params![answer, user, helpful, at],
+        )?;
+        Ok(match before {
+            None => Vote::New,
+            Some(b) if b == helpful => Vote::Same,
+            Some(_) => Vote::Changed,
+        })
+    }
+
+    fn record_unmatched(&self, u: &Unmatched) -> Result<(), StoreError> {
+        let text: String = crate::redact::redact(&u.text)
+            .chars()
+            .take(MAX_UNMATCHED_CHARS)
+            .collect();
+        let key = gap_key(&text);
+        self.conn().execute(
+            "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![u.at, u.platform, u.channel, text, key],
+        )?;
+        Ok(())
+    }
+
+    fn cooldown(
+        &self,
+        channel: &str,
+        entry_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<i64> = tx
+            .query_row(
+                "SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2",
+                params![channel, entry_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(at) = last {
+            let ago = now - at;
+            if (0..window).contains(&ago) {
+                return Ok(Some(ago));
+            }
+        }
+        tx.execute(
+            "INSERT INTO cooldowns (channel, entry_id, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (channel, entry_id) DO UPDATE SET at = excluded.at",
+            params![channel, entry_id, now],
+        )?;
+        tx.commit()?;
+        Ok(None)
+    }
+
+    fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
+        let conn = self.conn();
+        conn.execute("DELETE FROM seen WHERE at < ?1", params![now - keep])?;
+        let inserted = conn.execute(
+            "INSERT INTO seen (key, at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+            params![key, now],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT a.entry_id,
+                    COUNT(DISTINCT a.id),
+                    COALESCE(SUM(v.helpful = 1), 0),
+                    COALESCE(SUM(v.helpful = 0), 0)
+             FROM answers a LEFT JOIN votes v ON v.answer = a.id
+             WHERE a.at >= ?1
+             GROUP BY a.entry_id
+             ORDER BY COUNT(DISTINCT a.id) DESC, a.entry_id",
+        )?;
+        let entries = stmt
+            .query_map(params![since], |r| {
+                let (helpful, not_helpful): (i64, i64) = (r.get(2)?, r.get(3)?);
+                let votes = helpful + not_helpful;
+                Ok(EntryStats {
+                    entry_id: r.get(0)?,
+                    answers: r.get::<_, i64>(1)? as u64,
+                    helpful: helpful as u64,
+                    not_helpful: not_helpful as u64,
+                    helpful_pct: (votes > 0)
+                        .then(|| (helpful as f64 * 1000.0 / votes as f64).round() / 10.0),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut stmt = conn.prepare(
+            "SELECT MAX(text), COUNT(*), MAX(at) FROM unmatched WHERE at >= ?1
+             GROUP BY key ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT ?2",
+        )?;
+        let unmatched = stmt
+            .query_map(params![since, top_unmatched as i64], |r| {
+                Ok(GapStats {
+                    text: r.get(0)?,
+                    count: r.get::<_, i64>(1)? as u64,
+                    last_seen: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Report {
+            since,
+            entries,
+            unmatched,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(entry: &str, at: i64) -> AnswerRecord {
+        AnswerRecord {
+            at,
+            platform: "discord".into(),
+            channel: "c1".into(),
+            message: format!("m-{entry}-{at}"),
+            entry_id: entry.into(),
+            mode: "auto".into(),
+            score: 100.0,
+        }
+    }
+
+    #[test]
+    fn votes_count_once_per_user_and_answer() {
+        let s = SqliteStore::in_memory().unwrap();
+        let a = s.record_answer(&answer("e", 10)).unwrap();
+        assert_eq!(s.record_vote(a, "u1", true, 11).unwrap(), Vote::New);
+        assert_eq!(s.record_vote(a, "u1", true, 12).unwrap(), Vote::Same);
+        assert_eq!(s.record_vote(a, "u2", false, 12).unwrap(), Vote::New);
+        assert_eq!(s.record_vote(a, "u2", true, 13).unwrap(), Vote::Changed);
+        let r = s.report(0, 10).unwrap();
+        assert_eq!(r.entries[0].helpful, 2);
+        assert_eq!(r.entries[0].not_helpful, 0);
+        assert_eq!(r.entries[0].helpful_pct, Some(100.0));
+    }
+
+    #[test]
+    fn cooldown_window() {
+        let s = SqliteStore::in_memory().unwrap();
+        assert_eq!(s.cooldown("c", "e", 1000, 600).unwrap(), None);
+        assert_eq!(s.cooldown("c", "e", 1100, 600).unwrap(), Some(100));
+        assert_eq!(s.cooldown("c2", "e", 1100, 600).unwrap(), None);
+        assert_eq!(s.cooldown("c", "e", 1600, 600).unwrap(), None);
+    }
+
+    #[test]
+    fn events_are_seen_once_and_forgotten_later() {
+        let s = SqliteStore::in_memory().unwrap();
+        assert!(s.first_time("ev1", 100, 3600).unwrap());
+        assert!(!s.first_time("ev1", 200, 3600).unwrap());
+        assert!(s.first_time("ev1", 100 + 3601 + 3600, 3600).unwrap());
+    }
+
+    #[test]
+    fn unmatched_pastes_are_redacted_and_grouped() {
+        let s = SqliteStore::in_memory().unwrap();
+        for (i, amount) in ["1000", "2000", "3000"].iter().enumerate() {
+            s.record_unmatched(&Unmatched {
+                at: 10 + i as i64,
+                platform: "slack".into(),
+                channel: "C1".into(),
+                text: format!("エラー XY{amount} が出た。カード 4111 1111 1111 1111"),
+            })
+            .unwrap();
+        }
+        s.record_unmatched(&Unmatched {
+            at: 20,
+            platform: "slack".into(),
+            channel: "C1".into(),
+            text: "別のエラー".into(),
+        })
+        .unwrap();
+        let r = s.report(0, 10).unwrap();
+        assert_eq!(r.unmatched.len(), 2);
+        assert_eq!(r.unmatched[0].count, 3);
+        assert!(
+            !r.unmatched[0].text.contains("4111"),
+            "{}",
+            r.unmatched[0].text
+        );
+        assert!(r.unmatched[0].text.contains("[card]"));
+    }
+
+    #[test]
+    fn report_respects_since() {
+        let s = SqliteStore::in_memory().unwrap();
+        s.record_answer(&answer("old", 5)).unwrap();
+        s.record_answer(&answer("new", 50)).unwrap();
+        let r = s.report(10, 10).unwrap();
+        assert_eq!(
+            r.entries
+                .iter()
+                .map(|e| e.entry_id.as_str())
+                .collect::<Vec<_>>(),
+            ["new"]
+        );
+    }
+}
