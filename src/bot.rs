@@ -6,9 +6,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::knowledge::{Lang, Pack};
 use crate::matcher::Mode;
+use crate::metrics::Metrics;
 use crate::policy::{gate, looks_like_error, Cooldown, Gate, Incoming, Policy};
 use crate::reply::Answer;
-use crate::store::{AnswerRecord, Store, Unmatched};
+use crate::store::{AnswerRecord, Store, Unmatched, Vote};
 
 /// The pack currently answering. Readers take an `Arc` snapshot, so a reload swaps the whole
 /// pack at once and a lookup in flight keeps the pack it started with.
@@ -61,6 +62,7 @@ pub struct Bot {
     pub default_lang: Lang,
     /// Answers, votes, gaps, and the cooldown across restarts; in memory only when absent.
     pub store: Option<Arc<dyn Store>>,
+    pub metrics: Metrics,
 }
 
 impl std::fmt::Debug for Bot {
@@ -86,6 +88,7 @@ impl Bot {
             policy: Policy::new(cooldown),
             default_lang,
             store: None,
+            metrics: Metrics::default(),
         }
     }
 
@@ -108,8 +111,13 @@ impl Bot {
         match gate(incoming) {
             Gate::Ignore(why) => Decision::Silent(why),
             Gate::Auto => {
+                let started = std::time::Instant::now();
                 let outcome = pack.query(text, Mode::Auto);
+                self.metrics.matched(started.elapsed());
                 let Some(m) = outcome.answer() else {
+                    if looks_like_error(text) {
+                        self.metrics.unmatched();
+                    }
                     if let Some(store) = &self.store {
                         if looks_like_error(text) {
                             let gap = Unmatched {
@@ -169,6 +177,7 @@ impl Bot {
         mode: Mode,
         score: f64,
     ) -> Option<i64> {
+        self.metrics.answered(platform, entry_id);
         let store = self.store.as_ref()?;
         let record = AnswerRecord {
             at: unix_now(),
@@ -187,6 +196,35 @@ impl Bot {
             Ok(id) => Some(id),
             Err(e) => {
                 tracing::warn!(error = %e, "could not record an answer");
+                None
+            }
+        }
+    }
+
+    /// Records `user`'s vote on kotae's reply `message`, once per user and answer. Returns
+    /// None when the message is not one of kotae's answers (or there is no store).
+    pub fn record_vote(
+        &self,
+        platform: &str,
+        message: &str,
+        user: &str,
+        helpful: bool,
+    ) -> Option<Vote> {
+        let store = self.store.as_ref()?;
+        let result = store.answer_by_message(platform, message).and_then(|id| {
+            id.map(|id| store.record_vote(id, user, helpful, unix_now()))
+                .transpose()
+        });
+        match result {
+            Ok(Some(vote)) => {
+                if vote != Vote::Same {
+                    self.metrics.voted(platform, helpful);
+                }
+                Some(vote)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not record a vote");
                 None
             }
         }

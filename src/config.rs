@@ -31,6 +31,9 @@ pub struct Config {
     /// to the config file.
     #[serde(default = "default_database")]
     pub database: PathBuf,
+    /// Address for `/healthz` and `/metrics` (keep it local or firewalled); off when absent.
+    #[serde(default)]
+    pub ops_listen: Option<String>,
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
     #[serde(default)]
@@ -271,6 +274,16 @@ impl Config {
                         format!("discord.shard_range [{first}, {last}] must be [first, last] with first <= last < shards"),
                     ));
                 }
+            }
+        }
+        if let Some(addr) = &config.ops_listen {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                let offset = text.find("ops_listen").unwrap_or(0);
+                return Err(invalid(
+                    offset,
+                    text,
+                    format!("ops_listen {addr:?} is not an address such as \"127.0.0.1:9464\""),
+                ));
             }
         }
         if let Some(s) = &config.slack {

@@ -12,6 +12,7 @@
 //! - [`serve`]: `kotae serve`, running the configured adapters until a signal.
 //! - [`reload`]: hot reload of the knowledge pack (poll + SIGHUP), all or nothing.
 //! - [`store`]: SQLite: answers, votes, knowledge gaps, cooldowns and seen events.
+//! - [`metrics`], [`ops`]: counters, the latency histogram, `/healthz` and `/metrics`.
 //! - [`report`]: `kotae report` rendering (text, JSON, CSV).
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
 //! - [`adapters`]: platform I/O: Discord, Slack, the terminal shell.
@@ -23,6 +24,8 @@ pub mod bot;
 pub mod config;
 pub mod knowledge;
 pub mod matcher;
+pub mod metrics;
+pub mod ops;
 pub mod policy;
 pub mod redact;
 pub mod reload;

@@ -7,20 +7,14 @@
 //! file systems, and an editor's save-as-rename is seen like any other change.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::bot::Knowledge;
+use crate::bot::Bot;
 use crate::knowledge::{KnowledgeError, Pack};
-
-/// Counts of reload attempts, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct ReloadStats {
-    pub ok: AtomicU64,
-    pub failed: AtomicU64,
-}
 
 /// What one reload did.
 #[derive(Debug)]
@@ -32,17 +26,17 @@ pub enum Reloaded {
 }
 
 /// Loads and self-tests the pack at `path`; swaps it in only if everything passes.
-pub fn reload(knowledge: &Knowledge, path: &Path, stats: &ReloadStats) -> Reloaded {
+pub fn reload(bot: &Bot, path: &Path) -> Reloaded {
     match Pack::load_checked(path) {
         Ok(pack) => {
             let n = pack.entries().len();
-            knowledge.replace(pack);
-            stats.ok.fetch_add(1, Ordering::Relaxed);
+            bot.knowledge.replace(pack);
+            bot.metrics.reload_ok.fetch_add(1, Ordering::Relaxed);
             tracing::info!(entries = n, path = %path.display(), "knowledge reloaded");
             Reloaded::Swapped(n)
         }
         Err(e) => {
-            stats.failed.fetch_add(1, Ordering::Relaxed);
+            bot.metrics.reload_failed.fetch_add(1, Ordering::Relaxed);
             for line in e.to_string().lines() {
                 tracing::error!(path = %path.display(), "knowledge reload refused, the old pack keeps serving: {line}");
             }
@@ -80,10 +74,9 @@ pub fn fingerprint(path: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
 /// Polls `path` every `interval` until `shutdown`; reloads when the files change, and calls
 /// `on_result` with each outcome (the adapters post refusals to an admin channel).
 pub async fn watch(
-    knowledge: std::sync::Arc<crate::bot::Bot>,
+    bot: Arc<Bot>,
     path: PathBuf,
     interval: Duration,
-    stats: std::sync::Arc<ReloadStats>,
     shutdown: CancellationToken,
     on_result: impl Fn(&Reloaded) + Send + 'static,
 ) {
@@ -100,9 +93,9 @@ pub async fn watch(
             continue;
         }
         last = now;
-        let (bot, p, s) = (knowledge.clone(), path.clone(), stats.clone());
+        let (b, p) = (bot.clone(), path.clone());
         // Parsing and self-testing a large pack is CPU work: keep it off the async workers.
-        let result = tokio::task::spawn_blocking(move || reload(&bot.knowledge, &p, &s)).await;
+        let result = tokio::task::spawn_blocking(move || reload(&b, &p)).await;
         match result {
             Ok(r) => on_result(&r),
             Err(e) => tracing::error!(error = %e, "knowledge reload task failed"),

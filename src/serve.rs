@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bot::Bot;
 use crate::config::{Config, Secrets};
 use crate::knowledge::{KnowledgeError, Pack};
-use crate::reload::{self, ReloadStats};
+use crate::reload;
 use crate::store::{SqliteStore, StoreError};
 
 /// How often the knowledge folder is checked for changes.
@@ -23,6 +23,8 @@ pub enum ServeError {
     Knowledge(#[from] KnowledgeError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, #[source] std::io::Error),
     #[error("nothing to run: the config has neither a [discord] nor a [slack] section")]
     NothingToRun,
     #[error("[discord] is configured but DISCORD_TOKEN is not set; put the bot token from the Developer Portal (Bot -> Reset Token) in the environment")]
@@ -50,9 +52,9 @@ pub async fn run(
     tracing::info!(entries = pack.entries().len(), "knowledge loaded");
     let store = SqliteStore::open(&config.database)?;
     tracing::info!(database = %config.database.display(), "store opened");
+    let store: Arc<dyn crate::store::Store> = Arc::new(store);
     let bot = Arc::new(
-        Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
-            .with_store(Arc::new(store)),
+        Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang).with_store(store),
     );
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {
@@ -91,20 +93,30 @@ pub async fn run(
         return Err(ServeError::NothingToRun);
     }
     if let Some(path) = config.knowledge.clone() {
-        let stats = Arc::new(ReloadStats::default());
-        let (b, p, s, stop) = (bot.clone(), path.clone(), stats.clone(), shutdown.clone());
+        let (b, p, stop) = (bot.clone(), path.clone(), shutdown.clone());
         tasks.spawn(async move {
-            reload::watch(b, p, RELOAD_POLL, s, stop, |_| {}).await;
+            reload::watch(b, p, RELOAD_POLL, stop, |_| {}).await;
             Ok(())
         });
         #[cfg(unix)]
         {
             let (b, stop) = (bot.clone(), shutdown.clone());
             tasks.spawn(async move {
-                reload_on_sighup(b, path, stats, stop).await;
+                reload_on_sighup(b, path, stop).await;
                 Ok(())
             });
         }
+    }
+    if let Some(addr) = &config.ops_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| ServeError::Bind(addr.clone(), e))?;
+        tracing::info!(address = %addr, "health and metrics on /healthz and /metrics");
+        let (b, stop) = (bot.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            crate::ops::serve(listener, b, stop).await;
+            Ok(())
+        });
     }
     let mut result = Ok(());
     while let Some(joined) = tasks.join_next().await {
@@ -125,12 +137,7 @@ pub async fn run(
 
 /// Reloads the knowledge on SIGHUP, the usual "re-read your files" signal.
 #[cfg(unix)]
-async fn reload_on_sighup(
-    bot: Arc<Bot>,
-    path: std::path::PathBuf,
-    stats: Arc<ReloadStats>,
-    stop: CancellationToken,
-) {
+async fn reload_on_sighup(bot: Arc<Bot>, path: std::path::PathBuf, stop: CancellationToken) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut hup = match signal(SignalKind::hangup()) {
         Ok(s) => s,
@@ -145,8 +152,8 @@ async fn reload_on_sighup(
             got = hup.recv() => if got.is_none() { return },
         }
         tracing::info!("SIGHUP: reloading knowledge");
-        let (b, p, s) = (bot.clone(), path.clone(), stats.clone());
-        let _ = tokio::task::spawn_blocking(move || reload::reload(&b.knowledge, &p, &s)).await;
+        let (b, p) = (bot.clone(), path.clone());
+        let _ = tokio::task::spawn_blocking(move || reload::reload(&b, &p)).await;
     }
 }
 

@@ -98,6 +98,8 @@ pub struct Report {
 
 /// The store interface the bot uses.
 pub trait Store: Send + Sync {
+    /// A cheap query, for `/healthz`.
+    fn ping(&self) -> Result<(), StoreError>;
     /// Records an answer; returns its id (for votes).
     fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError>;
     /// The answer posted as `message` on `platform`, if kotae posted it.

@@ -168,6 +168,11 @@ fn gap_key(text: &str) -> String {
 }
 
 impl Store for SqliteStore {
+    fn ping(&self) -> Result<(), StoreError> {
+        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError> {
         let conn = self.conn();
         conn.execute(

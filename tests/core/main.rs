@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod matcher;
+mod ops;
 mod pack;
 mod redact;
 mod reload;

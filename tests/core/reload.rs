@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kotae::bot::{Bot, Decision};
-use kotae::reload::{self, ReloadStats, Reloaded};
+use kotae::reload::{self, Reloaded};
 use kotae::{Lang, Pack};
 use tokio_util::sync::CancellationToken;
 
@@ -48,7 +48,6 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
     let dir = copy_pack();
     let pack = Pack::load_checked(dir.path()).unwrap();
     let bot = Arc::new(Bot::new(pack, Duration::from_secs(600), Lang::Ja));
-    let stats = Arc::new(ReloadStats::default());
     let stop = CancellationToken::new();
     let results: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = results.clone();
@@ -56,7 +55,6 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
         bot.clone(),
         dir.path().to_path_buf(),
         Duration::from_millis(100),
-        stats.clone(),
         stop.clone(),
         move |r| {
             sink.lock().unwrap().push(match r {
@@ -99,7 +97,7 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(stats.ok.load(Ordering::Relaxed), 1);
+    assert_eq!(bot.metrics.reload_ok.load(Ordering::Relaxed), 1);
 
     // A broken edit: a regex that does not compile.
     std::fs::write(
@@ -111,7 +109,7 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
     )
     .unwrap();
     let start = Instant::now();
-    while stats.failed.load(Ordering::Relaxed) == 0 {
+    while bot.metrics.reload_failed.load(Ordering::Relaxed) == 0 {
         assert!(
             start.elapsed() < Duration::from_secs(2),
             "the broken edit was not noticed"
@@ -155,10 +153,9 @@ fn a_file_that_fails_its_own_examples_is_refused() {
     );
     assert_ne!(broken, text);
     std::fs::write(&file, broken).unwrap();
-    let stats = ReloadStats::default();
-    match reload::reload(&bot.knowledge, dir.path(), &stats) {
+    match reload::reload(&bot, dir.path()) {
         Reloaded::Refused(e) => assert!(e.to_string().contains("would get an auto-reply"), "{e}"),
         Reloaded::Swapped(_) => panic!("a pack failing its counter-examples was accepted"),
     }
-    assert_eq!(stats.failed.load(Ordering::Relaxed), 1);
+    assert_eq!(bot.metrics.reload_failed.load(Ordering::Relaxed), 1);
 }

@@ -1,0 +1,73 @@
+//! The operations endpoint: `/healthz` (store and platform connections) and `/metrics`
+//! (Prometheus text), on a local address of its own, never on the public Slack receiver.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::Bot;
+use crate::metrics::Health;
+
+/// The routes, for tests that serve them on their own listener.
+pub fn router(bot: Arc<Bot>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(bot)
+}
+
+/// Serves `/healthz` and `/metrics` on `listener` until `shutdown`.
+pub async fn serve(listener: TcpListener, bot: Arc<Bot>, shutdown: CancellationToken) {
+    let app = router(bot);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "the health and metrics server stopped");
+    }
+}
+
+async fn healthz(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
+    if let Some(store) = &bot.store {
+        let h = match store.ping() {
+            Ok(()) => Health::Up,
+            Err(e) => Health::Down(e.to_string()),
+        };
+        bot.metrics.set_health("store", h);
+    }
+    let (ok, components) = bot.metrics.health();
+    let body: serde_json::Map<String, serde_json::Value> = components
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Health::Up => serde_json::json!({"status": "up"}),
+                Health::Connecting => serde_json::json!({"status": "connecting"}),
+                Health::Down(why) => serde_json::json!({"status": "down", "error": why}),
+            };
+            (k, v)
+        })
+        .collect();
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let json = serde_json::json!({"status": if ok { "ok" } else { "down" }, "components": body});
+    (status, axum::Json(json))
+}
+
+async fn metrics(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        bot.metrics.render(),
+    )
+}
