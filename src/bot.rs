@@ -63,6 +63,8 @@ pub struct Bot {
     /// Answers, votes, gaps, and the cooldown across restarts; in memory only when absent.
     pub store: Option<Arc<dyn Store>>,
     pub metrics: Metrics,
+    /// Where the knowledge was loaded from; None for the built-in pack (nothing to reload).
+    pub knowledge_path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Bot {
@@ -89,12 +91,19 @@ impl Bot {
             default_lang,
             store: None,
             metrics: Metrics::default(),
+            knowledge_path: None,
         }
     }
 
     /// Keeps answers, votes, gaps and cooldowns in `store`.
     pub fn with_store(mut self, store: Arc<dyn Store>) -> Bot {
         self.store = Some(store);
+        self
+    }
+
+    /// Remembers where the knowledge comes from, so an admin can reload it.
+    pub fn with_knowledge_path(mut self, path: std::path::PathBuf) -> Bot {
+        self.knowledge_path = Some(path);
         self
     }
 
@@ -107,6 +116,29 @@ impl Bot {
     /// arrived on `platform` (`discord`, `slack`). An unmatched paste in a support channel
     /// that looks like an error is kept (redacted) as a knowledge gap.
     pub fn handle(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
+        let span = tracing::info_span!(
+            "message",
+            platform,
+            channel = incoming.channel,
+            outcome = tracing::field::Empty
+        );
+        let _enter = span.enter();
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(text = %crate::redact::redact(text), "message text (redacted)");
+        }
+        let decision = self.decide(platform, incoming, text, lang);
+        let outcome = match &decision {
+            Decision::Silent(why) => *why,
+            Decision::Answer(_) => "answered",
+            Decision::Repeat { .. } => "repeat",
+            Decision::NoMatch => "no match",
+        };
+        span.record("outcome", outcome);
+        tracing::debug!(outcome, "handled");
+        decision
+    }
+
+    fn decide(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
         let pack = self.knowledge.get();
         match gate(incoming) {
             Gate::Ignore(why) => Decision::Silent(why),
@@ -244,6 +276,96 @@ impl Bot {
         }
     }
 
+    /// `/kotae-admin test <text>`: which entry would answer and why, the evidence and score
+    /// of the top candidates, and whether auto mode would reply.
+    pub fn explain(&self, text: &str) -> String {
+        use std::fmt::Write;
+        let pack = self.knowledge.get();
+        let auto = pack.query(text, Mode::Auto);
+        let lookup = pack.query(text, Mode::Lookup);
+        let mut out = String::new();
+        match auto.answer() {
+            Some(m) => {
+                let _ = writeln!(
+                    out,
+                    "auto mode: would reply with {} (score {})",
+                    m.id, m.score
+                );
+            }
+            None => {
+                let why = match lookup.matches.first() {
+                    None => "nothing matched".to_string(),
+                    Some(m) if !m.confident => format!(
+                        "the best candidate {} has only weak evidence (no code or pattern, too few keyword groups)",
+                        m.id
+                    ),
+                    Some(_) => "two candidates tie on keywords only".to_string(),
+                };
+                let _ = writeln!(out, "auto mode: silent: {why}");
+            }
+        }
+        if let Some(amount) = lookup.facts.amount_jpy {
+            let _ = writeln!(out, "amount found: ¥{}", crate::reply::format_yen(amount));
+        }
+        for (i, m) in lookup.matches.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. {} score {}{}",
+                i + 1,
+                m.id,
+                m.score,
+                if m.confident { " (confident)" } else { "" }
+            );
+            for e in &m.evidence {
+                let _ = writeln!(out, "   - {e}");
+            }
+        }
+        if lookup.truncated {
+            let _ = writeln!(
+                out,
+                "(only the first {} bytes were read)",
+                crate::matcher::MAX_INPUT_BYTES
+            );
+        }
+        out
+    }
+
+    /// `/kotae-admin stats`: the last 7 days from the store, or the counters since start.
+    pub fn stats(&self) -> String {
+        use std::fmt::Write;
+        let since = unix_now() - 7 * 86_400;
+        match self.store.as_ref().map(|s| s.report(since, 5)) {
+            Some(Ok(report)) => crate::report::render(&report, crate::report::Format::Text),
+            Some(Err(e)) => format!("the store failed: {e}"),
+            None => {
+                let mut out = String::new();
+                let _ = writeln!(out, "no database configured; counters since start:");
+                for line in self.metrics.render().lines().filter(|l| {
+                    l.starts_with("kotae_answers_total") || l.starts_with("kotae_unmatched_total")
+                }) {
+                    let _ = writeln!(out, "  {line}");
+                }
+                out
+            }
+        }
+    }
+
+    /// `/kotae-admin reload`: reloads the knowledge like SIGHUP does; the result in one
+    /// message (`file:line: problem` lines when refused).
+    pub fn reload(&self) -> Result<String, String> {
+        let Some(path) = &self.knowledge_path else {
+            return Err("kotae runs on its built-in knowledge; set `knowledge` in the config to reload from files".into());
+        };
+        match crate::reload::reload(self, path) {
+            crate::reload::Reloaded::Swapped(n) => {
+                Ok(format!("reloaded {n} entries from {}", path.display()))
+            }
+            crate::reload::Reloaded::Refused(e) => {
+                Err(format!("refused, the old knowledge keeps answering:\n{e}"))
+            }
+        }
+    }
+
     /// A direct question (slash command, mention, DM): the best candidate or [`Decision::NoMatch`].
     pub fn lookup(&self, text: &str, lang: Lang) -> Decision {
         let pack = self.knowledge.get();
@@ -290,6 +412,28 @@ mod tests {
             bot.on_message(&support("c2"), text, Lang::Ja),
             Decision::Answer(_)
         ));
+    }
+
+    #[test]
+    fn explain_says_why() {
+        let bot = bot();
+        let e = bot.explain("MW1M01AJ0004");
+        assert!(
+            e.starts_with("auto mode: would reply with jalpay-to-anapay-charge-20000"),
+            "{e}"
+        );
+        assert!(e.contains("code MW1M01AJ0004"), "{e}");
+        let e = bot.explain("JAL Pay");
+        assert!(
+            e.starts_with("auto mode: silent: the best candidate"),
+            "{e}"
+        );
+        assert!(bot.explain("zzz").contains("nothing matched"));
+    }
+
+    #[test]
+    fn reload_needs_a_path() {
+        assert!(bot().reload().unwrap_err().contains("built-in knowledge"));
     }
 
     #[test]
