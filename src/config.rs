@@ -202,6 +202,8 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
     #[error("{path}:{line}:{col}: {message}")]
     Invalid {
         path: PathBuf,
@@ -254,11 +256,52 @@ impl Config {
             let offset = e.span().map_or(0, |s| s.start);
             invalid(offset, text, e.message().trim().replace('\n', " "))
         })?;
-        if let Some(d) = &config.discord {
+        if let Err((key, message)) = config.validate() {
+            return Err(invalid(key_offset(text, key), text, message));
+        }
+        Ok(config)
+    }
+}
+
+/// The byte offset of the line that sets `key` (`key = …`), for messages.
+fn key_offset(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return offset + (line.len() - t.len());
+            }
+        }
+        offset += line.len();
+    }
+    0
+}
+
+/// Every environment variable that overrides a config key, and the key.
+pub const ENV_OVERRIDES: &[(&str, &str)] = &[
+    ("KOTAE_KNOWLEDGE", "knowledge"),
+    ("KOTAE_LANG", "lang"),
+    ("KOTAE_COOLDOWN_SECS", "cooldown_secs"),
+    ("KOTAE_DATABASE", "database"),
+    ("KOTAE_OPS_LISTEN", "ops_listen"),
+    ("KOTAE_DISCORD_SUPPORT_CHANNELS", "discord.support_channels"),
+    ("KOTAE_DISCORD_SHARDS", "discord.shards"),
+    ("KOTAE_DISCORD_SHARD_RANGE", "discord.shard_range"),
+    ("KOTAE_DISCORD_REST_PROXY", "discord.rest_proxy"),
+    ("KOTAE_SLACK_MODE", "slack.mode"),
+    ("KOTAE_SLACK_LISTEN", "slack.listen"),
+    ("KOTAE_SLACK_SUPPORT_CHANNELS", "slack.support_channels"),
+    ("KOTAE_SLACK_API_BASE_URL", "slack.api_base_url"),
+];
+
+impl Config {
+    /// Checks values serde cannot: URLs, addresses, shard ranges. Err = (key, message).
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if let Some(d) = &self.discord {
             if let Some(url) = &d.rest_proxy {
                 if let Some(why) = http_url_problem(url) {
-                    let offset = text.find("rest_proxy").unwrap_or(0);
-                    return Err(invalid(offset, text, format!("discord.rest_proxy: {why}")));
+                    return Err(("rest_proxy", format!("discord.rest_proxy: {why}")));
                 }
             }
             if let Some([first, last]) = d.shard_range {
@@ -267,35 +310,28 @@ impl Config {
                     ShardCount::Auto => None,
                 };
                 if first > last || total.is_some_and(|t| last >= t) {
-                    let offset = text.find("shard_range").unwrap_or(0);
-                    return Err(invalid(
-                        offset,
-                        text,
+                    return Err((
+                        "shard_range",
                         format!("discord.shard_range [{first}, {last}] must be [first, last] with first <= last < shards"),
                     ));
                 }
             }
         }
-        if let Some(addr) = &config.ops_listen {
+        if let Some(addr) = &self.ops_listen {
             if addr.parse::<std::net::SocketAddr>().is_err() {
-                let offset = text.find("ops_listen").unwrap_or(0);
-                return Err(invalid(
-                    offset,
-                    text,
+                return Err((
+                    "ops_listen",
                     format!("ops_listen {addr:?} is not an address such as \"127.0.0.1:9464\""),
                 ));
             }
         }
-        if let Some(s) = &config.slack {
+        if let Some(s) = &self.slack {
             if let Some(why) = http_url_problem(&s.api_base_url) {
-                let offset = text.find("api_base_url").unwrap_or(0);
-                return Err(invalid(offset, text, format!("slack.api_base_url: {why}")));
+                return Err(("api_base_url", format!("slack.api_base_url: {why}")));
             }
             if s.listen.parse::<std::net::SocketAddr>().is_err() {
-                let offset = text.find("listen").unwrap_or(0);
-                return Err(invalid(
-                    offset,
-                    text,
+                return Err((
+                    "listen",
                     format!(
                         "slack.listen {:?} is not an address such as \"127.0.0.1:3000\"",
                         s.listen
@@ -303,7 +339,100 @@ impl Config {
                 ));
             }
         }
-        Ok(config)
+        Ok(())
+    }
+
+    /// Applies the `KOTAE_*` overrides in [`ENV_OVERRIDES`] (from `get`, the environment in
+    /// production). Setting a `KOTAE_DISCORD_*` or `KOTAE_SLACK_*` variable turns that
+    /// section on. The result is validated like a file.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            var: &str,
+            toml_value: &str,
+        ) -> Result<T, ConfigError> {
+            #[derive(Deserialize)]
+            struct W<T> {
+                v: T,
+            }
+            toml::from_str::<W<T>>(&format!("v = {toml_value}"))
+                .map(|w| w.v)
+                .map_err(|e| ConfigError::Env {
+                    var: var.to_string(),
+                    message: e.message().trim().to_string(),
+                })
+        }
+        let quoted = |v: &str| format!("{:?}", v);
+        let list = |v: &str| {
+            let items: Vec<String> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(quoted)
+                .collect();
+            format!("[{}]", items.join(", "))
+        };
+        for (var, key) in ENV_OVERRIDES {
+            let Some(value) = get(var).filter(|v| !v.trim().is_empty()) else {
+                continue;
+            };
+            let value = value.trim();
+            match *key {
+                "knowledge" => self.knowledge = Some(PathBuf::from(value)),
+                "lang" => self.lang = parse(var, &quoted(value))?,
+                "cooldown_secs" => self.cooldown_secs = parse(var, value)?,
+                "database" => self.database = PathBuf::from(value),
+                "ops_listen" => self.ops_listen = Some(value.to_string()),
+                "discord.support_channels" => {
+                    self.discord
+                        .get_or_insert_with(Default::default)
+                        .support_channels = parse(var, &list(value))?
+                }
+                "discord.shards" => {
+                    let v = if value == "auto" {
+                        quoted(value)
+                    } else {
+                        value.to_string()
+                    };
+                    self.discord.get_or_insert_with(Default::default).shards = parse(var, &v)?
+                }
+                "discord.shard_range" => {
+                    let v = format!("[{}]", value.replace('-', ","));
+                    self.discord
+                        .get_or_insert_with(Default::default)
+                        .shard_range = Some(parse(var, &v)?)
+                }
+                "discord.rest_proxy" => {
+                    self.discord.get_or_insert_with(Default::default).rest_proxy =
+                        Some(value.to_string())
+                }
+                "slack.mode" => {
+                    self.slack.get_or_insert_with(Default::default).mode =
+                        parse(var, &quoted(value))?
+                }
+                "slack.listen" => {
+                    self.slack.get_or_insert_with(Default::default).listen = value.to_string()
+                }
+                "slack.support_channels" => {
+                    self.slack
+                        .get_or_insert_with(Default::default)
+                        .support_channels = parse(var, &list(value))?
+                }
+                "slack.api_base_url" => {
+                    self.slack.get_or_insert_with(Default::default).api_base_url = value.to_string()
+                }
+                other => {
+                    unreachable!("ENV_OVERRIDES names {other} but apply_env does not handle it")
+                }
+            }
+        }
+        self.validate().map_err(|(key, message)| ConfigError::Env {
+            var: ENV_OVERRIDES
+                .iter()
+                .find(|(_, k)| k.ends_with(key))
+                .map_or("KOTAE_*", |(v, _)| v)
+                .to_string(),
+            message,
+        })
     }
 }
 
@@ -430,6 +559,61 @@ mod tests {
             .to_string();
         assert!(e.contains("slack.api_base_url"), "{e}");
         assert!(parse("[slack]\napi_base_url = \"http://127.0.0.1:9/api/\"\n").is_ok());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut c = parse("[discord]\nsupport_channels = [1]\n").unwrap();
+        let env = |k: &str| match k {
+            "KOTAE_DISCORD_SUPPORT_CHANNELS" => Some("123, 456".to_string()),
+            "KOTAE_DISCORD_REST_PROXY" => Some("http://127.0.0.1:8080".to_string()),
+            "KOTAE_SLACK_API_BASE_URL" => Some("http://127.0.0.1:9/api/".to_string()),
+            "KOTAE_DISCORD_SHARDS" => Some("4".to_string()),
+            "KOTAE_DISCORD_SHARD_RANGE" => Some("2-3".to_string()),
+            "KOTAE_LANG" => Some("en".to_string()),
+            _ => None,
+        };
+        c.apply_env(env).unwrap();
+        let d = c.discord.unwrap();
+        assert_eq!(d.support_channels, vec![Snowflake(123), Snowflake(456)]);
+        assert_eq!(d.rest_proxy.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(
+            (d.shards, d.shard_range),
+            (ShardCount::Fixed(4), Some([2, 3]))
+        );
+        assert_eq!(c.slack.unwrap().api_base_url, "http://127.0.0.1:9/api/");
+        assert_eq!(c.lang, Lang::En);
+    }
+
+    #[test]
+    fn bad_environment_values_name_the_variable() {
+        let mut c = parse("").unwrap();
+        let e = c
+            .apply_env(|k| (k == "KOTAE_DISCORD_SUPPORT_CHANNELS").then(|| "general".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("environment variable KOTAE_DISCORD_SUPPORT_CHANNELS:")
+                && e.contains("not a number"),
+            "{e}"
+        );
+        let mut c = parse("").unwrap();
+        let e = c
+            .apply_env(|k| (k == "KOTAE_SLACK_API_BASE_URL").then(|| "slack.com/api".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("environment variable KOTAE_SLACK_API_BASE_URL: slack.api_base_url:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn slack_listen_error_points_at_its_own_line() {
+        let e = parse("ops_listen = \"127.0.0.1:1\"\n[slack]\nlisten = \"nope\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("kotae.toml:3:1: slack.listen"), "{e}");
     }
 
     #[test]

@@ -250,7 +250,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
         }
         Command::Serve { config } => {
-            let config = kotae::config::Config::load(&config)?;
+            let mut config = kotae::config::Config::load(&config)?;
+            config.apply_env(|k| std::env::var(k).ok())?;
             let secrets = kotae::config::Secrets::from_env();
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
