@@ -78,6 +78,8 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
                     "a lookup during reload failed"
                 );
                 served.fetch_add(1, Ordering::Relaxed);
+                // Steady traffic, not a busy loop that starves the watcher on a 2-core box.
+                std::thread::sleep(Duration::from_millis(1));
             }
         }));
     }
