@@ -73,14 +73,28 @@ pub fn fingerprint(path: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
 
 /// Polls `path` every `interval` until `shutdown`; reloads when the files change, and calls
 /// `on_result` with each outcome (the adapters post refusals to an admin channel).
-pub async fn watch(
+///
+/// The baseline is read when `watch` is called, not when the future first runs, so an edit
+/// made between spawning the watcher and its first poll is still seen as a change.
+pub fn watch(
     bot: Arc<Bot>,
     path: PathBuf,
     interval: Duration,
     shutdown: CancellationToken,
     on_result: impl Fn(&Reloaded) + Send + 'static,
+) -> impl std::future::Future<Output = ()> + Send {
+    let last = fingerprint(&path);
+    watch_from(bot, path, interval, shutdown, on_result, last)
+}
+
+async fn watch_from(
+    bot: Arc<Bot>,
+    path: PathBuf,
+    interval: Duration,
+    shutdown: CancellationToken,
+    on_result: impl Fn(&Reloaded) + Send + 'static,
+    mut last: Vec<(PathBuf, u64, Option<SystemTime>)>,
 ) {
-    let mut last = fingerprint(&path);
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
