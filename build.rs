@@ -22,7 +22,12 @@ fn main() {
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let name = format!("knowledge/{}", f.file_name().unwrap().to_string_lossy());
-        writeln!(out, "    ({name:?}, include_bytes!({:?})),", f.display().to_string()).unwrap();
+        writeln!(
+            out,
+            "    ({name:?}, include_bytes!({:?})),",
+            f.display().to_string()
+        )
+        .unwrap();
     }
     out.push_str("];\n");
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_knowledge.rs");

@@ -83,7 +83,9 @@ impl Bot {
                         ago,
                     },
                     Cooldown::Answer => Answer::build(&pack, &outcome, 0, lang)
-                        .map_or(Decision::Silent("entry vanished"), |a| Decision::Answer(Box::new(a))),
+                        .map_or(Decision::Silent("entry vanished"), |a| {
+                            Decision::Answer(Box::new(a))
+                        }),
                 }
             }
             Gate::Ask => self.lookup(text, lang),
@@ -106,7 +108,11 @@ mod tests {
     use super::*;
 
     fn bot() -> Bot {
-        Bot::new(crate::builtin_pack().unwrap(), Duration::from_secs(600), Lang::Ja)
+        Bot::new(
+            crate::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
     }
 
     fn support(channel: &str) -> Incoming<'_> {
@@ -121,21 +127,37 @@ mod tests {
     fn a_pasted_error_is_answered_once_per_channel() {
         let bot = bot();
         let text = "本人認証に不正が検知しました。(MW1M01AJ0004)";
-        assert!(matches!(bot.on_message(&support("c1"), text, Lang::Ja), Decision::Answer(a) if a.id == "jalpay-to-anapay-charge-20000"));
-        assert!(matches!(bot.on_message(&support("c1"), text, Lang::Ja), Decision::Repeat { .. }));
-        assert!(matches!(bot.on_message(&support("c2"), text, Lang::Ja), Decision::Answer(_)));
+        assert!(
+            matches!(bot.on_message(&support("c1"), text, Lang::Ja), Decision::Answer(a) if a.id == "jalpay-to-anapay-charge-20000")
+        );
+        assert!(matches!(
+            bot.on_message(&support("c1"), text, Lang::Ja),
+            Decision::Repeat { .. }
+        ));
+        assert!(matches!(
+            bot.on_message(&support("c2"), text, Lang::Ja),
+            Decision::Answer(_)
+        ));
     }
 
     #[test]
     fn chatter_is_silent_but_a_direct_question_gets_an_answer_or_no_match() {
         let bot = bot();
-        assert!(matches!(bot.on_message(&support("c"), "おはようございます", Lang::Ja), Decision::Silent(_)));
+        assert!(matches!(
+            bot.on_message(&support("c"), "おはようございます", Lang::Ja),
+            Decision::Silent(_)
+        ));
         let dm = Incoming {
             channel: "dm",
             is_dm: true,
             ..Incoming::default()
         };
-        assert!(matches!(bot.on_message(&dm, "おはようございます", Lang::Ja), Decision::NoMatch));
-        assert!(matches!(bot.on_message(&dm, "楽天カード 3Dセキュア", Lang::Ja), Decision::Answer(a) if a.id == "3ds2-registration"));
+        assert!(matches!(
+            bot.on_message(&dm, "おはようございます", Lang::Ja),
+            Decision::NoMatch
+        ));
+        assert!(
+            matches!(bot.on_message(&dm, "楽天カード 3Dセキュア", Lang::Ja), Decision::Answer(a) if a.id == "3ds2-registration")
+        );
     }
 }

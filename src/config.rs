@@ -99,12 +99,16 @@ impl<'de> Deserialize<'de> for ShardCount {
                     .ok()
                     .filter(|&n| n > 0)
                     .map(ShardCount::Fixed)
-                    .ok_or_else(|| E::custom(format!("shards = {v}: use \"auto\" or a number from 1")))
+                    .ok_or_else(|| {
+                        E::custom(format!("shards = {v}: use \"auto\" or a number from 1"))
+                    })
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ShardCount, E> {
                 match v {
                     "auto" => Ok(ShardCount::Auto),
-                    other => Err(E::custom(format!("shards = {other:?}: use \"auto\" or a number"))),
+                    other => Err(E::custom(format!(
+                        "shards = {other:?}: use \"auto\" or a number"
+                    ))),
                 }
             }
         }
@@ -226,7 +230,11 @@ impl Config {
         };
         let text = std::str::from_utf8(bytes).map_err(|e| {
             let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or("");
-            invalid(good.len(), good, "the file is not valid UTF-8; save it as UTF-8".into())
+            invalid(
+                good.len(),
+                good,
+                "the file is not valid UTF-8; save it as UTF-8".into(),
+            )
         })?;
         let config: Config = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
@@ -264,7 +272,10 @@ impl Config {
                 return Err(invalid(
                     offset,
                     text,
-                    format!("slack.listen {:?} is not an address such as \"127.0.0.1:3000\"", s.listen),
+                    format!(
+                        "slack.listen {:?} is not an address such as \"127.0.0.1:3000\"",
+                        s.listen
+                    ),
                 ));
             }
         }
@@ -281,7 +292,11 @@ pub fn http_url_problem(url: &str) -> Option<String> {
         return Some(format!("{url:?} is not an http:// or https:// URL"));
     };
     let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '?' || c == '#') {
+    if host.is_empty()
+        || host
+            .chars()
+            .any(|c| c.is_whitespace() || c == '?' || c == '#')
+    {
         return Some(format!("{url:?} has no valid host"));
     }
     if let Some((name, port)) = host.rsplit_once(':') {
@@ -355,23 +370,40 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_and_line() {
-        let e = parse("lang = \"ja\"\n[discord]\nsupport_channel = [1]\n").unwrap_err().to_string();
-        assert!(e.starts_with("kotae.toml:3:1: unknown field `support_channel`"), "{e}");
+        let e = parse("lang = \"ja\"\n[discord]\nsupport_channel = [1]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("kotae.toml:3:1: unknown field `support_channel`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn channel_ids_must_be_numbers() {
         let c = parse("[discord]\nsupport_channels = [123, \"456\"]\n").unwrap();
-        assert_eq!(c.discord.unwrap().support_channels, vec![Snowflake(123), Snowflake(456)]);
-        let e = parse("[discord]\nsupport_channels = [\"general\"]\n").unwrap_err().to_string();
-        assert!(e.starts_with("kotae.toml:2:") && e.contains("\"general\" is not a number"), "{e}");
+        assert_eq!(
+            c.discord.unwrap().support_channels,
+            vec![Snowflake(123), Snowflake(456)]
+        );
+        let e = parse("[discord]\nsupport_channels = [\"general\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("kotae.toml:2:") && e.contains("\"general\" is not a number"),
+            "{e}"
+        );
     }
 
     #[test]
     fn malformed_urls_are_refused() {
-        let e = parse("[discord]\nrest_proxy = \"localhost:8080\"\n").unwrap_err().to_string();
+        let e = parse("[discord]\nrest_proxy = \"localhost:8080\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("kotae.toml:2:1: discord.rest_proxy:"), "{e}");
-        let e = parse("[slack]\napi_base_url = \"http://:80/api/\"\n").unwrap_err().to_string();
+        let e = parse("[slack]\napi_base_url = \"http://:80/api/\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("slack.api_base_url"), "{e}");
         assert!(parse("[slack]\napi_base_url = \"http://127.0.0.1:9/api/\"\n").is_ok());
     }

@@ -17,7 +17,11 @@ use kotae::reply::{render_text, Answer, Labels};
 use kotae::{Lang, Mode, Pack};
 
 #[derive(Parser)]
-#[command(name = "kotae", version, about = "Answers pasted payment-app errors with the cause, the workaround and the official links")]
+#[command(
+    name = "kotae",
+    version,
+    about = "Answers pasted payment-app errors with the cause, the workaround and the official links"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,7 +58,12 @@ enum Command {
     /// Run the chat bot on Discord and/or Slack, as the config says (tokens from the environment)
     Serve {
         /// The config file
-        #[arg(long, value_name = "FILE", default_value = "config/kotae.toml", env = "KOTAE_CONFIG")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "config/kotae.toml",
+            env = "KOTAE_CONFIG"
+        )]
         config: PathBuf,
     },
     /// A console chat: each line gets the reply the bot would post in a support channel
@@ -78,7 +87,11 @@ const MAX_STDIN: u64 = 64 * 1024 * 1024;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve { .. }) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KOTAE_LOG")
@@ -220,7 +233,8 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve { config } => {
             let config = kotae::config::Config::load(&config)?;
             let secrets = kotae::config::Secrets::from_env();
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(async {
                 let shutdown = tokio_util::sync::CancellationToken::new();
                 kotae::serve::cancel_on_signals(shutdown.clone());

@@ -83,7 +83,9 @@ pub struct Policy {
 
 impl std::fmt::Debug for Policy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Policy").field("window", &self.window).finish()
+        f.debug_struct("Policy")
+            .field("window", &self.window)
+            .finish()
     }
 }
 
@@ -142,10 +144,28 @@ mod tests {
             channel: "c",
             ..Incoming::default()
         };
-        assert_eq!(gate(&Incoming { support_channel: true, ..base }), Gate::Auto);
+        assert_eq!(
+            gate(&Incoming {
+                support_channel: true,
+                ..base
+            }),
+            Gate::Auto
+        );
         assert_eq!(gate(&base), Gate::Ignore("not a support channel"));
-        assert_eq!(gate(&Incoming { mentions_kotae: true, ..base }), Gate::Ask);
-        assert_eq!(gate(&Incoming { is_dm: true, ..base }), Gate::Ask);
+        assert_eq!(
+            gate(&Incoming {
+                mentions_kotae: true,
+                ..base
+            }),
+            Gate::Ask
+        );
+        assert_eq!(
+            gate(&Incoming {
+                is_dm: true,
+                ..base
+            }),
+            Gate::Ask
+        );
         let bot = Incoming {
             from_bot: true,
             support_channel: true,

@@ -31,7 +31,11 @@ pub enum ServeError {
 }
 
 /// Runs until `shutdown` is cancelled or an adapter fails; on failure the others are stopped.
-pub async fn run(config: Config, secrets: Secrets, shutdown: CancellationToken) -> Result<(), ServeError> {
+pub async fn run(
+    config: Config,
+    secrets: Secrets,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
     let pack = match &config.knowledge {
         Some(path) => Pack::load_checked(path)?,
         None => crate::builtin_pack()?,
@@ -46,9 +50,14 @@ pub async fn run(config: Config, secrets: Secrets, shutdown: CancellationToken) 
     if let Some(discord) = config.discord.clone() {
         #[cfg(feature = "discord")]
         {
-            let token = secrets.discord_token.clone().ok_or(ServeError::MissingDiscordToken)?;
+            let token = secrets
+                .discord_token
+                .clone()
+                .ok_or(ServeError::MissingDiscordToken)?;
             let (bot, stop) = (bot.clone(), shutdown.clone());
-            tasks.spawn(async move { Ok(crate::adapters::discord::run(bot, discord, token, stop).await?) });
+            tasks.spawn(async move {
+                Ok(crate::adapters::discord::run(bot, discord, token, stop).await?)
+            });
         }
         #[cfg(not(feature = "discord"))]
         {
@@ -60,7 +69,9 @@ pub async fn run(config: Config, secrets: Secrets, shutdown: CancellationToken) 
         #[cfg(feature = "slack")]
         {
             let (bot, stop, secrets) = (bot.clone(), shutdown.clone(), secrets.clone());
-            tasks.spawn(async move { Ok(crate::adapters::slack::run(bot, slack, secrets, stop).await?) });
+            tasks.spawn(async move {
+                Ok(crate::adapters::slack::run(bot, slack, secrets, stop).await?)
+            });
         }
         #[cfg(not(feature = "slack"))]
         {
@@ -94,15 +105,16 @@ pub fn cancel_on_signals(token: CancellationToken) {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot listen for SIGTERM");
-                    let _ = ctrl_c.await;
-                    token.cancel();
-                    return;
-                }
-            };
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot listen for SIGTERM");
+                        let _ = ctrl_c.await;
+                        token.cancel();
+                        return;
+                    }
+                };
             tokio::select! {
                 _ = ctrl_c => {}
                 _ = term.recv() => {}

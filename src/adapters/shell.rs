@@ -31,11 +31,20 @@ Type or paste an error message: kotae answers as it would in a support channel
 
 /// Runs the shell until `/quit` or end of input. Lines that are not valid UTF-8 get an error
 /// message and the session goes on.
-pub fn run(pack: &Pack, opts: &ShellOptions, input: impl BufRead, mut out: impl Write) -> io::Result<()> {
+pub fn run(
+    pack: &Pack,
+    opts: &ShellOptions,
+    input: impl BufRead,
+    mut out: impl Write,
+) -> io::Result<()> {
     let policy = Policy::new(opts.cooldown);
     let mut lang = opts.lang;
     if opts.prompt {
-        writeln!(out, "kotae shell: {} entries. /help for commands.", pack.entries().len())?;
+        writeln!(
+            out,
+            "kotae shell: {} entries. /help for commands.",
+            pack.entries().len()
+        )?;
     }
     let mut input = input;
     let mut buf = Vec::new();
@@ -66,7 +75,9 @@ pub fn run(pack: &Pack, opts: &ShellOptions, input: impl BufRead, mut out: impl 
         if trimmed.is_empty() {
             continue;
         }
-        let (cmd, rest) = trimmed.split_once(char::is_whitespace).unwrap_or((trimmed, ""));
+        let (cmd, rest) = trimmed
+            .split_once(char::is_whitespace)
+            .unwrap_or((trimmed, ""));
         match cmd {
             "/quit" | "/exit" => break,
             "/help" => write!(out, "{HELP}")?,
@@ -87,13 +98,20 @@ pub fn run(pack: &Pack, opts: &ShellOptions, input: impl BufRead, mut out: impl 
                     None => writeln!(out, "{}", Labels::get(lang).no_match)?,
                 }
             }
-            c if c.len() > 1 && c.starts_with('/') && c[1..].bytes().all(|b| b.is_ascii_lowercase()) => {
+            c if c.len() > 1
+                && c.starts_with('/')
+                && c[1..].bytes().all(|b| b.is_ascii_lowercase()) =>
+            {
                 writeln!(out, "(unknown command {c}; /help lists them)")?
             }
             _ => {
                 let outcome = pack.query(line, Mode::Auto);
                 let Some(m) = outcome.answer() else {
-                    writeln!(out, "(kotae stays silent: no confident match. /lookup {} shows candidates)", short(trimmed))?;
+                    writeln!(
+                        out,
+                        "(kotae stays silent: no confident match. /lookup {} shows candidates)",
+                        short(trimmed)
+                    )?;
                     continue;
                 };
                 match policy.cooldown("shell", &m.id) {

@@ -47,7 +47,11 @@ fn entry_id_near(text: &str, offset: usize) -> Option<String> {
     let end = rest[9..].find("[[entry]]").map_or(rest.len(), |i| i + 9);
     rest[..end].lines().find_map(|line| {
         let line = line.trim();
-        let value = line.strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+        let value = line
+            .strip_prefix("id")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim();
         let value = value.strip_prefix('"')?;
         Some(value[..value.find('"')?].to_string())
     })
@@ -160,9 +164,12 @@ fn text(ctx: &mut FileCtx, span: &Range<usize>, id: &str, what: &str, raw: TextR
 fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id
-            .split('-')
-            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && id.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// Returns why `url` is not an acceptable link, or None.
@@ -177,7 +184,9 @@ pub(crate) fn url_problem(url: &str) -> Option<String> {
         return Some(format!("link `{url}` has no host name"));
     }
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some(format!("link `{url}` contains white space; percent-encode it"));
+        return Some(format!(
+            "link `{url}` contains white space; percent-encode it"
+        ));
     }
     None
 }
@@ -205,14 +214,22 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         .map(|t| text(ctx, &span, &id, "a note", t))
         .collect();
     if raw.services.is_empty() {
-        ctx.report(span.clone(), Some(&id), "`services` is empty; name at least one service");
+        ctx.report(
+            span.clone(),
+            Some(&id),
+            "`services` is empty; name at least one service",
+        );
     }
 
     let mut codes = Vec::new();
     for code in &raw.codes {
         let c = code.get_ref().trim();
         let folded = compact(c);
-        if folded.is_empty() || !folded.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if folded.is_empty()
+            || !folded
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             ctx.report(
                 code.span(),
                 Some(&id),
@@ -225,14 +242,22 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
     let mut patterns = Vec::new();
     for p in &raw.patterns {
         if let Err(why) = prepare_pattern(p.get_ref()) {
-            ctx.report(p.span(), Some(&id), format!("pattern `{}` {why}", p.get_ref()));
+            ctx.report(
+                p.span(),
+                Some(&id),
+                format!("pattern `{}` {why}", p.get_ref()),
+            );
         }
         patterns.push(p.get_ref().clone());
     }
     let mut family_patterns = Vec::new();
     for p in &raw.family_patterns {
         if let Err(why) = prepare_pattern(p.get_ref()) {
-            ctx.report(p.span(), Some(&id), format!("family pattern `{}` {why}", p.get_ref()));
+            ctx.report(
+                p.span(),
+                Some(&id),
+                format!("family pattern `{}` {why}", p.get_ref()),
+            );
         }
         family_patterns.push(p.get_ref().clone());
     }
@@ -246,7 +271,11 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             .filter(|s| !s.is_empty())
             .collect();
         if group.is_empty() {
-            ctx.report(k.span(), Some(&id), "an empty keyword; write words separated by `|`, e.g. \"jalpay|jalペイ\"");
+            ctx.report(
+                k.span(),
+                Some(&id),
+                "an empty keyword; write words separated by `|`, e.g. \"jalpay|jalペイ\"",
+            );
             continue;
         }
         keywords.push(group);
@@ -279,7 +308,11 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
                 ),
             );
         }
-        let aliases: Vec<String> = aliases.iter().map(|a| compact(a)).filter(|a| !a.is_empty()).collect();
+        let aliases: Vec<String> = aliases
+            .iter()
+            .map(|a| compact(a))
+            .filter(|a| !a.is_empty())
+            .collect();
         links.push(Link {
             title,
             url,
@@ -332,7 +365,11 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         }
     };
     if raw.sources.iter().all(|s| s.trim().is_empty()) {
-        ctx.report(span.clone(), Some(&id), "`sources` is empty; say which document the facts come from");
+        ctx.report(
+            span.clone(),
+            Some(&id),
+            "`sources` is empty; say which document the facts come from",
+        );
     }
     if raw.examples.is_empty() && raw.queries.is_empty() {
         ctx.report(
@@ -359,7 +396,11 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         amount_rule,
         examples: raw.examples.into_iter().map(|s| s.into_inner()).collect(),
         queries: raw.queries.into_iter().map(|s| s.into_inner()).collect(),
-        counter_examples: raw.counter_examples.into_iter().map(|s| s.into_inner()).collect(),
+        counter_examples: raw
+            .counter_examples
+            .into_iter()
+            .map(|s| s.into_inner())
+            .collect(),
         verified: verified_text,
         sources: raw.sources,
         location,
@@ -439,7 +480,10 @@ mod tests {
     #[test]
     fn entry_id_is_found_for_a_parse_error() {
         let text = "[[entry]]\nid = \"a\"\n[[entry]]\nid = \"b-c\"\nbad = 1\n";
-        assert_eq!(entry_id_near(text, text.find("bad").unwrap()).as_deref(), Some("b-c"));
+        assert_eq!(
+            entry_id_near(text, text.find("bad").unwrap()).as_deref(),
+            Some("b-c")
+        );
         assert_eq!(entry_id_near(text, 3).as_deref(), None);
     }
 

@@ -41,14 +41,18 @@ pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
         return Ok(Prepared::Literal(compact(&nf)));
     }
     if nf.chars().any(char::is_whitespace) || nf.contains("\\s") {
-        return Err("contains white space, but messages are matched with all white space removed; \
+        return Err(
+            "contains white space, but messages are matched with all white space removed; \
              drop it (write `MW1M01AJ\\d{4}`, not `MW1M01AJ \\d{4}`)"
-            .into());
+                .into(),
+        );
     }
     if nf.contains("\\b") || nf.contains("\\B") {
-        return Err("uses `\\b`, which cannot work here: white space is removed before matching \
+        return Err(
+            "uses `\\b`, which cannot work here: white space is removed before matching \
              and Japanese text has no word boundaries; drop it"
-            .into());
+                .into(),
+        );
     }
     let re = compile_regex(&nf).map_err(|e| match e {
         regex::Error::CompiledTooBig(limit) => {
@@ -56,7 +60,12 @@ pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
         }
         other => format!(
             "does not compile: {}",
-            other.to_string().lines().map(str::trim).collect::<Vec<_>>().join(" ")
+            other
+                .to_string()
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     })?;
     if re.is_match("") {
@@ -153,14 +162,24 @@ impl Index {
             for (ci, code) in e.codes.iter().enumerate() {
                 let c = compact(code);
                 known_codes.insert(c.clone());
-                codes_by_len
-                    .entry(c.chars().count())
-                    .or_default()
-                    .push((c.clone(), entry, ci as u16));
-                add_literal(c, Target::Code { entry, code: ci as u16 });
+                codes_by_len.entry(c.chars().count()).or_default().push((
+                    c.clone(),
+                    entry,
+                    ci as u16,
+                ));
+                add_literal(
+                    c,
+                    Target::Code {
+                        entry,
+                        code: ci as u16,
+                    },
+                );
             }
             for (pi, p) in e.patterns.iter().enumerate() {
-                let target = Target::Pattern { entry, pattern: pi as u16 };
+                let target = Target::Pattern {
+                    entry,
+                    pattern: pi as u16,
+                };
                 match prepare_pattern(p) {
                     Ok(Prepared::Literal(l)) => add_literal(l, target),
                     Ok(Prepared::Regex(r)) => {
@@ -179,17 +198,32 @@ impl Index {
                 if let Ok(re) = compile_regex(&source) {
                     family_regex.insert(set_sources.len(), re);
                     set_sources.push(source);
-                    set_targets.push(Target::Family { entry, pattern: pi as u16 });
+                    set_targets.push(Target::Family {
+                        entry,
+                        pattern: pi as u16,
+                    });
                 }
             }
             for (gi, group) in e.keywords.iter().enumerate() {
                 for alt in group {
-                    add_literal(alt.clone(), Target::Keyword { entry, group: gi as u16 });
+                    add_literal(
+                        alt.clone(),
+                        Target::Keyword {
+                            entry,
+                            group: gi as u16,
+                        },
+                    );
                 }
             }
             for (li, link) in e.links.iter().enumerate() {
                 for alias in &link.aliases {
-                    add_literal(alias.clone(), Target::Alias { entry, link: li as u16 });
+                    add_literal(
+                        alias.clone(),
+                        Target::Alias {
+                            entry,
+                            link: li as u16,
+                        },
+                    );
                 }
             }
             // Free-text vocabulary: what a person would type to find this entry.
@@ -204,7 +238,12 @@ impl Index {
                 vocab.push_str(s);
             }
             let mut g = bigrams(&compact(&vocab));
-            for alt in e.keywords.iter().flatten().chain(e.links.iter().flat_map(|l| &l.aliases)) {
+            for alt in e
+                .keywords
+                .iter()
+                .flatten()
+                .chain(e.links.iter().flat_map(|l| &l.aliases))
+            {
                 g.extend(bigrams(alt));
             }
             g.sort_unstable();
@@ -223,7 +262,11 @@ impl Index {
         let set = (!set_sources.is_empty()).then(|| {
             RegexSetBuilder::new(&set_sources)
                 .case_insensitive(true)
-                .size_limit(REGEX_SIZE_LIMIT.saturating_mul(set_sources.len().max(1)).min(1 << 30))
+                .size_limit(
+                    REGEX_SIZE_LIMIT
+                        .saturating_mul(set_sources.len().max(1))
+                        .min(1 << 30),
+                )
                 .build()
         });
         let set = match set {
@@ -299,12 +342,18 @@ impl Index {
                         push_unique(&mut hits[i].patterns, pattern);
                     }
                     Target::Family { entry, pattern } => {
-                        let Some(re) = self.family_regex.get(&si) else { continue };
+                        let Some(re) = self.family_regex.get(&si) else {
+                            continue;
+                        };
                         for m in re.find_iter(compact) {
                             let found = m.as_str().to_string();
                             if !self.known_codes.contains(&found) {
                                 let i = slot(&mut hits, entry);
-                                if !hits[i].families.iter().any(|(p, f)| *p == pattern && *f == found) {
+                                if !hits[i]
+                                    .families
+                                    .iter()
+                                    .any(|(p, f)| *p == pattern && *f == found)
+                                {
                                     hits[i].families.push((pattern, found));
                                 }
                             }
@@ -323,7 +372,9 @@ impl Index {
         let max = if len >= 10 { 2 } else { 1 };
         let mut out = Vec::new();
         for l in len.saturating_sub(max)..=len + max {
-            let Some(codes) = self.codes_by_len.get(&l) else { continue };
+            let Some(codes) = self.codes_by_len.get(&l) else {
+                continue;
+            };
             for (code, entry, ci) in codes {
                 if let Some(d) = bounded_levenshtein(token, code, max) {
                     if d > 0 {
@@ -362,7 +413,8 @@ impl Index {
 /// before a leading letter) counts as "longer"; `MW1M01AJ0004JAL Pay` still matches.
 fn code_boundary_ok(text: &[u8], start: usize, end: usize) -> bool {
     let same_class = |a: u8, b: u8| {
-        (a.is_ascii_digit() && b.is_ascii_digit()) || (a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
+        (a.is_ascii_digit() && b.is_ascii_digit())
+            || (a.is_ascii_alphabetic() && b.is_ascii_alphabetic())
     };
     let before_ok = start == 0 || !same_class(text[start - 1], text[start]);
     let after_ok = end >= text.len() || !same_class(text[end - 1], text[end]);
@@ -409,19 +461,34 @@ mod tests {
 
     #[test]
     fn literals_and_regexes_are_told_apart() {
-        assert_eq!(prepare_pattern("本人認証に不正"), Ok(Prepared::Literal("本人認証に不正".into())));
-        assert_eq!(prepare_pattern("ｾｯｼｮﾝ"), Ok(Prepared::Literal("セッション".into())));
-        assert!(matches!(prepare_pattern(r"MW1M01AJ\d{4}"), Ok(Prepared::Regex(_))));
+        assert_eq!(
+            prepare_pattern("本人認証に不正"),
+            Ok(Prepared::Literal("本人認証に不正".into()))
+        );
+        assert_eq!(
+            prepare_pattern("ｾｯｼｮﾝ"),
+            Ok(Prepared::Literal("セッション".into()))
+        );
+        assert!(matches!(
+            prepare_pattern(r"MW1M01AJ\d{4}"),
+            Ok(Prepared::Regex(_))
+        ));
     }
 
     #[test]
     fn bad_patterns_say_why() {
-        assert!(prepare_pattern("(").unwrap_err().contains("does not compile"));
+        assert!(prepare_pattern("(")
+            .unwrap_err()
+            .contains("does not compile"));
         assert!(prepare_pattern(".*").unwrap_err().contains("empty text"));
-        assert!(prepare_pattern(r"a\sb").unwrap_err().contains("white space"));
+        assert!(prepare_pattern(r"a\sb")
+            .unwrap_err()
+            .contains("white space"));
         assert!(prepare_pattern(r"\bjal").unwrap_err().contains("\\b"));
         assert!(prepare_pattern("  ").unwrap_err().contains("empty"));
-        assert!(prepare_pattern(r"\w{1000}{1000}").unwrap_err().contains("too large"));
+        assert!(prepare_pattern(r"\w{1000}{1000}")
+            .unwrap_err()
+            .contains("too large"));
     }
 
     #[test]
@@ -436,7 +503,10 @@ mod tests {
 
     #[test]
     fn levenshtein_is_bounded() {
-        assert_eq!(bounded_levenshtein("mw1m01aj004", "mw1m01aj0004", 2), Some(1));
+        assert_eq!(
+            bounded_levenshtein("mw1m01aj004", "mw1m01aj0004", 2),
+            Some(1)
+        );
         assert_eq!(bounded_levenshtein("abc", "abc", 1), Some(0));
         assert_eq!(bounded_levenshtein("abcdef", "uvwxyz", 2), None);
     }

@@ -43,7 +43,11 @@ pub enum Evidence {
     /// A name that selects one of the entry's links (a card company, say).
     LinkAlias { alias: String },
     /// A code typed almost like a known one.
-    NearCode { typed: String, code: String, distance: usize },
+    NearCode {
+        typed: String,
+        code: String,
+        distance: usize,
+    },
     /// The query's characters overlap the entry's title and keywords.
     Similar { share: f64 },
 }
@@ -75,7 +79,11 @@ impl fmt::Display for Evidence {
                 typed.to_uppercase()
             ),
             Evidence::Similar { share } => {
-                write!(f, "text similar to the title and keywords ({:.0}%)", share * 100.0)
+                write!(
+                    f,
+                    "text similar to the title and keywords ({:.0}%)",
+                    share * 100.0
+                )
             }
         }
     }

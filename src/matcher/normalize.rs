@@ -114,8 +114,14 @@ mod tests {
 
     #[test]
     fn zero_width_characters_are_removed() {
-        assert_eq!(compact("MW1M\u{200B}01AJ\u{FEFF}0004\u{200D}"), "mw1m01aj0004");
-        assert_eq!(compact("セッション\u{2060}タイムアウト"), "セッションタイムアウト");
+        assert_eq!(
+            compact("MW1M\u{200B}01AJ\u{FEFF}0004\u{200D}"),
+            "mw1m01aj0004"
+        );
+        assert_eq!(
+            compact("セッション\u{2060}タイムアウト"),
+            "セッションタイムアウト"
+        );
     }
 
     #[test]

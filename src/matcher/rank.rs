@@ -56,12 +56,14 @@ pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode
             order.push(h.entry);
         }
         for (i, &c) in h.codes.iter().enumerate() {
-            acc.evidence.push(Evidence::Code(e.codes[c as usize].clone()));
+            acc.evidence
+                .push(Evidence::Code(e.codes[c as usize].clone()));
             acc.score += if i == 0 { CODE } else { EXTRA_PATTERN };
             acc.strong = true;
         }
         for (i, &p) in h.patterns.iter().enumerate() {
-            acc.evidence.push(Evidence::Pattern(e.patterns[p as usize].clone()));
+            acc.evidence
+                .push(Evidence::Pattern(e.patterns[p as usize].clone()));
             acc.score += if i == 0 { PATTERN } else { EXTRA_PATTERN };
             acc.strong = true;
         }
@@ -91,7 +93,9 @@ pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode
                     .find(|a| n.compact.contains(a.as_str()))
                     .cloned()
                     .unwrap_or_default();
-                acc.evidence.push(Evidence::LinkAlias { alias: alias.clone() });
+                acc.evidence.push(Evidence::LinkAlias {
+                    alias: alias.clone(),
+                });
                 acc.highlighted.push(l as usize);
             }
             // All aliases of an entry count as one keyword group.
@@ -153,7 +157,8 @@ pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode
             let acc = accs.remove(&ei)?;
             let e = &entries[ei as usize];
             let keywords_enough = acc.keyword_groups >= e.min_keywords;
-            let confident = acc.strong || keywords_enough || (acc.family && acc.keyword_groups >= 1);
+            let confident =
+                acc.strong || keywords_enough || (acc.family && acc.keyword_groups >= 1);
             Some(Match {
                 entry: ei as usize,
                 id: e.id.clone(),
@@ -187,5 +192,8 @@ pub(super) fn decisive(matches: &[Match]) -> bool {
         .evidence
         .iter()
         .any(|e| matches!(e, super::Evidence::Code(_) | super::Evidence::Pattern(_)));
-    strong || matches.get(1).is_none_or(|second| !second.confident || best.score > second.score)
+    strong
+        || matches
+            .get(1)
+            .is_none_or(|second| !second.confident || best.score > second.score)
 }

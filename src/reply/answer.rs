@@ -52,7 +52,8 @@ static EN: Labels = Labels {
     verified: "Verified",
     no_url: "no URL",
     see_also: "Other candidates",
-    unverified: "Unverified: kotae does not know this exact code; this is the answer for its family",
+    unverified:
+        "Unverified: kotae does not know this exact code; this is the answer for its family",
     amount: "Amount",
     more: "Look up other errors with /kotae <error code or message>",
     no_match: "No matching answer. Paste the error code or the message exactly as shown.",
