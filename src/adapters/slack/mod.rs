@@ -7,7 +7,7 @@
 //! - [`events`]: the transport-independent handling of events and commands.
 //! - [`http`]: the Events API receiver (signature check, body cap, ack first).
 //! - [`socket`]: the Socket Mode client (ack, dedup, reconnect).
-//! - [`signature`]: `X-Slack-Signature`.
+//! - [`signature`]: checks `X-Slack-Signature`.
 //! - [`dedup`]: event ids already handled.
 
 pub mod api;
