@@ -862,3 +862,32 @@ async fn post_message_arguments_match_slacks_openapi_spec() {
     // "A JSON-based array of structured blocks, presented as a URL-encoded string."
     assert!(call.blocks().is_array());
 }
+
+#[test]
+fn the_committed_manifest_asks_for_what_kotae_uses() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/slack-manifest.yaml"
+    ))
+    .unwrap();
+    let items: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .collect();
+    for needed in [
+        "app_mentions:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "chat:write",
+        "commands",
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "command: /kotae",
+    ] {
+        assert!(items.contains(&needed), "manifest lacks {needed}");
+    }
+    assert!(text.contains("socket_mode_enabled: true"));
+}
