@@ -18,8 +18,9 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 /// A failed Web API call.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// Without the URL: a `response_url` is a credential for one reply and must not reach logs.
     #[error("HTTP: {0}")]
-    Http(#[from] reqwest::Error),
+    Http(reqwest::Error),
     #[error("HTTP status {0}")]
     Status(u16),
     /// Slack answered `ok: false`; the code is Slack's (`invalid_auth`, `channel_not_found`…).
@@ -29,6 +30,12 @@ pub enum ApiError {
     RateLimited,
     #[error("unexpected response: {0}")]
     BadResponse(&'static str),
+}
+
+impl From<reqwest::Error> for ApiError {
+    fn from(e: reqwest::Error) -> ApiError {
+        ApiError::Http(e.without_url())
+    }
 }
 
 /// Who kotae is in this workspace, from `auth.test`.
@@ -205,6 +212,25 @@ fn retry_after(value: Option<&reqwest::header::HeaderValue>) -> Duration {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[tokio::test]
+    async fn errors_do_not_carry_the_response_url() {
+        let api = WebApi::new("http://127.0.0.1:9/api/", "xoxb-secret".into()).unwrap();
+        // Port 9 (discard) is closed on loopback: the connection is refused.
+        let err = api
+            .respond(
+                "http://127.0.0.1:9/commands/T1/123/SECRETPATH",
+                &super::super::blocks::notice("x"),
+                false,
+            )
+            .await
+            .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("SECRETPATH") && !shown.contains("xoxb-secret"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn retry_after_is_read_in_seconds_and_bounded() {

@@ -22,6 +22,12 @@ pub enum SocketError {
     BadAppToken(String),
 }
 
+/// How often kotae pings Slack, so a connection that died silently (a NAT timeout, a laptop
+/// waking up) is noticed.
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// No frame at all for this long, not even a pong: the connection is gone.
+const SILENCE_LIMIT: Duration = Duration::from_secs(90);
+
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -92,14 +98,26 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
         Ok(c) => c,
         Err(e) => return End::Dropped(format!("connect: {e}")),
     };
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_frame = std::time::Instant::now();
     loop {
         let frame = tokio::select! {
             _ = shutdown.cancelled() => {
                 let _ = ws.close(None).await;
                 return End::Shutdown;
             }
+            _ = ping.tick() => {
+                if last_frame.elapsed() > SILENCE_LIMIT {
+                    return End::Dropped(format!("nothing from Slack for {} s", SILENCE_LIMIT.as_secs()));
+                }
+                if let Err(e) = ws.send(WsMessage::Ping(Vec::new())).await {
+                    return End::Dropped(format!("ping: {e}"));
+                }
+                continue;
+            }
             frame = ws.next() => frame,
         };
+        last_frame = std::time::Instant::now();
         let text = match frame {
             Some(Ok(WsMessage::Text(t))) => t,
             Some(Ok(WsMessage::Ping(p))) => {
