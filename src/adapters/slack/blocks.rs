@@ -355,6 +355,46 @@ mod tests {
     }
 
     #[test]
+    fn every_built_in_entry_renders_within_the_limits_in_both_languages() {
+        let bot = crate::bot::Bot::new(
+            crate::builtin_pack().unwrap(),
+            std::time::Duration::ZERO,
+            Lang::Ja,
+        );
+        let pack = bot.knowledge.get();
+        let mut rendered = 0;
+        for e in pack.entries() {
+            for text in e.examples.iter().chain(&e.queries).chain(&e.codes) {
+                for lang in [Lang::Ja, Lang::En] {
+                    let crate::bot::Decision::Answer(a) = bot.lookup(text, lang) else {
+                        continue;
+                    };
+                    let m = render(&a);
+                    rendered += 1;
+                    assert!(m.blocks.len() <= MAX_BLOCKS);
+                    assert_eq!(m.blocks[0]["type"], "header");
+                    for (kind, t) in texts(&m) {
+                        let limit = if kind == "header" {
+                            MAX_HEADER
+                        } else {
+                            MAX_SECTION
+                        };
+                        assert!(t.chars().count() <= limit, "{}: {kind} too long", a.id);
+                    }
+                    for link in a.links.iter().filter_map(|l| l.url.as_deref()) {
+                        assert!(
+                            all_text(&m).contains(&link_url(link)),
+                            "{}: link {link} missing",
+                            a.id
+                        );
+                    }
+                }
+            }
+        }
+        assert!(rendered > 0, "nothing in the built-in pack was answered");
+    }
+
+    #[test]
     fn no_match_and_usage_are_escaped_sections() {
         let m = notice("<!here> nothing");
         assert_eq!(m.blocks.len(), 1);
