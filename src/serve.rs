@@ -26,8 +26,9 @@ pub enum ServeError {
     #[error("discord: {0}")]
     Discord(#[from] crate::adapters::discord::DiscordError),
     #[cfg(feature = "slack")]
+    // Not `#[from]`: that would also chain it as the source, and `{:#}` would print it twice.
     #[error("slack: {0}")]
-    Slack(#[from] crate::adapters::slack::SlackError),
+    Slack(crate::adapters::slack::SlackError),
 }
 
 /// Runs until `shutdown` is cancelled or an adapter fails; on failure the others are stopped.
@@ -70,7 +71,9 @@ pub async fn run(
         {
             let (bot, stop, secrets) = (bot.clone(), shutdown.clone(), secrets.clone());
             tasks.spawn(async move {
-                Ok(crate::adapters::slack::run(bot, slack, secrets, stop).await?)
+                crate::adapters::slack::run(bot, slack, secrets, stop)
+                    .await
+                    .map_err(ServeError::Slack)
             });
         }
         #[cfg(not(feature = "slack"))]
@@ -127,4 +130,15 @@ pub fn cancel_on_signals(token: CancellationToken) {
         tracing::info!("shutting down");
         token.cancel();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(feature = "slack")]
+    #[test]
+    fn a_slack_error_is_printed_once() {
+        let e = super::ServeError::Slack(crate::adapters::slack::SlackError::MissingBotToken);
+        let shown = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(shown.matches("SLACK_BOT_TOKEN").count(), 1, "{shown}");
+    }
 }

@@ -18,9 +18,10 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 /// A failed Web API call.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Without the URL: a `response_url` is a credential for one reply and must not reach logs.
+    /// The error and its causes, without the URL: a `response_url` is a credential for one
+    /// reply and must not reach logs.
     #[error("HTTP: {0}")]
-    Http(reqwest::Error),
+    Http(String),
     #[error("HTTP status {0}")]
     Status(u16),
     /// Slack answered `ok: false`; the code is Slack's (`invalid_auth`, `channel_not_found`…).
@@ -34,7 +35,15 @@ pub enum ApiError {
 
 impl From<reqwest::Error> for ApiError {
     fn from(e: reqwest::Error) -> ApiError {
-        ApiError::Http(e.without_url())
+        let e = e.without_url();
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        ApiError::Http(text)
     }
 }
 

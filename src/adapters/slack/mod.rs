@@ -41,18 +41,15 @@ pub enum SlackError {
     MissingSigningSecret,
     #[error("auth.test refused SLACK_BOT_TOKEN ({0}); check the token and that the app is installed in the workspace")]
     BadBotToken(String),
+    // The causes are in the messages, not chained as sources, so `{:#}` prints each once.
     #[error("cannot reach the Slack Web API for auth.test: {0}")]
-    AuthTest(#[source] ApiError),
+    AuthTest(ApiError),
     #[error("cannot build the HTTP client: {0}")]
-    Client(#[source] ApiError),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
+    Client(ApiError),
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: String, error: std::io::Error },
     #[error("the Events API receiver stopped: {0}")]
-    Serve(#[source] std::io::Error),
+    Serve(std::io::Error),
     #[error(transparent)]
     Socket(#[from] socket::SocketError),
 }
@@ -75,9 +72,9 @@ pub async fn run(
             let listener =
                 TcpListener::bind(&config.listen)
                     .await
-                    .map_err(|source| SlackError::Bind {
+                    .map_err(|error| SlackError::Bind {
                         addr: config.listen.clone(),
-                        source,
+                        error,
                     })?;
             run_http(listener, bot, &config, &secrets, shutdown).await
         }
