@@ -125,7 +125,7 @@ impl Handler {
             // Bots and kotae itself are left to the shared gate (`policy::gate`).
             Some("message subtype")
         } else if ev.channel.is_empty() {
-            Some("no user or channel")
+            Some("no channel")
         } else {
             None
         };
