@@ -24,19 +24,22 @@ pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot listen on {0}: {1}")]
-    Bind(String, #[source] std::io::Error),
+    Bind(String, std::io::Error),
     #[error("nothing to run: the config has neither a [discord] nor a [slack] section")]
     NothingToRun,
     #[error("[discord] is configured but DISCORD_TOKEN is not set; put the bot token from the Developer Portal (Bot -> Reset Token) in the environment")]
     MissingDiscordToken,
     #[error("[{0}] is configured but this kotae was built without the `{0}` feature")]
     FeatureMissing(&'static str),
+    // Not `#[from]` (here and below): that would also chain it as the source, and `{:#}`
+    // would print it twice.
     #[cfg(feature = "discord")]
     #[error("discord: {0}")]
-    Discord(#[from] crate::adapters::discord::DiscordError),
+    Discord(crate::adapters::discord::DiscordError),
     #[cfg(feature = "slack")]
+    // Not `#[from]`: that would also chain it as the source, and `{:#}` would print it twice.
     #[error("slack: {0}")]
-    Slack(#[from] crate::adapters::slack::SlackError),
+    Slack(crate::adapters::slack::SlackError),
 }
 
 /// Runs until `shutdown` is cancelled or an adapter fails; on failure the others are stopped.
@@ -66,7 +69,9 @@ pub async fn run(
                 .ok_or(ServeError::MissingDiscordToken)?;
             let (bot, stop) = (bot.clone(), shutdown.clone());
             tasks.spawn(async move {
-                Ok(crate::adapters::discord::run(bot, discord, token, stop).await?)
+                crate::adapters::discord::run(bot, discord, token, stop)
+                    .await
+                    .map_err(ServeError::Discord)
             });
         }
         #[cfg(not(feature = "discord"))]
@@ -80,7 +85,9 @@ pub async fn run(
         {
             let (bot, stop, secrets) = (bot.clone(), shutdown.clone(), secrets.clone());
             tasks.spawn(async move {
-                Ok(crate::adapters::slack::run(bot, slack, secrets, stop).await?)
+                crate::adapters::slack::run(bot, slack, secrets, stop)
+                    .await
+                    .map_err(ServeError::Slack)
             });
         }
         #[cfg(not(feature = "slack"))]
@@ -185,4 +192,15 @@ pub fn cancel_on_signals(token: CancellationToken) {
         tracing::info!("shutting down");
         token.cancel();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(feature = "slack")]
+    #[test]
+    fn a_slack_error_is_printed_once() {
+        let e = super::ServeError::Slack(crate::adapters::slack::SlackError::MissingBotToken);
+        let shown = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(shown.matches("SLACK_BOT_TOKEN").count(), 1, "{shown}");
+    }
 }

@@ -1,0 +1,260 @@
+//! A small Slack Web API client: the four calls kotae makes, rate-limit aware.
+//!
+//! Own code rather than an SDK because kotae needs only `auth.test`, `chat.postMessage`,
+//! `apps.connections.open` and `response_url` posts, and must point all of them at a test fake
+//! through `api_base_url`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::blocks::Message;
+
+/// At most this many tries per call; each 429 costs one.
+const MAX_ATTEMPTS: u32 = 5;
+/// The longest `Retry-After` kotae honours; Slack's are seconds to a minute.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
+
+/// A failed Web API call.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The error and its causes, without the URL: a `response_url` is a credential for one
+    /// reply and must not reach logs.
+    #[error("HTTP: {0}")]
+    Http(String),
+    #[error("HTTP status {0}")]
+    Status(u16),
+    /// Slack answered `ok: false`; the code is Slack's (`invalid_auth`, `channel_not_found`…).
+    #[error("Slack said {0}")]
+    Slack(String),
+    #[error("still rate limited after {MAX_ATTEMPTS} tries")]
+    RateLimited,
+    #[error("unexpected response: {0}")]
+    BadResponse(&'static str),
+}
+
+impl From<reqwest::Error> for ApiError {
+    fn from(e: reqwest::Error) -> ApiError {
+        let e = e.without_url();
+        let mut text = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text.push_str(": ");
+            text.push_str(&c.to_string());
+            cause = c.source();
+        }
+        ApiError::Http(text)
+    }
+}
+
+/// Who kotae is in this workspace, from `auth.test`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: String,
+    pub bot_id: Option<String>,
+    pub team: Option<String>,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub channel: String,
+    pub thread_ts: Option<String>,
+}
+
+/// The Web API client. Cheap to clone.
+#[derive(Clone)]
+pub struct WebApi {
+    http: reqwest::Client,
+    base: String,
+    bot_token: String,
+}
+
+impl std::fmt::Debug for WebApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebApi")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebApi {
+    pub fn new(base_url: &str, bot_token: String) -> Result<WebApi, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("kotae/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let mut base = base_url.to_string();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        Ok(WebApi {
+            http,
+            base,
+            bot_token,
+        })
+    }
+
+    /// Learns kotae's own user and bot ids; a bad token fails here, at start.
+    pub async fn auth_test(&self) -> Result<Identity, ApiError> {
+        let v = self.call("auth.test", &self.bot_token, &[]).await?;
+        let user_id = v["user_id"]
+            .as_str()
+            .ok_or(ApiError::BadResponse("auth.test without user_id"))?;
+        Ok(Identity {
+            user_id: user_id.to_string(),
+            bot_id: v["bot_id"].as_str().map(str::to_string),
+            team: v["team"].as_str().map(str::to_string),
+        })
+    }
+
+    /// Posts `message`, threaded when `target.thread_ts` is set.
+    pub async fn post_message(&self, target: &Target, message: &Message) -> Result<(), ApiError> {
+        let blocks =
+            serde_json::to_string(&message.blocks).map_err(|_| ApiError::BadResponse("blocks"))?;
+        let mut form = vec![
+            ("channel", target.channel.clone()),
+            ("text", message.text.clone()),
+            ("blocks", blocks),
+            // Official pages would unfurl into large previews under every answer.
+            ("unfurl_links", "false".to_string()),
+        ];
+        if let Some(ts) = &target.thread_ts {
+            form.push(("thread_ts", ts.clone()));
+        }
+        self.call("chat.postMessage", &self.bot_token, &form)
+            .await
+            .map(drop)
+    }
+
+    /// A fresh Socket Mode WebSocket URL; each is good for one connection.
+    pub async fn connections_open(&self, app_token: &str) -> Result<String, ApiError> {
+        let v = self.call("apps.connections.open", app_token, &[]).await?;
+        v["url"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or(ApiError::BadResponse("apps.connections.open without url"))
+    }
+
+    /// Answers a slash command through its `response_url`: only the caller sees it unless
+    /// `in_channel`.
+    pub async fn respond(
+        &self,
+        response_url: &str,
+        message: &Message,
+        in_channel: bool,
+    ) -> Result<(), ApiError> {
+        let body = json!({
+            "response_type": if in_channel { "in_channel" } else { "ephemeral" },
+            "text": message.text,
+            "blocks": message.blocks,
+        });
+        let resp = self
+            .send_with_retry(|| self.http.post(response_url).json(&body))
+            .await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(ApiError::Status(status.as_u16()));
+        }
+        Ok(())
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        token: &str,
+        form: &[(&str, String)],
+    ) -> Result<Value, ApiError> {
+        let url = format!("{}{method}", self.base);
+        let resp = self
+            .send_with_retry(|| self.http.post(&url).bearer_auth(token).form(form))
+            .await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(ApiError::Status(status.as_u16()));
+        }
+        let v: Value = resp.json().await?;
+        if v["ok"].as_bool() == Some(true) {
+            Ok(v)
+        } else {
+            let code = v["error"].as_str().unwrap_or("unknown_error").to_string();
+            Err(ApiError::Slack(code))
+        }
+    }
+
+    /// Sends, and on 429 waits `Retry-After` seconds and sends again, a bounded number of
+    /// times, so a burst of answers is delayed rather than lost.
+    async fn send_with_retry(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ApiError> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let resp = build().send().await?;
+            if resp.status() != reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return Ok(resp);
+            }
+            let wait = retry_after(resp.headers().get(reqwest::header::RETRY_AFTER));
+            tracing::warn!(
+                attempt,
+                wait_secs = wait.as_secs(),
+                "Slack rate limit; waiting before retrying"
+            );
+            if attempt < MAX_ATTEMPTS {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(ApiError::RateLimited)
+    }
+}
+
+/// `Retry-After` in seconds; one second when absent or unreadable.
+fn retry_after(value: Option<&reqwest::header::HeaderValue>) -> Duration {
+    value
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(1), Duration::from_secs)
+        .min(MAX_RETRY_AFTER)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[tokio::test]
+    async fn errors_do_not_carry_the_response_url() {
+        let api = WebApi::new("http://127.0.0.1:9/api/", "xoxb-secret".into()).unwrap();
+        // Port 9 (discard) is closed on loopback: the connection is refused.
+        let err = api
+            .respond(
+                "http://127.0.0.1:9/commands/T1/123/SECRETPATH",
+                &super::super::blocks::notice("x"),
+                false,
+            )
+            .await
+            .unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains("SECRETPATH") && !shown.contains("xoxb-secret"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_bounded() {
+        assert_eq!(
+            retry_after(Some(&HeaderValue::from_static("3"))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            retry_after(Some(&HeaderValue::from_static("soon"))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(retry_after(None), Duration::from_secs(1));
+        assert_eq!(
+            retry_after(Some(&HeaderValue::from_static("100000"))),
+            MAX_RETRY_AFTER
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! What kotae does with a Slack event or slash command, whichever way it arrived (Events API
+//! over HTTP or Socket Mode): translate it for [`Bot`], render the decision, post it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::api::{Identity, Target, WebApi};
+use super::blocks;
+use super::dedup::Dedup;
+use crate::bot::{Bot, Decision};
+use crate::policy::Incoming;
+use crate::reply::Labels;
+
+/// The fields of a slash command kotae uses (form fields over HTTP, a JSON object in Socket
+/// Mode).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlashCommand {
+    #[serde(default)]
+    pub command: String,
+    #[serde(default)]
+    pub text: String,
+    pub response_url: String,
+    #[serde(default)]
+    pub channel_id: String,
+    #[serde(default)]
+    pub user_id: String,
+}
+
+/// Everything needed to answer, shared by both transports.
+#[derive(Debug)]
+pub struct Handler {
+    pub bot: Arc<Bot>,
+    pub api: WebApi,
+    pub me: Identity,
+    support_channels: HashSet<String>,
+    seen: Dedup,
+}
+
+/// A message event reduced to what kotae needs.
+#[derive(Debug, Default, Deserialize)]
+struct MessageEvent {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    subtype: Option<String>,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    channel_type: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    bot_id: Option<String>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    ts: Option<String>,
+    #[serde(default)]
+    thread_ts: Option<String>,
+}
+
+impl Handler {
+    pub fn new(bot: Arc<Bot>, api: WebApi, me: Identity, support_channels: &[String]) -> Handler {
+        Handler {
+            bot,
+            api,
+            me,
+            support_channels: support_channels.iter().cloned().collect(),
+            seen: Dedup::default(),
+        }
+    }
+
+    /// True the first time an event id is seen; retries and re-deliveries get false.
+    pub fn first_delivery(&self, event_id: &str) -> bool {
+        self.seen.first_time(event_id)
+    }
+
+    /// Handles one `event_callback` body (already authenticated and deduplicated).
+    pub async fn on_event_callback(&self, payload: &Value) {
+        let Ok(ev) = MessageEvent::deserialize(&payload["event"]) else {
+            tracing::debug!("event without the fields of a message; ignored");
+            return;
+        };
+        let Some((target, text, incoming_kind)) = self.route(&ev) else {
+            return;
+        };
+        let incoming = Incoming {
+            channel: &ev.channel,
+            from_bot: ev.bot_id.is_some(),
+            from_self: ev.user.as_deref() == Some(self.me.user_id.as_str())
+                || (ev.bot_id.is_some() && ev.bot_id == self.me.bot_id),
+            is_dm: incoming_kind == Kind::Dm,
+            mentions_kotae: incoming_kind == Kind::Mention,
+            support_channel: self.support_channels.contains(&ev.channel),
+        };
+        let lang = self.bot.default_lang;
+        let decision = self.bot.on_message(&incoming, &text, lang);
+        let message = match decision {
+            Decision::Answer(a) => {
+                tracing::info!(channel = %ev.channel, entry = %a.id, "answering");
+                blocks::render(&a)
+            }
+            Decision::NoMatch => blocks::notice(Labels::get(lang).no_match),
+            Decision::Repeat { entry_id, ago } => {
+                tracing::debug!(channel = %ev.channel, entry = %entry_id, ago_secs = ago.as_secs(), "answered recently; staying quiet");
+                return;
+            }
+            Decision::Silent(why) => {
+                tracing::debug!(channel = %ev.channel, why, "silent");
+                return;
+            }
+        };
+        if let Err(e) = self.api.post_message(&target, &message).await {
+            tracing::error!(channel = %ev.channel, error = %e, "chat.postMessage failed");
+        }
+    }
+
+    /// Decides whether an event is for kotae, where a reply goes and the text to match.
+    fn route(&self, ev: &MessageEvent) -> Option<(Target, String, Kind)> {
+        let why_not = if ev.subtype.is_some() {
+            // bot_message, message_changed, message_deleted, channel_join…: never a new paste.
+            // Bots and kotae itself are left to the shared gate (`policy::gate`).
+            Some("message subtype")
+        } else if ev.channel.is_empty() {
+            Some("no channel")
+        } else {
+            None
+        };
+        if let Some(why) = why_not {
+            tracing::debug!(why, "event ignored");
+            return None;
+        }
+        let mention = format!("<@{}>", self.me.user_id);
+        let is_dm = ev.channel_type.as_deref() == Some("im") || ev.channel.starts_with('D');
+        let kind = match ev.kind.as_str() {
+            // In DMs Slack also sends message.im; that one is answered.
+            "app_mention" if is_dm => return None,
+            "app_mention" => Kind::Mention,
+            "message" if is_dm => Kind::Dm,
+            // A mention also arrives as app_mention, which answers it: one reply, not two.
+            "message" if ev.text.contains(&mention) => return None,
+            "message" => Kind::Channel,
+            _ => return None,
+        };
+        let text = unescape(&ev.text.replace(&mention, " "));
+        let thread_ts = match kind {
+            // In a DM, stay in the thread if there is one; a DM is already a conversation.
+            Kind::Dm => ev.thread_ts.clone(),
+            _ => ev.thread_ts.clone().or_else(|| ev.ts.clone()),
+        };
+        Some((
+            Target {
+                channel: ev.channel.clone(),
+                thread_ts,
+            },
+            text,
+            kind,
+        ))
+    }
+
+    /// Answers `/kotae [share] <text>` through its `response_url`.
+    pub async fn on_command(&self, cmd: &SlashCommand) {
+        let lang = self.bot.default_lang;
+        let (share, query) = split_share(&cmd.text);
+        let message = if query.trim().is_empty() {
+            blocks::usage(lang)
+        } else {
+            match self.bot.lookup(&unescape(query), lang) {
+                Decision::Answer(a) => {
+                    tracing::info!(command = %cmd.command, entry = %a.id, share, "command answered");
+                    blocks::render(&a)
+                }
+                _ => blocks::notice(Labels::get(lang).no_match),
+            }
+        };
+        if let Err(e) = self.api.respond(&cmd.response_url, &message, share).await {
+            tracing::error!(error = %e, "posting to response_url failed");
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Channel,
+    Mention,
+    Dm,
+}
+
+/// `share <text>` -> (true, text); anything else -> (false, whole text).
+fn split_share(text: &str) -> (bool, &str) {
+    let t = text.trim_start();
+    match t.split_once(char::is_whitespace) {
+        Some((first, rest)) if first.eq_ignore_ascii_case("share") => (true, rest),
+        None if t.eq_ignore_ascii_case("share") => (true, ""),
+        _ => (false, text),
+    }
+}
+
+/// Slack sends `& < >` escaped; the matcher wants what the person typed.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_is_a_leading_word_only() {
+        assert_eq!(split_share("share MW1M01AJ0004"), (true, "MW1M01AJ0004"));
+        assert_eq!(split_share("  SHARE  x"), (true, " x"));
+        assert_eq!(split_share("share"), (true, ""));
+        assert_eq!(split_share("shared card"), (false, "shared card"));
+        assert_eq!(
+            split_share("MW1M01AJ0004 share"),
+            (false, "MW1M01AJ0004 share")
+        );
+    }
+
+    #[test]
+    fn slack_escapes_are_undone_before_matching() {
+        assert_eq!(unescape("a &lt;b&gt; &amp;lt;"), "a <b> &lt;");
+    }
+}

@@ -1,0 +1,893 @@
+//! Slack end to end, without Slack: kotae's real receiver, Socket Mode client and Web API
+//! client against the fake in `tests/support/fake_slack.rs`.
+#![cfg(feature = "slack")]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use kotae::adapters::slack::{self, blocks, signature, SlackError};
+use kotae::bot::{Bot, Decision};
+use kotae::config::{Secrets, SlackConfig, SlackMode};
+use kotae::Lang;
+use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, KOTAE_BOT, KOTAE_USER};
+
+const SIGNING_SECRET: &str = "test-signing-secret";
+const SUPPORT: &str = "C0SUPPORT1";
+const SUPPORT2: &str = "C0SUPPORT2";
+const OTHER: &str = "C0GENERAL1";
+/// A JAL Pay -> ANA Pay charge refusal: the entry with the 2025-04-30 notice.
+const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
+const NOTICE_URL: &str = "https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge";
+const WAIT: Duration = Duration::from_secs(10);
+
+fn bot() -> Arc<Bot> {
+    Arc::new(Bot::new(
+        kotae::builtin_pack().unwrap(),
+        Duration::from_secs(600),
+        Lang::Ja,
+    ))
+}
+
+fn secrets() -> Secrets {
+    Secrets {
+        slack_bot_token: Some(BOT_TOKEN.into()),
+        slack_app_token: Some(APP_TOKEN.into()),
+        slack_signing_secret: Some(SIGNING_SECRET.into()),
+        ..Secrets::default()
+    }
+}
+
+fn config(fake: &FakeSlack, mode: SlackMode) -> SlackConfig {
+    SlackConfig {
+        mode,
+        listen: "127.0.0.1:0".into(),
+        support_channels: vec![SUPPORT.into(), SUPPORT2.into()],
+        api_base_url: fake.api_base(),
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The Events API wrapper around `event`, checked against Slack's published schema so the
+/// fake's inputs look like Slack's.
+fn event_callback(event_id: &str, event: Value) -> Value {
+    let v = json!({
+        "token": "legacy-verification-token",
+        "team_id": "T0FAKE",
+        "api_app_id": "A0KOTAE",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": now(),
+        "authed_users": [KOTAE_USER],
+    });
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/specs/slack/slack_common_event_wrapper_schema.json"
+    );
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("shared/ beside the repo"))
+            .unwrap();
+    if let Err(e) = jsonschema::validate(&schema, &v) {
+        panic!("test event does not match Slack's event wrapper schema: {e}");
+    }
+    v
+}
+
+fn message(channel: &str, user: &str, text: &str, ts: &str) -> Value {
+    json!({
+        "type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
+        "event_ts": ts, "channel_type": "channel"
+    })
+}
+
+fn mention(channel: &str, text: &str, ts: &str) -> Value {
+    json!({
+        "type": "app_mention", "channel": channel, "user": "U0PERSON1",
+        "text": format!("<@{KOTAE_USER}> {text}"), "ts": ts, "event_ts": ts
+    })
+}
+
+struct Receiver {
+    addr: SocketAddr,
+    http: reqwest::Client,
+    stop: CancellationToken,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn start_http(fake: &FakeSlack) -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let (cfg, s, st) = (config(fake, SlackMode::Http), secrets(), stop.clone());
+    tokio::spawn(async move {
+        if let Err(e) = slack::run_http(listener, bot(), &cfg, &s, st).await {
+            panic!("receiver stopped: {e}");
+        }
+    });
+    Receiver {
+        addr,
+        http: reqwest::Client::new(),
+        stop,
+    }
+}
+
+impl Receiver {
+    /// Posts `body` to `path`, signed as Slack would with timestamp `ts`.
+    async fn post_signed(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        ts: i64,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let sig = signature::sign(SIGNING_SECRET.as_bytes(), &ts.to_string(), &body);
+        let mut req = self
+            .http
+            .post(format!("http://{}{path}", self.addr))
+            .header("x-slack-request-timestamp", ts.to_string())
+            .header("x-slack-signature", sig)
+            .body(body);
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn event(&self, v: &Value, extra: &[(&str, &str)]) -> reqwest::Response {
+        let mut headers = vec![("content-type", "application/json")];
+        headers.extend_from_slice(extra);
+        self.post_signed("/slack/events", v.to_string().into_bytes(), now(), &headers)
+            .await
+    }
+
+    async fn command(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = serde_urlencoded::to_string(fields).unwrap().into_bytes();
+        self.post_signed(
+            "/slack/commands",
+            body,
+            now(),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        )
+        .await
+    }
+}
+
+/// Posts `body` signed, with `Transfer-Encoding: chunked` in 64 KiB chunks, and returns the
+/// response status.
+async fn post_chunked(addr: SocketAddr, path: &str, body: &[u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let ts = now().to_string();
+    let sig = signature::sign(SIGNING_SECRET.as_bytes(), &ts, body);
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nX-Slack-Request-Timestamp: {ts}\r\nX-Slack-Signature: {sig}\r\nConnection: close\r\n\r\n"
+    );
+    let mut out = head.into_bytes();
+    for chunk in body.chunks(64 * 1024) {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    // The receiver may answer and close before reading everything; that is the point.
+    let _ = tcp.write_all(&out).await;
+    let mut response = Vec::new();
+    let _ = tcp.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// All the text of a Block Kit array, joined.
+fn block_text(blocks: &Value) -> String {
+    let mut out = String::new();
+    for b in blocks.as_array().expect("blocks is an array") {
+        if let Some(t) = b["text"]["text"].as_str() {
+            out.push_str(t);
+            out.push('\n');
+        }
+        for e in b["elements"].as_array().into_iter().flatten() {
+            out.push_str(e["text"].as_str().unwrap_or(""));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn expected_answer(text: &str) -> kotae::reply::Answer {
+    match bot().lookup(text, Lang::Ja) {
+        Decision::Answer(a) => *a,
+        other => panic!("the knowledge does not answer {text:?}: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_pasted_error_in_a_support_channel_gets_a_threaded_block_kit_reply() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    let resp = rx
+        .event(
+            &event_callback(
+                "Ev001",
+                message(SUPPORT, "U0PERSON1", PASTE, "1700000001.000100"),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // A paste inside an existing thread is answered in that thread.
+    let mut in_thread = message(SUPPORT2, "U0PERSON2", PASTE, "1700000002.000300");
+    in_thread["thread_ts"] = json!("1700000002.000200");
+    assert_eq!(
+        rx.event(&event_callback("Ev002", in_thread), &[])
+            .await
+            .status(),
+        200
+    );
+
+    let posts = fake.wait_for("chat.postMessage", 2, WAIT).await;
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    let first = posts
+        .iter()
+        .find(|p| p.field("channel") == Some(SUPPORT))
+        .expect("reply in the support channel");
+    assert_eq!(first.field("thread_ts"), Some("1700000001.000100"));
+    let second = posts
+        .iter()
+        .find(|p| p.field("channel") == Some(SUPPORT2))
+        .unwrap();
+    assert_eq!(second.field("thread_ts"), Some("1700000002.000200"));
+
+    let answer = expected_answer(PASTE);
+    let blocks = first.blocks();
+    assert_eq!(blocks[0]["type"], "header");
+    let text = block_text(&blocks);
+    assert!(
+        text.contains(&blocks::escape(&answer.cause)),
+        "cause missing: {text}"
+    );
+    assert!(text.contains(NOTICE_URL), "notice URL missing: {text}");
+    assert!(
+        text.contains(&format!("`{}`", answer.id)),
+        "entry id missing: {text}"
+    );
+    assert!(
+        !first.field("text").unwrap_or("").is_empty(),
+        "no fallback text"
+    );
+    assert_eq!(
+        first.authorization.as_deref(),
+        Some(format!("Bearer {BOT_TOKEN}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn unsigned_stale_and_oversized_requests_are_refused_and_nothing_is_posted() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    let body = |id: &str| {
+        event_callback(
+            id,
+            message(SUPPORT, "U0PERSON1", PASTE, "1700000010.000100"),
+        )
+        .to_string()
+        .into_bytes()
+    };
+    let url = format!("http://{}/slack/events", rx.addr);
+
+    // Signed with another secret.
+    let ts = now().to_string();
+    let bad = signature::sign(b"not-the-secret", &ts, &body("EvBad1"));
+    let r = rx
+        .http
+        .post(&url)
+        .header("x-slack-request-timestamp", &ts)
+        .header("x-slack-signature", bad)
+        .body(body("EvBad1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "bad signature");
+    // Correctly signed, but six minutes old: a replay.
+    let r = rx
+        .post_signed("/slack/events", body("EvBad2"), now() - 360, &[])
+        .await;
+    assert_eq!(r.status(), 401, "old timestamp");
+    // Headers missing.
+    let good = signature::sign(SIGNING_SECRET.as_bytes(), &ts, &body("EvBad3"));
+    let r = rx
+        .http
+        .post(&url)
+        .header("x-slack-request-timestamp", &ts)
+        .body(body("EvBad3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "missing signature");
+    let r = rx
+        .http
+        .post(&url)
+        .header("x-slack-signature", good)
+        .body(body("EvBad3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "missing timestamp");
+    // 2 MiB, correctly signed: refused before hashing.
+    let mut big = event_callback(
+        "EvBad4",
+        message(SUPPORT, "U0PERSON1", PASTE, "1700000011.000100"),
+    );
+    big["padding"] = json!("x".repeat(2 * 1024 * 1024));
+    let r = rx
+        .post_signed("/slack/events", big.to_string().into_bytes(), now(), &[])
+        .await;
+    assert_eq!(r.status(), 413, "2 MiB body");
+    // The same, chunked, so no Content-Length warns the receiver.
+    let status = post_chunked(rx.addr, "/slack/events", big.to_string().as_bytes()).await;
+    assert_eq!(status, 413, "2 MiB chunked body");
+    let r = rx.command(&[("text", PASTE)]).await;
+    assert_eq!(
+        r.status(),
+        400,
+        "a signed command without response_url is malformed"
+    );
+    let r = rx
+        .http
+        .post(format!("http://{}/slack/commands", rx.addr))
+        .body("text=x&response_url=http%3A%2F%2F127.0.0.1%3A9%2F")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "unsigned command");
+
+    // A valid event afterwards is answered, and it is the only post.
+    let ok = rx
+        .event(
+            &event_callback(
+                "EvGood",
+                message(SUPPORT, "U0PERSON1", PASTE, "1700000012.000100"),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(ok.status(), 200);
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts_after = fake.calls("chat.postMessage");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(
+        posts_after.len(),
+        1,
+        "a refused request was answered: {posts_after:?}"
+    );
+    assert_eq!(posts_after[0].field("thread_ts"), Some("1700000012.000100"));
+    assert!(fake.calls("response_url").is_empty());
+}
+
+#[tokio::test]
+async fn the_ack_comes_before_a_slow_reply() {
+    let fake = FakeSlack::start().await;
+    fake.set_post_delay(Duration::from_secs(2));
+    let rx = start_http(&fake).await;
+    let started = Instant::now();
+    let r = rx
+        .event(
+            &event_callback(
+                "EvSlow",
+                message(SUPPORT, "U0PERSON1", PASTE, "1700000020.000100"),
+            ),
+            &[],
+        )
+        .await;
+    let acked = started.elapsed();
+    assert_eq!(r.status(), 200);
+    assert!(acked < Duration::from_secs(1), "ack took {acked:?}");
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1, "the slow reply still arrives");
+}
+
+#[tokio::test]
+async fn a_retried_event_id_is_answered_once() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    // A mention: answered whenever asked, with no cooldown, so only dedup can stop a repeat.
+    let ev = event_callback("EvRetry", mention(OTHER, PASTE, "1700000030.000100"));
+    assert_eq!(rx.event(&ev, &[]).await.status(), 200);
+    let r = rx
+        .event(
+            &ev,
+            &[
+                ("x-slack-retry-num", "1"),
+                ("x-slack-retry-reason", "http_timeout"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200, "a retry is acked");
+    // Another mention with the same text but a new event id is answered: the barrier.
+    let again = event_callback("EvRetry2", mention(OTHER, PASTE, "1700000031.000100"));
+    assert_eq!(rx.event(&again, &[]).await.status(), 200);
+    fake.wait_for("chat.postMessage", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts = fake.calls("chat.postMessage");
+    let threads: Vec<_> = posts.iter().filter_map(|p| p.field("thread_ts")).collect();
+    assert_eq!(threads.len(), 2, "{posts:?}");
+    assert!(threads.contains(&"1700000030.000100") && threads.contains(&"1700000031.000100"));
+}
+
+#[tokio::test]
+async fn bots_edits_and_kotae_itself_are_ignored() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    let mut from_bot = message(SUPPORT, "U0OTHERBOT", PASTE, "1700000040.000100");
+    from_bot["bot_id"] = json!("B0OTHER");
+    let mut bot_message = message(SUPPORT, "U0OTHERBOT", PASTE, "1700000040.000200");
+    bot_message["subtype"] = json!("bot_message");
+    bot_message["bot_id"] = json!("B0OTHER");
+    let own = message(SUPPORT, KOTAE_USER, PASTE, "1700000040.000300");
+    let mut own_bot = message(SUPPORT, KOTAE_USER, PASTE, "1700000040.000400");
+    own_bot["bot_id"] = json!(KOTAE_BOT);
+    let changed = json!({
+        "type": "message", "subtype": "message_changed", "channel": SUPPORT, "ts": "1700000040.000500",
+        "event_ts": "1700000040.000500", "channel_type": "channel",
+        "message": {"type": "message", "user": "U0PERSON1", "text": PASTE, "ts": "1700000039.000100"}
+    });
+    let deleted = json!({
+        "type": "message", "subtype": "message_deleted", "channel": SUPPORT, "ts": "1700000040.000600",
+        "event_ts": "1700000040.000600", "deleted_ts": "1700000039.000100", "channel_type": "channel"
+    });
+    // A bot mentioning kotae in a DM is still a bot.
+    let mut bot_dm = message("D0BOTDM01", "U0OTHERBOT", PASTE, "1700000040.000700");
+    bot_dm["channel_type"] = json!("im");
+    bot_dm["bot_id"] = json!("B0OTHER");
+    for (i, ev) in [
+        from_bot,
+        bot_message,
+        own,
+        own_bot,
+        changed,
+        deleted,
+        bot_dm,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = rx
+            .event(&event_callback(&format!("EvIgnored{i}"), ev), &[])
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    // The same paste from a person in the other support channel is answered: the barrier.
+    let person = message(SUPPORT2, "U0PERSON1", PASTE, "1700000041.000100");
+    assert_eq!(
+        rx.event(&event_callback("EvPerson", person), &[])
+            .await
+            .status(),
+        200
+    );
+    fake.wait_for("chat.postMessage", 1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts = fake.calls("chat.postMessage");
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(posts[0].field("channel"), Some(SUPPORT2));
+}
+
+#[tokio::test]
+async fn mentions_and_dms_are_answered_anywhere_but_chatter_elsewhere_is_not() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    // Chatter and even a paste outside the support channels: silent.
+    let r = rx
+        .event(
+            &event_callback(
+                "EvChat",
+                message(OTHER, "U0PERSON1", PASTE, "1700000050.000100"),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // A mention in a support channel arrives twice (message + app_mention); one reply.
+    let mut msg_with_mention = message(
+        SUPPORT,
+        "U0PERSON1",
+        &format!("<@{KOTAE_USER}> {PASTE}"),
+        "1700000051.000100",
+    );
+    msg_with_mention["channel_type"] = json!("channel");
+    rx.event(&event_callback("EvMentionMsg", msg_with_mention), &[])
+        .await;
+    rx.event(
+        &event_callback("EvMention", mention(SUPPORT, PASTE, "1700000051.000100")),
+        &[],
+    )
+    .await;
+    // A DM that matches nothing gets the "no match" hint, top level.
+    let mut dm = message(
+        "D0PERSON01",
+        "U0PERSON1",
+        "こんにちは &lt;!channel&gt;",
+        "1700000052.000100",
+    );
+    dm["channel_type"] = json!("im");
+    rx.event(&event_callback("EvDm", dm), &[]).await;
+    fake.wait_for("chat.postMessage", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts = fake.calls("chat.postMessage");
+    assert_eq!(posts.len(), 2, "{posts:?}");
+    let m = posts
+        .iter()
+        .find(|p| p.field("channel") == Some(SUPPORT))
+        .expect("mention answered");
+    assert_eq!(m.field("thread_ts"), Some("1700000051.000100"));
+    assert!(block_text(&m.blocks()).contains(NOTICE_URL));
+    let d = posts
+        .iter()
+        .find(|p| p.field("channel") == Some("D0PERSON01"))
+        .expect("DM answered");
+    assert_eq!(d.field("thread_ts"), None);
+    let hint = kotae::reply::Labels::get(Lang::Ja).no_match;
+    assert!(block_text(&d.blocks()).contains(hint));
+}
+
+#[tokio::test]
+async fn url_verification_returns_the_challenge() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    let v = json!({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"});
+    let r = rx.event(&v, &[]).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["challenge"],
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+}
+
+#[tokio::test]
+async fn the_slash_command_acks_at_once_and_answers_on_response_url() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    let private = fake.response_url("T0FAKE/1/private");
+    let started = Instant::now();
+    let r = rx
+        .command(&[
+            ("token", "legacy"),
+            ("team_id", "T0FAKE"),
+            ("channel_id", OTHER),
+            ("user_id", "U0PERSON1"),
+            ("command", "/kotae"),
+            ("text", PASTE),
+            ("response_url", &private),
+            ("trigger_id", "1.2.3"),
+        ])
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "ack took {:?}",
+        started.elapsed()
+    );
+    let shared = fake.response_url("T0FAKE/2/shared");
+    let share_text = format!("share {PASTE}");
+    let r = rx
+        .command(&[
+            ("command", "/kotae"),
+            ("text", &share_text),
+            ("response_url", &shared),
+            ("channel_id", OTHER),
+        ])
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let replies = fake.wait_for("response_url", 2, WAIT).await;
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    for r in &replies {
+        let body = r.json.as_ref().unwrap();
+        assert!(block_text(&body["blocks"]).contains(NOTICE_URL), "{body}");
+        assert!(!body["text"].as_str().unwrap_or("").is_empty());
+    }
+    let types: Vec<&str> = replies
+        .iter()
+        .map(|r| r.json.as_ref().unwrap()["response_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"ephemeral") && types.contains(&"in_channel"),
+        "{types:?}"
+    );
+    assert!(
+        fake.calls("chat.postMessage").is_empty(),
+        "commands answer on response_url only"
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_retried_once_after_retry_after_and_the_answer_arrives() {
+    let fake = FakeSlack::start().await;
+    fake.rate_limit_next(1);
+    let rx = start_http(&fake).await;
+    rx.event(
+        &event_callback(
+            "Ev429",
+            message(SUPPORT, "U0PERSON1", PASTE, "1700000060.000100"),
+        ),
+        &[],
+    )
+    .await;
+    fake.wait_for("chat.postMessage", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = fake.calls("chat.postMessage");
+    let statuses: Vec<u16> = posts.iter().map(|p| p.status).collect();
+    assert_eq!(statuses, vec![429, 200], "exactly one retry");
+    let gap = posts[1].at - posts[0].at;
+    assert!(
+        gap >= Duration::from_millis(990),
+        "retried after {gap:?}, before Retry-After"
+    );
+    assert_eq!(
+        posts[0].form, posts[1].form,
+        "the retry sends the same answer"
+    );
+}
+
+#[tokio::test]
+async fn socket_mode_acks_answers_reconnects_and_dedups() {
+    let fake = FakeSlack::start().await;
+    let stop = CancellationToken::new();
+    let (cfg, s, st) = (config(&fake, SlackMode::Socket), secrets(), stop.clone());
+    let client = tokio::spawn(async move { slack::run_socket(bot(), &cfg, &s, st).await });
+
+    let mut sock = fake.next_socket(WAIT).await.expect("kotae connects");
+    sock.send(&json!({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A0KOTAE"}}));
+    let payload = event_callback("EvSock1", mention(OTHER, PASTE, "1700000070.000100"));
+    let sent = Instant::now();
+    sock.send(&json!({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0, "retry_reason": "", "payload": payload}));
+    let ack = sock
+        .recv(Duration::from_secs(3))
+        .await
+        .expect("ack within 3 s");
+    assert_eq!(ack, json!({"envelope_id": "env-1"}));
+    assert!(sent.elapsed() < Duration::from_secs(3));
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].field("thread_ts"), Some("1700000070.000100"));
+
+    // Slack rotates the connection: kotae asks for a new URL and connects again.
+    sock.send(&json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "fake"}}));
+    let mut sock2 = fake.next_socket(WAIT).await.expect("kotae reconnects");
+    assert_eq!(fake.calls("apps.connections.open").len(), 2);
+    assert!(
+        sock.closed(Duration::from_secs(3)).await,
+        "the old connection is closed"
+    );
+    sock2.send(&json!({"type": "hello", "num_connections": 1}));
+
+    // The first event again, re-delivered on the new connection: acked, not answered again.
+    sock2.send(&json!({"envelope_id": "env-2", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 1, "retry_reason": "timeout", "payload": payload}));
+    assert_eq!(
+        sock2.recv(Duration::from_secs(3)).await,
+        Some(json!({"envelope_id": "env-2"}))
+    );
+    // A slash command over the socket, then a new event: the barrier.
+    let cmd = json!({"command": "/kotae", "text": PASTE, "response_url": fake.response_url("sock"), "channel_id": OTHER, "user_id": "U0PERSON1"});
+    sock2.send(&json!({"envelope_id": "env-3", "type": "slash_commands", "accepts_response_payload": true, "payload": cmd}));
+    assert_eq!(
+        sock2.recv(Duration::from_secs(3)).await,
+        Some(json!({"envelope_id": "env-3"}))
+    );
+    let fresh = event_callback("EvSock2", mention(OTHER, PASTE, "1700000071.000100"));
+    sock2.send(&json!({"envelope_id": "env-4", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0, "retry_reason": "", "payload": fresh}));
+    assert_eq!(
+        sock2.recv(Duration::from_secs(3)).await,
+        Some(json!({"envelope_id": "env-4"}))
+    );
+    fake.wait_for("chat.postMessage", 2, WAIT).await;
+    assert_eq!(fake.wait_for("response_url", 1, WAIT).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let threads: Vec<String> = fake
+        .calls("chat.postMessage")
+        .iter()
+        .filter_map(|p| p.field("thread_ts").map(str::to_string))
+        .collect();
+    assert_eq!(
+        threads,
+        vec!["1700000070.000100", "1700000071.000100"],
+        "the re-delivery was answered again"
+    );
+
+    // A dropped socket (no disconnect message) also leads to a new connection.
+    drop(sock2);
+    let sock3 = fake
+        .next_socket(WAIT)
+        .await
+        .expect("kotae reconnects after a drop");
+    assert_eq!(fake.calls("apps.connections.open").len(), 3);
+    stop.cancel();
+    let ended = tokio::time::timeout(WAIT, client)
+        .await
+        .expect("stops on shutdown")
+        .unwrap();
+    assert!(ended.is_ok(), "{ended:?}");
+    drop(sock3);
+}
+
+#[tokio::test]
+async fn a_bad_bot_token_stops_run_with_a_clear_error() {
+    let fake = FakeSlack::start().await;
+    let s = Secrets {
+        slack_bot_token: Some("xoxb-wrong".into()),
+        ..secrets()
+    };
+    let err = slack::run(
+        bot(),
+        config(&fake, SlackMode::Socket),
+        s,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, SlackError::BadBotToken(code) if code == "invalid_auth"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("SLACK_BOT_TOKEN") && !err.to_string().contains("xoxb-wrong"));
+    let missing = slack::run(
+        bot(),
+        config(&fake, SlackMode::Socket),
+        Secrets {
+            slack_app_token: None,
+            ..secrets()
+        },
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(missing, SlackError::MissingAppToken), "{missing}");
+}
+
+/// Slack's worked example from "Verifying requests from Slack".
+#[test]
+fn the_signature_check_passes_slacks_worked_example() {
+    let secret = b"8f742231b10e8888abcd99yyyzzz85a5";
+    let ts = "1531420618";
+    let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    let expected = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+    assert_eq!(signature::sign(secret, ts, body.as_bytes()), expected);
+    assert_eq!(
+        signature::verify(
+            secret,
+            Some(ts),
+            Some(expected),
+            body.as_bytes(),
+            1531420618 + 10
+        ),
+        Ok(())
+    );
+    let mut tampered = body.as_bytes().to_vec();
+    tampered[6] = b'X';
+    assert!(signature::verify(secret, Some(ts), Some(expected), &tampered, 1531420618).is_err());
+}
+
+#[tokio::test]
+async fn post_message_arguments_match_slacks_openapi_spec() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    rx.event(
+        &event_callback(
+            "EvSpec",
+            message(SUPPORT, "U0PERSON1", PASTE, "1700000080.000100"),
+        ),
+        &[],
+    )
+    .await;
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1);
+    let call = &posts[0];
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/specs/slack/slack_web_openapi_v2.json"
+    );
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("shared/ beside the repo"))
+            .unwrap();
+    let op = &spec["paths"]["/chat.postMessage"]["post"];
+    let params = op["parameters"].as_array().expect("parameters");
+    let consumes: Vec<&str> = op["consumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let content_type = call.content_type.as_deref().unwrap_or("");
+    assert!(
+        consumes.iter().any(|c| content_type.starts_with(c)),
+        "{content_type} not in {consumes:?}"
+    );
+
+    for (name, value) in &call.form {
+        let p = params
+            .iter()
+            .find(|p| p["name"] == name.as_str() && p["in"] == "formData")
+            .unwrap_or_else(|| panic!("chat.postMessage has no form parameter {name:?}"));
+        match p["type"].as_str().unwrap() {
+            "string" => {}
+            "boolean" => assert!(
+                value == "true" || value == "false",
+                "{name}={value} is not a boolean"
+            ),
+            "integer" => assert!(
+                value.parse::<i64>().is_ok(),
+                "{name}={value} is not an integer"
+            ),
+            "number" => assert!(
+                value.parse::<f64>().is_ok(),
+                "{name}={value} is not a number"
+            ),
+            other => panic!("{name}: unexpected type {other}"),
+        }
+    }
+    for p in params.iter().filter(|p| p["required"] == true) {
+        let name = p["name"].as_str().unwrap();
+        match p["in"].as_str().unwrap() {
+            "formData" => assert!(call.field(name).is_some(), "required {name} missing"),
+            // The token goes in the Authorization header, as Slack recommends.
+            "header" if name == "token" => assert!(call
+                .authorization
+                .as_deref()
+                .is_some_and(|a| a.starts_with("Bearer xoxb-"))),
+            other => panic!("unexpected required parameter {name} in {other}"),
+        }
+    }
+    // "A JSON-based array of structured blocks, presented as a URL-encoded string."
+    assert!(call.blocks().is_array());
+}
+
+#[test]
+fn the_committed_manifest_asks_for_what_kotae_uses() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/slack-manifest.yaml"
+    ))
+    .unwrap();
+    let items: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- "))
+        .collect();
+    for needed in [
+        "app_mentions:read",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "chat:write",
+        "commands",
+        "app_mention",
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "command: /kotae",
+    ] {
+        assert!(items.contains(&needed), "manifest lacks {needed}");
+    }
+    assert!(text.contains("socket_mode_enabled: true"));
+}
