@@ -198,31 +198,30 @@ impl Bot {
         self.policy.cooldown(channel, entry_id)
     }
 
-    /// Records a posted answer (after the platform returned the reply's message id); returns
-    /// the answer's id in the store, for votes.
+    /// Records a posted answer (after the platform returned the reply's message id, empty
+    /// when it did not); returns the answer's id in the store, for votes.
     pub fn record_answer(
         &self,
         platform: &str,
         channel: &str,
         message: &str,
-        entry_id: &str,
+        answer: &Answer,
         mode: Mode,
-        score: f64,
     ) -> Option<i64> {
-        self.metrics.answered(platform, entry_id);
+        self.metrics.answered(platform, &answer.id);
         let store = self.store.as_ref()?;
         let record = AnswerRecord {
             at: unix_now(),
             platform: platform.into(),
             channel: channel.into(),
             message: message.into(),
-            entry_id: entry_id.into(),
+            entry_id: answer.id.clone(),
             mode: match mode {
                 Mode::Auto => "auto",
                 Mode::Lookup => "lookup",
             }
             .into(),
-            score,
+            score: answer.score,
         };
         match store.record_answer(&record) {
             Ok(id) => Some(id),

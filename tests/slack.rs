@@ -113,12 +113,16 @@ impl Drop for Receiver {
 }
 
 async fn start_http(fake: &FakeSlack) -> Receiver {
+    start_http_with(fake, bot()).await
+}
+
+async fn start_http_with(fake: &FakeSlack, bot: Arc<Bot>) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
     let (cfg, s, st) = (config(fake, SlackMode::Http), secrets(), stop.clone());
     tokio::spawn(async move {
-        if let Err(e) = slack::run_http(listener, bot(), &cfg, &s, st).await {
+        if let Err(e) = slack::run_http(listener, bot, &cfg, &s, st).await {
             panic!("receiver stopped: {e}");
         }
     });
@@ -433,6 +437,78 @@ async fn a_retried_event_id_is_answered_once() {
     let threads: Vec<_> = posts.iter().filter_map(|p| p.field("thread_ts")).collect();
     assert_eq!(threads.len(), 2, "{posts:?}");
     assert!(threads.contains(&"1700000030.000100") && threads.contains(&"1700000031.000100"));
+}
+
+/// With a store, the answer is recorded under the posted message's `ts`, and an event that
+/// Slack re-delivers after kotae restarted is still answered only once.
+#[tokio::test]
+async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once() {
+    use kotae::store::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let stored_bot = || {
+        let store = Arc::new(SqliteStore::open(&db).unwrap());
+        Arc::new(
+            Bot::new(
+                kotae::builtin_pack().unwrap(),
+                Duration::from_secs(600),
+                Lang::Ja,
+            )
+            .with_store(store),
+        )
+    };
+    let fake = FakeSlack::start().await;
+    let ev = event_callback("EvPersist", mention(OTHER, PASTE, "1700000040.000100"));
+    {
+        let bot = stored_bot();
+        let rx = start_http_with(&fake, bot.clone()).await;
+        assert_eq!(rx.event(&ev, &[]).await.status(), 200);
+        fake.wait_for("chat.postMessage", 1, WAIT).await;
+        // The record is written right after the post returns.
+        let store = bot.store.clone().unwrap();
+        let deadline = Instant::now() + WAIT;
+        while store
+            .answer_by_message("slack", "1700000000.000100")
+            .unwrap()
+            .is_none()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the answer was not recorded under the posted ts"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            bot.metrics
+                .render()
+                .matches("kotae_answers_total{platform=\"slack\"")
+                .count(),
+            1
+        );
+    }
+    // A new process on the same database; Slack retries the same event.
+    let rx = start_http_with(&fake, stored_bot()).await;
+    let retry = [
+        ("x-slack-retry-num", "1"),
+        ("x-slack-retry-reason", "http_timeout"),
+    ];
+    assert_eq!(rx.event(&ev, &retry).await.status(), 200);
+    let barrier = event_callback("EvPersist2", mention(OTHER, PASTE, "1700000041.000100"));
+    assert_eq!(rx.event(&barrier, &[]).await.status(), 200);
+    fake.wait_for("chat.postMessage", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let threads: Vec<String> = fake
+        .calls("chat.postMessage")
+        .iter()
+        .filter_map(|p| p.field("thread_ts").map(str::to_string))
+        .collect();
+    assert_eq!(
+        threads,
+        ["1700000040.000100", "1700000041.000100"],
+        "the re-delivery was answered again"
+    );
+    let report = SqliteStore::open(&db).unwrap().report(0, 5).unwrap();
+    assert_eq!(report.entries[0].answers, 2);
 }
 
 #[tokio::test]

@@ -86,6 +86,8 @@ pub struct Answer {
     pub unverified: Option<String>,
     /// (id, title) of the other candidates.
     pub see_also: Vec<(String, String)>,
+    /// The match's score, kept with the answer in the store.
+    pub score: f64,
     #[serde(skip)]
     pub lang: Lang,
 }
@@ -178,6 +180,7 @@ impl Answer {
                     Some((oe.id.clone(), oe.title.get(lang).to_string()))
                 })
                 .collect(),
+            score: m.score,
             lang,
         })
     }

@@ -77,16 +77,13 @@ async fn metrics_and_health_over_http() {
         support_channel: true,
         ..Incoming::default()
     };
-    bot.handle("slack", &support, "MW1M01AJ0004", Lang::Ja);
+    let kotae::bot::Decision::Answer(answer) =
+        bot.handle("slack", &support, "MW1M01AJ0004", Lang::Ja)
+    else {
+        panic!("answered")
+    };
     bot.handle("slack", &support, "エラー XX123 が出た", Lang::Ja);
-    bot.record_answer(
-        "slack",
-        "c",
-        "ts-1",
-        "jalpay-to-anapay-charge-20000",
-        Mode::Auto,
-        100.0,
-    );
+    bot.record_answer("slack", "c", "ts-1", &answer, Mode::Auto);
     bot.record_vote("slack", "ts-1", "U1", true);
     bot.metrics.set_health("slack", Health::Up);
 

@@ -40,7 +40,7 @@ fn answers_and_votes_survive_a_restart_and_a_vote_counts_once() {
             panic!("the paste is answered")
         };
         let id = bot
-            .record_answer("discord", "c1", "reply-1", &a.id, Mode::Auto, 100.0)
+            .record_answer("discord", "c1", "reply-1", &a, Mode::Auto)
             .expect("recorded");
         let store = bot.store.as_ref().unwrap();
         assert_eq!(store.record_vote(id, "u1", true, 1).unwrap(), Vote::New);
@@ -170,8 +170,13 @@ fn report_command_prints_text_json_and_csv() {
     let db = dir.path().join("kotae.db");
     {
         let bot = bot_with(&db);
+        let Decision::Answer(a) = bot.lookup("本人認証サービスで認証失敗しました", Lang::Ja)
+        else {
+            panic!("answered")
+        };
+        assert_eq!(a.id, "3ds2-auth-failed");
         let id = bot
-            .record_answer("slack", "C1", "ts1", "3ds2-auth-failed", Mode::Auto, 60.0)
+            .record_answer("slack", "C1", "ts1", &a, Mode::Auto)
             .unwrap();
         bot.store
             .as_ref()

@@ -110,7 +110,12 @@ impl WebApi {
     }
 
     /// Posts `message`, threaded when `target.thread_ts` is set.
-    pub async fn post_message(&self, target: &Target, message: &Message) -> Result<(), ApiError> {
+    /// Posts `message`; returns the posted message's `ts` (its id, for votes).
+    pub async fn post_message(
+        &self,
+        target: &Target,
+        message: &Message,
+    ) -> Result<String, ApiError> {
         let blocks =
             serde_json::to_string(&message.blocks).map_err(|_| ApiError::BadResponse("blocks"))?;
         let mut form = vec![
@@ -123,9 +128,10 @@ impl WebApi {
         if let Some(ts) = &target.thread_ts {
             form.push(("thread_ts", ts.clone()));
         }
-        self.call("chat.postMessage", &self.bot_token, &form)
-            .await
-            .map(drop)
+        let v = self
+            .call("chat.postMessage", &self.bot_token, &form)
+            .await?;
+        Ok(v["ts"].as_str().unwrap_or_default().to_string())
     }
 
     /// A fresh Socket Mode WebSocket URL; each is good for one connection.

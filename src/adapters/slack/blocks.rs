@@ -260,6 +260,7 @@ mod tests {
             verified: "2025-05-01".into(),
             unverified: None,
             see_also: vec![],
+            score: 100.0,
             lang: Lang::Ja,
         }
     }

@@ -73,9 +73,11 @@ impl Handler {
         }
     }
 
-    /// True the first time an event id is seen; retries and re-deliveries get false.
+    /// True the first time an event id is seen; retries and re-deliveries get false. The
+    /// in-memory set answers fast; the bot's store (when there is one) also remembers across
+    /// a restart.
     pub fn first_delivery(&self, event_id: &str) -> bool {
-        self.seen.first_time(event_id)
+        self.seen.first_time(event_id) && self.bot.first_time(&format!("slack:{event_id}"))
     }
 
     /// Handles one `event_callback` body (already authenticated and deduplicated).
@@ -97,13 +99,17 @@ impl Handler {
             support_channel: self.support_channels.contains(&ev.channel),
         };
         let lang = self.bot.default_lang;
-        let decision = self.bot.on_message(&incoming, &text, lang);
-        let message = match decision {
+        let mode = match crate::policy::gate(&incoming) {
+            crate::policy::Gate::Auto => crate::matcher::Mode::Auto,
+            _ => crate::matcher::Mode::Lookup,
+        };
+        let decision = self.bot.handle("slack", &incoming, &text, lang);
+        let (message, answer) = match decision {
             Decision::Answer(a) => {
                 tracing::info!(channel = %ev.channel, entry = %a.id, "answering");
-                blocks::render(&a)
+                (blocks::render(&a), Some(a))
             }
-            Decision::NoMatch => blocks::notice(Labels::get(lang).no_match),
+            Decision::NoMatch => (blocks::notice(Labels::get(lang).no_match), None),
             Decision::Repeat { entry_id, ago } => {
                 tracing::debug!(channel = %ev.channel, entry = %entry_id, ago_secs = ago.as_secs(), "answered recently; staying quiet");
                 return;
@@ -113,8 +119,13 @@ impl Handler {
                 return;
             }
         };
-        if let Err(e) = self.api.post_message(&target, &message).await {
-            tracing::error!(channel = %ev.channel, error = %e, "chat.postMessage failed");
+        match self.api.post_message(&target, &message).await {
+            Ok(ts) => {
+                if let Some(a) = answer {
+                    self.bot.record_answer("slack", &ev.channel, &ts, &a, mode);
+                }
+            }
+            Err(e) => tracing::error!(channel = %ev.channel, error = %e, "chat.postMessage failed"),
         }
     }
 

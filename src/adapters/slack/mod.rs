@@ -18,6 +18,7 @@ pub mod http;
 pub mod signature;
 pub mod socket;
 
+use crate::metrics::Health;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
@@ -92,9 +93,14 @@ async fn connect(
         .clone()
         .ok_or(SlackError::MissingBotToken)?;
     let api = WebApi::new(&config.api_base_url, token).map_err(SlackError::Client)?;
-    let me = api.auth_test().await.map_err(|e| match e {
-        ApiError::Slack(code) => SlackError::BadBotToken(code),
-        other => SlackError::AuthTest(other),
+    bot.metrics.set_health("slack", Health::Connecting);
+    let me = api.auth_test().await.map_err(|e| {
+        bot.metrics
+            .set_health("slack", Health::Down(format!("auth.test: {e}")));
+        match e {
+            ApiError::Slack(code) => SlackError::BadBotToken(code),
+            other => SlackError::AuthTest(other),
+        }
     })?;
     tracing::info!(user_id = %me.user_id, team = me.team.as_deref().unwrap_or("-"), "Slack: signed in");
     if config.support_channels.is_empty() {
@@ -126,6 +132,7 @@ pub async fn run_http(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "Slack Events API receiver listening (/slack/events, /slack/commands)");
     }
+    handler.bot.metrics.set_health("slack", Health::Up);
     http::serve(listener, handler, &secret, shutdown)
         .await
         .map_err(SlackError::Serve)

@@ -4,6 +4,7 @@
 //! 3 seconds). A `disconnect` message or a dropped socket leads to a fresh
 //! `apps.connections.open`: each URL Slack hands out is good for one connection.
 
+use crate::metrics::Health;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,13 +55,19 @@ pub async fn run(
             }
             Err(e) => {
                 tracing::warn!(error = %e, "apps.connections.open failed; retrying");
+                handler
+                    .bot
+                    .metrics
+                    .set_health("slack", Health::Down(format!("apps.connections.open: {e}")));
                 if pause(&shutdown, &mut backoff).await {
                     return Ok(());
                 }
                 continue;
             }
         };
-        match session(&handler, &url, &shutdown).await {
+        let ended = session(&handler, &url, &shutdown).await;
+        handler.bot.metrics.set_health("slack", Health::Connecting);
+        match ended {
             End::Shutdown => return Ok(()),
             End::Disconnect => {
                 backoff = Duration::from_millis(500);
@@ -141,7 +148,10 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
             }
         }
         match envelope["type"].as_str() {
-            Some("hello") => tracing::info!("Socket Mode connected"),
+            Some("hello") => {
+                tracing::info!("Socket Mode connected");
+                handler.bot.metrics.set_health("slack", Health::Up);
+            }
             Some("disconnect") => {
                 tracing::debug!(
                     reason = envelope["reason"].as_str().unwrap_or("-"),
