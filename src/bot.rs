@@ -65,6 +65,9 @@ pub struct Bot {
     pub metrics: Metrics,
     /// Where the knowledge was loaded from; None for the built-in pack (nothing to reload).
     pub knowledge_path: Option<std::path::PathBuf>,
+    /// Messages for the admins (a refused reload, say); each adapter subscribes and posts
+    /// them to its configured admin channel.
+    pub notices: tokio::sync::broadcast::Sender<String>,
 }
 
 impl std::fmt::Debug for Bot {
@@ -92,6 +95,7 @@ impl Bot {
             store: None,
             metrics: Metrics::default(),
             knowledge_path: None,
+            notices: tokio::sync::broadcast::channel(16).0,
         }
     }
 
@@ -105,6 +109,11 @@ impl Bot {
     pub fn with_knowledge_path(mut self, path: std::path::PathBuf) -> Bot {
         self.knowledge_path = Some(path);
         self
+    }
+
+    /// Tells the admins (every adapter with an admin channel); dropped when none listens.
+    pub fn notify_admins(&self, text: impl Into<String>) {
+        let _ = self.notices.send(text.into());
     }
 
     /// [`Bot::handle`] for callers that do not say their platform.

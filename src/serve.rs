@@ -101,8 +101,16 @@ pub async fn run(
     }
     if let Some(path) = config.knowledge.clone() {
         let (b, p, stop) = (bot.clone(), path.clone(), shutdown.clone());
+        let notify = bot.clone();
         tasks.spawn(async move {
-            reload::watch(b, p, RELOAD_POLL, stop, |_| {}).await;
+            reload::watch(b, p, RELOAD_POLL, stop, move |r| {
+                if let reload::Reloaded::Refused(e) = r {
+                    notify.notify_admins(format!(
+                        "knowledge reload refused; the previous knowledge keeps answering:\n{e}"
+                    ));
+                }
+            })
+            .await;
             Ok(())
         });
         #[cfg(unix)]
@@ -160,7 +168,13 @@ async fn reload_on_sighup(bot: Arc<Bot>, path: std::path::PathBuf, stop: Cancell
         }
         tracing::info!("SIGHUP: reloading knowledge");
         let (b, p) = (bot.clone(), path.clone());
-        let _ = tokio::task::spawn_blocking(move || reload::reload(&b, &p)).await;
+        if let Ok(reload::Reloaded::Refused(e)) =
+            tokio::task::spawn_blocking(move || reload::reload(&b, &p)).await
+        {
+            bot.notify_admins(format!(
+                "knowledge reload (SIGHUP) refused; the previous knowledge keeps answering:\n{e}"
+            ));
+        }
     }
 }
 
