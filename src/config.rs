@@ -196,11 +196,11 @@ fn default_slack_api() -> String {
 /// A config that cannot be used, worded for the person editing it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        // Shown in the message, so not also chained as a source (`{:#}` would repeat it).
+        error: std::io::Error,
     },
     #[error("environment variable {var}: {message}")]
     Env { var: String, message: String },
@@ -217,7 +217,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let bytes = std::fs::read(path).map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
-            source,
+            error: source,
         })?;
         let mut config = Config::parse(path, &bytes)?;
         if let Some(dir) = path.parent() {

@@ -42,12 +42,42 @@ pub enum ServeError {
     Slack(crate::adapters::slack::SlackError),
 }
 
+/// Refuses to start without the secrets the configured adapters need, before anything is
+/// opened or created.
+fn preflight(config: &Config, secrets: &Secrets) -> Result<(), ServeError> {
+    if config.discord.is_some() && secrets.discord_token.is_none() {
+        return Err(ServeError::MissingDiscordToken);
+    }
+    #[cfg(feature = "slack")]
+    if let Some(slack) = &config.slack {
+        use crate::adapters::slack::SlackError;
+        use crate::config::SlackMode;
+        let missing = if secrets.slack_bot_token.is_none() {
+            Some(SlackError::MissingBotToken)
+        } else if slack.mode == SlackMode::Socket && secrets.slack_app_token.is_none() {
+            Some(SlackError::MissingAppToken)
+        } else if slack.mode == SlackMode::Http && secrets.slack_signing_secret.is_none() {
+            Some(SlackError::MissingSigningSecret)
+        } else {
+            None
+        };
+        if let Some(e) = missing {
+            return Err(ServeError::Slack(e));
+        }
+    }
+    Ok(())
+}
+
 /// Runs until `shutdown` is cancelled or an adapter fails; on failure the others are stopped.
 pub async fn run(
     config: Config,
     secrets: Secrets,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    if config.discord.is_none() && config.slack.is_none() {
+        return Err(ServeError::NothingToRun);
+    }
+    preflight(&config, &secrets)?;
     let pack = match &config.knowledge {
         Some(path) => Pack::load_checked(path)?,
         None => crate::builtin_pack()?,

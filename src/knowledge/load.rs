@@ -28,7 +28,7 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 pub fn read_sources(path: &Path) -> Result<Vec<Source>, KnowledgeError> {
     let io = |source| KnowledgeError::Io {
         path: path.to_path_buf(),
-        source,
+        error: source,
     };
     let meta = std::fs::metadata(path).map_err(io)?;
     let mut files: Vec<PathBuf> = if meta.is_dir() {
@@ -54,7 +54,7 @@ pub fn read_sources(path: &Path) -> Result<Vec<Source>, KnowledgeError> {
         .map(|f| {
             let err = |source| KnowledgeError::Io {
                 path: f.clone(),
-                source,
+                error: source,
             };
             let len = std::fs::metadata(&f).map_err(err)?.len();
             if len > MAX_FILE_BYTES {

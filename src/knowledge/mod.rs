@@ -152,11 +152,11 @@ impl fmt::Display for Problem {
 /// A pack that could not be loaded: every problem found, not just the first.
 #[derive(Debug, thiserror::Error)]
 pub enum KnowledgeError {
-    #[error("cannot read knowledge at {path}: {source}")]
+    #[error("cannot read knowledge at {path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        // Shown in the message, so not also chained as a source (`{:#}` would repeat it).
+        error: std::io::Error,
     },
     #[error("no knowledge files (*.toml) in {0}")]
     Empty(PathBuf),
