@@ -181,6 +181,12 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
                     }
                 }
             }
+            Some("interactive") => {
+                // Button clicks (block_actions); acked above, handled in the background.
+                let payload = envelope["payload"].clone();
+                let handler = handler.clone();
+                tokio::spawn(async move { handler.on_block_actions(&payload).await });
+            }
             other => tracing::debug!(kind = other.unwrap_or("-"), "Socket Mode envelope ignored"),
         }
     }
