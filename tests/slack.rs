@@ -1139,8 +1139,8 @@ async fn feedback_buttons_count_once_per_user_and_a_thumbs_down_gets_the_officia
         2,
         "one reply per 👎 vote: {posts_after:?}"
     );
+    posts_after.iter().for_each(check_against_openapi);
     let reply = &posts_after[1];
-    check_against_openapi(reply);
     assert_eq!(reply.field("channel"), Some(SUPPORT));
     assert_eq!(reply.field("thread_ts"), Some(paste_ts));
     let text = block_text(&reply.blocks());
@@ -1219,7 +1219,7 @@ async fn socket_mode_interactive_envelopes_record_votes() {
     assert_eq!(settled_votes(&bot, &entry, |v| v.1 >= 1).await, (0, 1));
     let posts = fake.wait_for("chat.postMessage", 2, WAIT).await;
     assert_eq!(posts.len(), 2);
-    check_against_openapi(&posts[1]);
+    posts.iter().for_each(check_against_openapi);
     assert_eq!(posts[1].field("thread_ts"), Some(ask_ts));
     assert!(block_text(&posts[1].blocks()).contains(NOTICE_URL));
     stop.cancel();
@@ -1330,6 +1330,7 @@ async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answerin
     .await;
     let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
     assert_eq!(posts.len(), 1);
+    check_against_openapi(&posts[0]);
     assert!(block_text(&posts[0].blocks()).contains(NOTICE_URL));
 }
 

@@ -303,7 +303,10 @@ impl Handler {
                         .unwrap_or_else(|e| format!("the stats task failed: {e}"));
                     blocks::preformatted("stats", &stats)
                 }
-                _ => blocks::notice("Usage: /kotae-admin reload | test <text> | stats"),
+                _ => blocks::notice(match lang {
+                    crate::Lang::Ja => "使い方: /kotae-admin reload (知識の再読み込み) | test <文言> (どの案内がなぜ答えるか) | stats (直近7日)",
+                    crate::Lang::En => "Usage: /kotae-admin reload (reload the knowledge) | test <text> (which answer and why) | stats (last 7 days)",
+                }),
             }
         };
         if let Err(e) = self.api.respond(&cmd.response_url, &message, false).await {

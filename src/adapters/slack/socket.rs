@@ -1,8 +1,10 @@
 //! Socket Mode: an outgoing WebSocket to Slack, so no public URL is needed.
 //!
-//! Every envelope is acked before its work starts (Slack re-delivers what is not acked within
-//! 3 seconds). A `disconnect` message or a dropped socket leads to a fresh
-//! `apps.connections.open`: each URL Slack hands out is good for one connection.
+//! Envelopes: `events_api` (messages, mentions), `slash_commands` (`/kotae`, `/kotae-admin`)
+//! and `interactive` (the 👍 / 👎 buttons). Every envelope is acked before its work starts
+//! (Slack re-delivers what is not acked within 3 seconds). A `disconnect` message or a
+//! dropped socket leads to a fresh `apps.connections.open`: each URL Slack hands out is good
+//! for one connection.
 
 use crate::metrics::Health;
 use std::sync::Arc;
