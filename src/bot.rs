@@ -8,7 +8,7 @@ use crate::knowledge::{Lang, Pack};
 use crate::matcher::Mode;
 use crate::metrics::Metrics;
 use crate::policy::{gate, looks_like_error, Cooldown, Gate, Incoming, Policy};
-use crate::reply::Answer;
+use crate::reply::{Answer, LinkView};
 use crate::store::{AnswerRecord, Store, Unmatched, Vote};
 
 /// The pack currently answering. Readers take an `Arc` snapshot, so a reload swaps the whole
@@ -374,6 +374,25 @@ impl Bot {
         }
     }
 
+    /// The official links of entry `entry_id` in the current pack, for the reply to a "not
+    /// helpful" vote: the person is pointed at the source while someone looks. None when the
+    /// entry is gone (a reload removed it).
+    pub fn links(&self, entry_id: &str, lang: Lang) -> Option<Vec<LinkView>> {
+        let pack = self.knowledge.get();
+        let e = pack.entry(entry_id)?;
+        Some(
+            e.links
+                .iter()
+                .map(|l| LinkView {
+                    title: l.title.get(lang).to_string(),
+                    url: l.url.clone(),
+                    where_: l.where_.as_ref().map(|w| w.get(lang).to_string()),
+                    highlighted: false,
+                })
+                .collect(),
+        )
+    }
+
     /// A direct question (slash command, mention, DM): the best candidate or [`Decision::NoMatch`].
     pub fn lookup(&self, text: &str, lang: Lang) -> Decision {
         let pack = self.knowledge.get();
@@ -437,6 +456,30 @@ mod tests {
             "{e}"
         );
         assert!(bot.explain("zzz").contains("nothing matched"));
+    }
+
+    #[test]
+    fn links_of_an_entry_are_its_official_pages() {
+        let bot = bot();
+        let links = bot
+            .links("jalpay-to-anapay-charge-20000", Lang::Ja)
+            .unwrap();
+        assert!(links.iter().any(|l| l.url.as_deref()
+            == Some("https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge")));
+        let Decision::Answer(a) = bot.lookup("MW1M01AJ0004", Lang::En) else {
+            panic!("no answer")
+        };
+        let mut from_answer: Vec<_> = a.links.iter().map(|l| l.url.clone()).collect();
+        let mut direct: Vec<_> = bot
+            .links(&a.id, Lang::En)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.url)
+            .collect();
+        from_answer.sort();
+        direct.sort();
+        assert_eq!(from_answer, direct);
+        assert!(bot.links("no-such-entry", Lang::Ja).is_none());
     }
 
     #[test]

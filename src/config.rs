@@ -172,6 +172,13 @@ pub struct SlackConfig {
     /// Where Web API calls go; Slack's own by default.
     #[serde(default = "default_slack_api")]
     pub api_base_url: String,
+    /// User ids (`U0123…`) allowed to run `/kotae-admin`; nobody when empty.
+    #[serde(default)]
+    pub admin_users: Vec<String>,
+    /// Channel id where admin notices (a refused knowledge reload) are posted; none when
+    /// absent.
+    #[serde(default)]
+    pub admin_channel: Option<String>,
 }
 
 impl Default for SlackConfig {
@@ -181,6 +188,8 @@ impl Default for SlackConfig {
             listen: default_listen(),
             support_channels: Vec::new(),
             api_base_url: default_slack_api(),
+            admin_users: Vec::new(),
+            admin_channel: None,
         }
     }
 }
@@ -293,6 +302,8 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("KOTAE_SLACK_LISTEN", "slack.listen"),
     ("KOTAE_SLACK_SUPPORT_CHANNELS", "slack.support_channels"),
     ("KOTAE_SLACK_API_BASE_URL", "slack.api_base_url"),
+    ("KOTAE_SLACK_ADMIN_USERS", "slack.admin_users"),
+    ("KOTAE_SLACK_ADMIN_CHANNEL", "slack.admin_channel"),
 ];
 
 impl Config {
@@ -419,6 +430,15 @@ impl Config {
                 }
                 "slack.api_base_url" => {
                     self.slack.get_or_insert_with(Default::default).api_base_url = value.to_string()
+                }
+                "slack.admin_users" => {
+                    self.slack.get_or_insert_with(Default::default).admin_users =
+                        parse(var, &list(value))?
+                }
+                "slack.admin_channel" => {
+                    self.slack
+                        .get_or_insert_with(Default::default)
+                        .admin_channel = Some(value.to_string())
                 }
                 other => {
                     unreachable!("ENV_OVERRIDES names {other} but apply_env does not handle it")
@@ -571,6 +591,8 @@ mod tests {
             "KOTAE_DISCORD_SHARDS" => Some("4".to_string()),
             "KOTAE_DISCORD_SHARD_RANGE" => Some("2-3".to_string()),
             "KOTAE_LANG" => Some("en".to_string()),
+            "KOTAE_SLACK_ADMIN_USERS" => Some("U0ADMIN1, U0ADMIN2".to_string()),
+            "KOTAE_SLACK_ADMIN_CHANNEL" => Some("C0ADMINS1".to_string()),
             _ => None,
         };
         c.apply_env(env).unwrap();
@@ -581,7 +603,10 @@ mod tests {
             (d.shards, d.shard_range),
             (ShardCount::Fixed(4), Some([2, 3]))
         );
-        assert_eq!(c.slack.unwrap().api_base_url, "http://127.0.0.1:9/api/");
+        let s = c.slack.unwrap();
+        assert_eq!(s.api_base_url, "http://127.0.0.1:9/api/");
+        assert_eq!(s.admin_users, ["U0ADMIN1", "U0ADMIN2"]);
+        assert_eq!(s.admin_channel.as_deref(), Some("C0ADMINS1"));
         assert_eq!(c.lang, Lang::En);
     }
 

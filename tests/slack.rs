@@ -16,12 +16,16 @@ use kotae::adapters::slack::{self, blocks, signature, SlackError};
 use kotae::bot::{Bot, Decision};
 use kotae::config::{Secrets, SlackConfig, SlackMode};
 use kotae::Lang;
-use support::fake_slack::{FakeSlack, APP_TOKEN, BOT_TOKEN, KOTAE_BOT, KOTAE_USER};
+use support::fake_slack::{Call, FakeSlack, APP_TOKEN, BOT_TOKEN, KOTAE_BOT, KOTAE_USER};
 
 const SIGNING_SECRET: &str = "test-signing-secret";
 const SUPPORT: &str = "C0SUPPORT1";
 const SUPPORT2: &str = "C0SUPPORT2";
 const OTHER: &str = "C0GENERAL1";
+/// The admin channel, where notices go.
+const ADMINS: &str = "C0ADMINS01";
+/// The one user in `admin_users`.
+const ADMIN: &str = "U0ADMIN001";
 /// A JAL Pay -> ANA Pay charge refusal: the entry with the 2025-04-30 notice.
 const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
 const NOTICE_URL: &str = "https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge";
@@ -50,6 +54,8 @@ fn config(fake: &FakeSlack, mode: SlackMode) -> SlackConfig {
         listen: "127.0.0.1:0".into(),
         support_channels: vec![SUPPORT.into(), SUPPORT2.into()],
         api_base_url: fake.api_base(),
+        admin_users: vec![ADMIN.into()],
+        admin_channel: Some(ADMINS.into()),
     }
 }
 
@@ -880,6 +886,13 @@ async fn post_message_arguments_match_slacks_openapi_spec() {
     assert_eq!(posts.len(), 1);
     let call = &posts[0];
 
+    check_against_openapi(call);
+}
+
+/// Checks one `chat.postMessage` call's arguments against Slack's OpenAPI description: every
+/// form field is a documented parameter of the right type, and the required ones are there.
+fn check_against_openapi(call: &Call) {
+    assert_eq!(call.method, "chat.postMessage");
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../shared/specs/slack/slack_web_openapi_v2.json"
@@ -962,8 +975,386 @@ fn the_committed_manifest_asks_for_what_kotae_uses() {
         "message.groups",
         "message.im",
         "command: /kotae",
+        "command: /kotae-admin",
     ] {
         assert!(items.contains(&needed), "manifest lacks {needed}");
     }
     assert!(text.contains("socket_mode_enabled: true"));
+    // The feedback buttons need interactivity turned on.
+    assert!(
+        text.contains("interactivity:\n    is_enabled: true"),
+        "interactivity is off"
+    );
+}
+
+/// The `ts` the fake gives every posted message: kotae records its answers under it.
+const POSTED_TS: &str = "1700000000.000100";
+
+fn stored_bot() -> Arc<Bot> {
+    let store = Arc::new(kotae::store::SqliteStore::in_memory().unwrap());
+    Arc::new(
+        Bot::new(
+            kotae::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_store(store),
+    )
+}
+
+/// Waits until the answer posted as [`POSTED_TS`] is in the store.
+async fn wait_recorded(bot: &Bot) {
+    let store = bot.store.clone().unwrap();
+    let deadline = Instant::now() + WAIT;
+    while store
+        .answer_by_message("slack", POSTED_TS)
+        .unwrap()
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the answer was not recorded");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// (helpful, not helpful) votes on `entry` in the store.
+fn votes(bot: &Bot, entry: &str) -> (u64, u64) {
+    let report = bot.store.as_ref().unwrap().report(0, 5).unwrap();
+    report
+        .entries
+        .iter()
+        .find(|e| e.entry_id == entry)
+        .map_or((0, 0), |e| (e.helpful, e.not_helpful))
+}
+
+/// Waits until `check` holds for the votes on `entry`, then a little more, and returns them.
+async fn settled_votes(bot: &Bot, entry: &str, check: impl Fn((u64, u64)) -> bool) -> (u64, u64) {
+    let deadline = Instant::now() + WAIT;
+    while !check(votes(bot, entry)) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    votes(bot, entry)
+}
+
+/// The button with `action_id` in a posted answer's blocks: the test clicks what kotae sent.
+fn button(blocks: &Value, action_id: &str) -> Value {
+    blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().iter())
+        .find(|e| e["action_id"] == action_id)
+        .unwrap_or_else(|| panic!("no {action_id} button in {blocks}"))
+        .clone()
+}
+
+/// A `block_actions` payload as Slack sends it when `user` clicks `button` on kotae's message
+/// `POSTED_TS` in `channel`, posted in the thread `thread_ts`.
+fn click(user: &str, button: &Value, channel: &str, thread_ts: &str) -> Value {
+    let mut action = button.clone();
+    action["block_id"] = json!("kotae_feedback");
+    action["action_ts"] = json!(format!("{}.000200", now()));
+    json!({
+        "type": "block_actions",
+        "user": {"id": user, "username": "person", "name": "person", "team_id": "T0FAKE"},
+        "api_app_id": "A0KOTAE",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": POSTED_TS, "channel_id": channel, "is_ephemeral": false},
+        "trigger_id": "1.2.3",
+        "team": {"id": "T0FAKE", "domain": "fake"},
+        "enterprise": null,
+        "is_enterprise_install": false,
+        "channel": {"id": channel, "name": "support"},
+        "message": {"type": "message", "user": KOTAE_USER, "bot_id": KOTAE_BOT, "text": "answer", "ts": POSTED_TS, "thread_ts": thread_ts},
+        "state": {"values": {}},
+        "response_url": "http://127.0.0.1:9/actions/T0FAKE/1/x",
+        "actions": [action]
+    })
+}
+
+impl Receiver {
+    /// Posts a click to `/slack/actions`, form-encoded and signed as Slack does.
+    async fn action(&self, payload: &Value) -> reqwest::Response {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())])
+            .unwrap()
+            .into_bytes();
+        self.post_signed(
+            "/slack/actions",
+            body,
+            now(),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn feedback_buttons_count_once_per_user_and_a_thumbs_down_gets_the_official_links() {
+    let fake = FakeSlack::start().await;
+    let bot = stored_bot();
+    let rx = start_http_with(&fake, bot.clone()).await;
+    let paste_ts = "1700000090.000100";
+    rx.event(
+        &event_callback("EvVote", message(SUPPORT, "U0PERSON1", PASTE, paste_ts)),
+        &[],
+    )
+    .await;
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1);
+    wait_recorded(&bot).await;
+    let entry = expected_answer(PASTE).id;
+    let (up, down) = (
+        button(&posts[0].blocks(), "kotae_vote_up"),
+        button(&posts[0].blocks(), "kotae_vote_down"),
+    );
+    assert_eq!(up["value"], entry.as_str());
+
+    // 👍 twice by the same person, then once by someone else: two helpful votes, not three.
+    for user in ["U0PERSON1", "U0PERSON1", "U0PERSON2"] {
+        let r = rx.action(&click(user, &up, SUPPORT, paste_ts)).await;
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(settled_votes(&bot, &entry, |v| v.0 >= 2).await, (2, 0));
+    assert_eq!(
+        fake.calls("chat.postMessage").len(),
+        1,
+        "a 👍 posts nothing"
+    );
+
+    // The first person changes their mind: 👎, twice. One reply in the answer's thread.
+    for _ in 0..2 {
+        let r = rx
+            .action(&click("U0PERSON1", &down, SUPPORT, paste_ts))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(settled_votes(&bot, &entry, |v| v.1 >= 1).await, (1, 1));
+    let posts = fake.wait_for("chat.postMessage", 2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let posts_after = fake.calls("chat.postMessage");
+    assert_eq!(posts.len(), 2);
+    assert_eq!(
+        posts_after.len(),
+        2,
+        "one reply per 👎 vote: {posts_after:?}"
+    );
+    posts_after.iter().for_each(check_against_openapi);
+    let reply = &posts_after[1];
+    assert_eq!(reply.field("channel"), Some(SUPPORT));
+    assert_eq!(reply.field("thread_ts"), Some(paste_ts));
+    let text = block_text(&reply.blocks());
+    assert!(text.contains(NOTICE_URL), "official link missing: {text}");
+    assert!(text.contains("担当者が確認します"), "{text}");
+    assert!(
+        !reply.blocks().to_string().contains("kotae_vote"),
+        "the reply is not an answer to vote on"
+    );
+    let metrics = bot.metrics.render();
+    // Counted votes: two 👍 and the change to 👎; the repeats are not.
+    for line in [
+        "kotae_feedback_total{platform=\"slack\",verdict=\"helpful\"} 2",
+        "kotae_feedback_total{platform=\"slack\",verdict=\"not_helpful\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing: {metrics}");
+    }
+
+    // Unsigned and wrongly signed clicks: 401, nothing recorded, nothing posted.
+    let payload = click("U0PERSON3", &down, SUPPORT, paste_ts);
+    let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let url = format!("http://{}/slack/actions", rx.addr);
+    let r = rx.http.post(&url).body(body.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 401, "unsigned click");
+    let ts = now().to_string();
+    let r = rx
+        .http
+        .post(&url)
+        .header("x-slack-request-timestamp", &ts)
+        .header(
+            "x-slack-signature",
+            signature::sign(b"not-the-secret", &ts, body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "wrongly signed click");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(votes(&bot, &entry), (1, 1), "a refused click was counted");
+    assert_eq!(fake.calls("chat.postMessage").len(), 2);
+}
+
+#[tokio::test]
+async fn socket_mode_interactive_envelopes_record_votes() {
+    let fake = FakeSlack::start().await;
+    let bot = stored_bot();
+    let stop = CancellationToken::new();
+    let (cfg, s, st, b) = (
+        config(&fake, SlackMode::Socket),
+        secrets(),
+        stop.clone(),
+        bot.clone(),
+    );
+    tokio::spawn(async move { slack::run_socket(b, &cfg, &s, st).await });
+    let mut sock = fake.next_socket(WAIT).await.expect("kotae connects");
+    sock.send(&json!({"type": "hello", "num_connections": 1}));
+    let ask_ts = "1700000095.000100";
+    let payload = event_callback("EvSockVote", mention(OTHER, PASTE, ask_ts));
+    sock.send(&json!({"envelope_id": "env-v1", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0, "retry_reason": "", "payload": payload}));
+    assert_eq!(
+        sock.recv(Duration::from_secs(3)).await,
+        Some(json!({"envelope_id": "env-v1"}))
+    );
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1);
+    wait_recorded(&bot).await;
+    let entry = expected_answer(PASTE).id;
+    let down = button(&posts[0].blocks(), "kotae_vote_down");
+    sock.send(&json!({"envelope_id": "env-v2", "type": "interactive", "accepts_response_payload": false, "payload": click("U0PERSON1", &down, OTHER, ask_ts)}));
+    assert_eq!(
+        sock.recv(Duration::from_secs(3)).await,
+        Some(json!({"envelope_id": "env-v2"})),
+        "the click is acked"
+    );
+    assert_eq!(settled_votes(&bot, &entry, |v| v.1 >= 1).await, (0, 1));
+    let posts = fake.wait_for("chat.postMessage", 2, WAIT).await;
+    assert_eq!(posts.len(), 2);
+    posts.iter().for_each(check_against_openapi);
+    assert_eq!(posts[1].field("thread_ts"), Some(ask_ts));
+    assert!(block_text(&posts[1].blocks()).contains(NOTICE_URL));
+    stop.cancel();
+}
+
+/// Runs `/kotae-admin <text>` as `user` and returns the one response_url body.
+async fn admin(fake: &FakeSlack, rx: &Receiver, user: &str, text: &str, hook: &str) -> Value {
+    let before = fake.calls("response_url").len();
+    let url = fake.response_url(hook);
+    let r = rx
+        .command(&[
+            ("command", "/kotae-admin"),
+            ("text", text),
+            ("user_id", user),
+            ("channel_id", OTHER),
+            ("response_url", &url),
+        ])
+        .await;
+    assert_eq!(r.status(), 200);
+    let replies = fake.wait_for("response_url", before + 1, WAIT).await;
+    assert_eq!(
+        replies.len(),
+        before + 1,
+        "no answer to /kotae-admin {text}"
+    );
+    replies[before].json.clone().unwrap()
+}
+
+#[tokio::test]
+async fn kotae_admin_test_explains_for_admins_and_refuses_others() {
+    let fake = FakeSlack::start().await;
+    let rx = start_http(&fake).await;
+    let body = admin(&fake, &rx, ADMIN, "test MW1M01AJ0004", "admin/1").await;
+    assert_eq!(body["response_type"], "ephemeral");
+    let text = block_text(&body["blocks"]);
+    assert!(
+        text.contains("auto mode: would reply with jalpay-to-anapay-charge-20000"),
+        "{text}"
+    );
+    assert!(
+        text.contains("code MW1M01AJ0004"),
+        "evidence missing: {text}"
+    );
+    assert!(text.contains("```"), "not a code block: {text}");
+
+    let body = admin(&fake, &rx, "U0PERSON1", "test MW1M01AJ0004", "admin/2").await;
+    assert_eq!(body["response_type"], "ephemeral");
+    let text = block_text(&body["blocks"]);
+    assert!(text.contains("slack.admin_users"), "{text}");
+    assert!(
+        !text.contains("auto mode"),
+        "a non-admin got the answer: {text}"
+    );
+
+    // Echoed text is escaped, and stats answer too.
+    let body = admin(&fake, &rx, ADMIN, "test <!channel> MW1M01AJ0004", "admin/3").await;
+    let all = body.to_string();
+    assert!(!all.contains("<!channel>"), "{all}");
+    let body = admin(&fake, &rx, ADMIN, "stats", "admin/4").await;
+    assert!(block_text(&body["blocks"]).contains("no database configured"));
+    assert!(fake.calls("chat.postMessage").is_empty());
+}
+
+#[tokio::test]
+async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let bot = Arc::new(
+        Bot::new(
+            kotae::Pack::load(dir.path()).unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_knowledge_path(dir.path().to_path_buf()),
+    );
+    let fake = FakeSlack::start().await;
+    let rx = start_http_with(&fake, bot.clone()).await;
+    let ok = admin(&fake, &rx, ADMIN, "reload", "reload/1").await;
+    assert!(
+        block_text(&ok["blocks"]).contains("reloaded"),
+        "{}",
+        block_text(&ok["blocks"])
+    );
+
+    // A broken edit: a line that is not TOML at the end of a file.
+    let file = dir.path().join("jalpay.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let broken_line = text.lines().count() + 2;
+    text.push_str("\nthis is = = not toml\n");
+    std::fs::write(&file, text).unwrap();
+    let refused = admin(&fake, &rx, ADMIN, "reload", "reload/2").await;
+    let shown = block_text(&refused["blocks"]);
+    assert!(shown.contains("refused"), "{shown}");
+    assert!(
+        shown.contains(&format!("jalpay.toml:{broken_line}")),
+        "no file:line in {shown}"
+    );
+    // The old pack keeps answering.
+    rx.event(
+        &event_callback("EvAfterReload", mention(OTHER, PASTE, "1700000099.000100")),
+        &[],
+    )
+    .await;
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1);
+    check_against_openapi(&posts[0]);
+    assert!(block_text(&posts[0].blocks()).contains(NOTICE_URL));
+}
+
+#[tokio::test]
+async fn admin_notices_are_posted_to_the_admin_channel_escaped() {
+    let fake = FakeSlack::start().await;
+    let bot = bot();
+    let rx = start_http_with(&fake, bot.clone()).await;
+    // Any answered request means the receiver, and so the notice listener, is running.
+    let v = json!({"token": "legacy", "challenge": "c", "type": "url_verification"});
+    assert_eq!(rx.event(&v, &[]).await.status(), 200);
+    bot.notify_admins(
+        "knowledge reload refused; the previous knowledge keeps answering:\njalpay.toml:12: <!channel> bad regex",
+    );
+    let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
+    assert_eq!(posts.len(), 1, "the notice was not posted");
+    let post = &posts[0];
+    check_against_openapi(post);
+    assert_eq!(post.field("channel"), Some(ADMINS));
+    assert_eq!(post.field("thread_ts"), None);
+    let text = block_text(&post.blocks());
+    assert!(
+        text.contains("jalpay.toml:12: &lt;!channel&gt; bad regex"),
+        "{text}"
+    );
+    assert!(!post.form.iter().any(|(_, v)| v.contains("<!channel>")));
 }

@@ -1,5 +1,5 @@
 //! Block Kit rendering of an [`Answer`]: header, cause, numbered steps, links, a context line,
-//! and a plain `text` fallback, within Slack's limits.
+//! the 👍 / 👎 feedback buttons, and a plain `text` fallback, within Slack's limits.
 //!
 //! Every string kotae sends, knowledge text included, is escaped (`& < >`), so a pasted
 //! `<!channel>` or a typo in the pack can never become a mention or a broken link.
@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::reply::{Answer, Labels};
+use crate::reply::{Answer, Labels, LinkView};
 use crate::Lang;
 
 /// Slack's limit on a header block's text.
@@ -21,6 +21,13 @@ pub const MAX_CONTEXT: usize = 2000;
 pub const MAX_BLOCKS: usize = 50;
 /// The notification fallback; Slack allows far more, but a notification shows a line or two.
 pub const MAX_FALLBACK: usize = 3000;
+
+/// The `action_id` of the 👍 button; its `value` is the entry id.
+pub const VOTE_UP: &str = "kotae_vote_up";
+/// The `action_id` of the 👎 button; its `value` is the entry id.
+pub const VOTE_DOWN: &str = "kotae_vote_down";
+/// Slack's limit on a button's `value`.
+const MAX_BUTTON_VALUE: usize = 2000;
 
 /// A message ready for `chat.postMessage` or a `response_url`.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,8 +127,72 @@ fn link_url(url: &str) -> String {
     escape(url).replace('|', "%7C")
 }
 
-/// The answer as Block Kit.
+/// `links` as mrkdwn sections under the (already escaped) `heading`: `<url|title>`, or the
+/// title and where to find a page without a URL.
+fn link_sections(heading: &str, links: &[LinkView], l: &Labels) -> Vec<Value> {
+    let lines = links.iter().map(|link| {
+        let mark = if link.highlighted { ":star: " } else { "" };
+        match (&link.url, &link.where_) {
+            (Some(url), _) => format!("{mark}<{}|{}>", link_url(url), escape(&link.title)),
+            (None, Some(w)) => {
+                format!(
+                    "{mark}{} ({}: {})",
+                    escape(&link.title),
+                    escape(l.no_url),
+                    escape(w)
+                )
+            }
+            (None, None) => format!("{mark}{}", escape(&link.title)),
+        }
+    });
+    // Links are already escaped; list_sections would escape them twice.
+    let mut out = Vec::new();
+    let mut current = heading.to_string();
+    for line in lines {
+        let line = format!("\n• {line}");
+        if current.chars().count() + line.chars().count() > MAX_SECTION {
+            out.push(section(std::mem::take(&mut current)));
+            current = line.trim_start_matches('\n').to_string();
+        } else {
+            current.push_str(&line);
+        }
+    }
+    out.push(section(current));
+    out
+}
+
+/// The answer as Block Kit, without buttons: for `/kotae` answers, which are not recorded
+/// (Slack gives no message id for a `response_url` reply, so a vote could not be matched).
 pub fn render(a: &Answer) -> Message {
+    render_inner(a, false)
+}
+
+/// The answer as Block Kit with the 👍 / 👎 buttons: for answers posted with
+/// `chat.postMessage`, which are recorded under their `ts` so a click can be counted.
+pub fn render_with_feedback(a: &Answer) -> Message {
+    render_inner(a, true)
+}
+
+/// The 👍 / 👎 buttons; each carries the entry id so the click says what it was about.
+fn feedback_buttons(entry_id: &str, lang: Lang) -> Value {
+    let (up, down) = match lang {
+        Lang::Ja => ("👍 役に立った", "👎 役に立たなかった"),
+        Lang::En => ("👍 Helpful", "👎 Not helpful"),
+    };
+    let value: String = entry_id.chars().take(MAX_BUTTON_VALUE).collect();
+    json!({
+        "type": "actions",
+        "block_id": "kotae_feedback",
+        "elements": [
+            {"type": "button", "action_id": VOTE_UP, "value": value,
+             "text": {"type": "plain_text", "text": up, "emoji": true}},
+            {"type": "button", "action_id": VOTE_DOWN, "value": value,
+             "text": {"type": "plain_text", "text": down, "emoji": true}},
+        ]
+    })
+}
+
+fn render_inner(a: &Answer, feedback: bool) -> Message {
     let l = Labels::get(a.lang);
     let mut blocks = Vec::new();
     blocks.push(json!({
@@ -146,37 +217,11 @@ pub fn render(a: &Answer) -> Message {
         blocks.extend(list_sections(l.notes, &a.notes, |_| "• ".into()));
     }
     if !a.links.is_empty() {
-        let lines: Vec<String> = a
-            .links
-            .iter()
-            .map(|link| {
-                let mark = if link.highlighted { ":star: " } else { "" };
-                match (&link.url, &link.where_) {
-                    (Some(url), _) => format!("{mark}<{}|{}>", link_url(url), escape(&link.title)),
-                    (None, Some(w)) => {
-                        format!(
-                            "{mark}{} ({}: {})",
-                            escape(&link.title),
-                            escape(l.no_url),
-                            escape(w)
-                        )
-                    }
-                    (None, None) => format!("{mark}{}", escape(&link.title)),
-                }
-            })
-            .collect();
-        // Links are already escaped; list_sections would escape them twice.
-        let mut current = format!("*{}*", escape(l.links));
-        for line in lines {
-            let line = format!("\n• {line}");
-            if current.chars().count() + line.chars().count() > MAX_SECTION {
-                blocks.push(section(std::mem::take(&mut current)));
-                current = line.trim_start_matches('\n').to_string();
-            } else {
-                current.push_str(&line);
-            }
-        }
-        blocks.push(section(current));
+        blocks.extend(link_sections(
+            &format!("*{}*", escape(l.links)),
+            &a.links,
+            l,
+        ));
     }
     if !a.see_also.is_empty() {
         let others: Vec<String> = a
@@ -197,10 +242,13 @@ pub fn render(a: &Answer) -> Message {
         escape(&a.id),
         escape(l.more)
     ));
-    if blocks.len() >= MAX_BLOCKS {
-        blocks.truncate(MAX_BLOCKS - 1);
+    // The footer (and the buttons) always survive the block cap: the body is cut instead.
+    let mut tail = vec![footer];
+    if feedback {
+        tail.push(feedback_buttons(&a.id, a.lang));
     }
-    blocks.push(footer);
+    blocks.truncate(MAX_BLOCKS - tail.len());
+    blocks.extend(tail);
     let text = escape_within(&format!("{}: {}", a.title, a.cause), MAX_FALLBACK);
     Message { text, blocks }
 }
@@ -221,6 +269,71 @@ pub fn usage(lang: Lang) -> Message {
         Lang::En => "Usage: /kotae <error code or message> (only you see it) / /kotae share <error> (posted in the channel)",
     })
     .with_hint(l.no_match)
+}
+
+/// The reply in the thread after a 👎: the entry's official pages and the promise that a
+/// person will look at it.
+pub fn vote_down_reply(links: &[LinkView], lang: Lang) -> Message {
+    let l = Labels::get(lang);
+    let promise = match lang {
+        Lang::Ja => {
+            "ご報告ありがとうございます。担当者が確認します。それまでは公式の案内をご確認ください。"
+        }
+        Lang::En => {
+            "Thanks for telling us. A person will look at this; meanwhile, the official pages:"
+        }
+    };
+    let mut blocks = vec![section(escape(promise))];
+    if !links.is_empty() {
+        blocks.extend(link_sections(&format!("*{}*", escape(l.links)), links, l));
+    }
+    blocks.truncate(MAX_BLOCKS);
+    Message {
+        text: escape_within(promise, MAX_FALLBACK),
+        blocks,
+    }
+}
+
+/// Text shown as-is (admin answers and notices): escaped, in code blocks, split at line ends
+/// into sections within [`MAX_SECTION`], at most [`MAX_BLOCKS`] of them.
+pub fn preformatted(title: &str, body: &str) -> Message {
+    // "```\n" and "\n```" around each chunk.
+    const FENCE: usize = 8;
+    // A fence inside the text would end the code block early.
+    let body = body.replace("```", "` ` `");
+    let mut chunks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in body.lines() {
+        let line = escape_within(line, MAX_SECTION - FENCE);
+        let n = line.chars().count() + 1;
+        if !current.is_empty() && current.chars().count() + n > MAX_SECTION - FENCE {
+            chunks.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(&line);
+    }
+    if !current.is_empty() || chunks.is_empty() {
+        chunks.push(current);
+    }
+    let room = MAX_BLOCKS - 1;
+    if chunks.len() > room {
+        chunks.truncate(room);
+        if let Some(last) = chunks.last_mut() {
+            *last = "…".into();
+        }
+    }
+    let mut blocks = vec![section(format!("*{}*", escape(title)))];
+    blocks.extend(
+        chunks
+            .into_iter()
+            .map(|c| section(format!("```\n{c}\n```"))),
+    );
+    Message {
+        text: escape_within(&format!("{title}\n{body}"), MAX_FALLBACK),
+        blocks,
+    }
 }
 
 impl Message {
@@ -278,7 +391,9 @@ mod tests {
             }
             if let Some(els) = b["elements"].as_array() {
                 for e in els {
-                    out.push((kind.clone(), e["text"].as_str().unwrap().to_string()));
+                    // Context elements are text objects; buttons carry one in `text`.
+                    let t = e["text"].as_str().or(e["text"]["text"].as_str());
+                    out.push((kind.clone(), t.unwrap().to_string()));
                 }
             }
         }
@@ -343,6 +458,82 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("id: `e1`"));
+        assert!(m.text.chars().count() <= MAX_FALLBACK);
+        // With the buttons: still 50 blocks, and the footer and the buttons are both kept.
+        let f = render_with_feedback(&a);
+        assert_eq!(f.blocks.len(), MAX_BLOCKS);
+        let n = f.blocks.len();
+        assert!(f.blocks[n - 2]["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("id: `e1`"));
+        assert_eq!(f.blocks[n - 1]["type"], "actions");
+    }
+
+    #[test]
+    fn feedback_buttons_carry_the_entry_id_and_only_posted_answers_have_them() {
+        let m = render_with_feedback(&answer());
+        let actions: Vec<&Value> = m.blocks.iter().filter(|b| b["type"] == "actions").collect();
+        assert_eq!(actions.len(), 1);
+        let buttons = actions[0]["elements"].as_array().unwrap();
+        let ids: Vec<&str> = buttons
+            .iter()
+            .map(|b| b["action_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [VOTE_UP, VOTE_DOWN]);
+        assert!(buttons
+            .iter()
+            .all(|b| b["value"] == "e1" && b["type"] == "button"));
+        assert!(buttons[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with('👍'));
+        assert!(!render(&answer())
+            .blocks
+            .iter()
+            .any(|b| b["type"] == "actions"));
+    }
+
+    #[test]
+    fn the_vote_down_reply_promises_a_person_and_lists_the_links() {
+        let a = answer();
+        let ja = vote_down_reply(&a.links, Lang::Ja);
+        let all = all_text(&ja);
+        assert!(all.contains("担当者が確認します"), "{all}");
+        assert!(all.contains("<https://example.com/a?b=1&amp;c=2%7Cx|JAL &lt;notice&gt;>"));
+        assert!(all.contains("Settings &gt; Help"));
+        let en = all_text(&vote_down_reply(&[], Lang::En));
+        assert!(en.contains("A person will look at this"), "{en}");
+    }
+
+    #[test]
+    fn preformatted_text_is_escaped_fenced_and_within_the_limits() {
+        let m = preformatted("stats", "a <!here> & ``` b\nline2");
+        let all = all_text(&m);
+        assert!(
+            !all.contains("<!here>") && all.contains("&lt;!here&gt; &amp;"),
+            "{all}"
+        );
+        assert_eq!(
+            m.blocks[1]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .matches("```")
+                .count(),
+            2
+        );
+        let long: String = (0..5000)
+            .map(|i| format!("line {i} {}\n", "x<".repeat(40)))
+            .collect();
+        let m = preformatted("t", &long);
+        assert!(m.blocks.len() <= MAX_BLOCKS);
+        for (_, t) in texts(&m) {
+            assert!(
+                t.chars().count() <= MAX_SECTION,
+                "{} chars",
+                t.chars().count()
+            );
+        }
         assert!(m.text.chars().count() <= MAX_FALLBACK);
     }
 

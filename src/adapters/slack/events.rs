@@ -1,5 +1,6 @@
-//! What kotae does with a Slack event or slash command, whichever way it arrived (Events API
-//! over HTTP or Socket Mode): translate it for [`Bot`], render the decision, post it.
+//! What kotae does with a Slack event, slash command or button click, whichever way it
+//! arrived (Events API over HTTP or Socket Mode): translate it for [`Bot`], render the
+//! decision, post it.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use super::dedup::Dedup;
 use crate::bot::{Bot, Decision};
 use crate::policy::Incoming;
 use crate::reply::Labels;
+use crate::store::Vote;
 
 /// The fields of a slash command kotae uses (form fields over HTTP, a JSON object in Socket
 /// Mode).
@@ -36,7 +38,61 @@ pub struct Handler {
     pub api: WebApi,
     pub me: Identity,
     support_channels: HashSet<String>,
+    /// Who may run `/kotae-admin`.
+    admin_users: HashSet<String>,
     seen: Dedup,
+}
+
+/// The slash command for admins.
+pub const ADMIN_COMMAND: &str = "/kotae-admin";
+
+/// A `block_actions` payload reduced to what a vote needs.
+#[derive(Debug, Default, Deserialize)]
+pub struct BlockActions {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub user: IdOnly,
+    #[serde(default)]
+    pub container: Container,
+    #[serde(default)]
+    pub channel: IdOnly,
+    #[serde(default)]
+    pub message: Option<ClickedMessage>,
+    #[serde(default)]
+    pub actions: Vec<Action>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct IdOnly {
+    #[serde(default)]
+    pub id: String,
+}
+
+/// Where the clicked button is: the message's `ts` and channel.
+#[derive(Debug, Default, Deserialize)]
+pub struct Container {
+    #[serde(default)]
+    pub message_ts: Option<String>,
+    #[serde(default)]
+    pub channel_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ClickedMessage {
+    #[serde(default)]
+    pub ts: Option<String>,
+    /// Set when kotae's answer is itself in a thread (answers to channel pastes are).
+    #[serde(default)]
+    pub thread_ts: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Action {
+    #[serde(default)]
+    pub action_id: String,
+    #[serde(default)]
+    pub value: Option<String>,
 }
 
 /// A message event reduced to what kotae needs.
@@ -63,12 +119,19 @@ struct MessageEvent {
 }
 
 impl Handler {
-    pub fn new(bot: Arc<Bot>, api: WebApi, me: Identity, support_channels: &[String]) -> Handler {
+    pub fn new(
+        bot: Arc<Bot>,
+        api: WebApi,
+        me: Identity,
+        support_channels: &[String],
+        admin_users: &[String],
+    ) -> Handler {
         Handler {
             bot,
             api,
             me,
             support_channels: support_channels.iter().cloned().collect(),
+            admin_users: admin_users.iter().cloned().collect(),
             seen: Dedup::default(),
         }
     }
@@ -107,7 +170,7 @@ impl Handler {
         let (message, answer) = match decision {
             Decision::Answer(a) => {
                 tracing::info!(channel = %ev.channel, entry = %a.id, "answering");
-                (blocks::render(&a), Some(a))
+                (blocks::render_with_feedback(&a), Some(a))
             }
             Decision::NoMatch => (blocks::notice(Labels::get(lang).no_match), None),
             Decision::Repeat { entry_id, ago } => {
@@ -172,8 +235,11 @@ impl Handler {
         ))
     }
 
-    /// Answers `/kotae [share] <text>` through its `response_url`.
+    /// Answers `/kotae [share] <text>` (or `/kotae-admin …`) through its `response_url`.
     pub async fn on_command(&self, cmd: &SlashCommand) {
+        if cmd.command == ADMIN_COMMAND {
+            return self.on_admin_command(cmd).await;
+        }
         let lang = self.bot.default_lang;
         let (share, query) = split_share(&cmd.text);
         let message = if query.trim().is_empty() {
@@ -189,6 +255,160 @@ impl Handler {
         };
         if let Err(e) = self.api.respond(&cmd.response_url, &message, share).await {
             tracing::error!(error = %e, "posting to response_url failed");
+        }
+    }
+}
+
+impl Handler {
+    /// `/kotae-admin reload | test <text> | stats`, for the configured `admin_users` only;
+    /// always ephemeral.
+    async fn on_admin_command(&self, cmd: &SlashCommand) {
+        let lang = self.bot.default_lang;
+        let message = if !self.admin_users.contains(&cmd.user_id) {
+            tracing::warn!(user = %cmd.user_id, "/kotae-admin refused: not in slack.admin_users");
+            blocks::notice(match lang {
+                crate::Lang::Ja => {
+                    "このコマンドは管理者 (設定の slack.admin_users) だけが使えます。"
+                }
+                crate::Lang::En => {
+                    "Only admins (slack.admin_users in the config) can use this command."
+                }
+            })
+        } else {
+            let text = unescape(&cmd.text);
+            let (verb, rest) = match text.trim().split_once(char::is_whitespace) {
+                Some((v, r)) => (v.to_ascii_lowercase(), r.trim().to_string()),
+                None => (text.trim().to_ascii_lowercase(), String::new()),
+            };
+            tracing::info!(user = %cmd.user_id, verb = %verb, "/kotae-admin");
+            match verb.as_str() {
+                "reload" => {
+                    // Reading and self-testing the pack is file I/O and CPU: off the runtime.
+                    let bot = self.bot.clone();
+                    let outcome = tokio::task::spawn_blocking(move || bot.reload())
+                        .await
+                        .unwrap_or_else(|e| Err(format!("the reload task failed: {e}")));
+                    match outcome {
+                        Ok(done) => blocks::preformatted("reload", &done),
+                        Err(why) => blocks::preformatted("reload refused", &why),
+                    }
+                }
+                "test" if !rest.is_empty() => {
+                    blocks::preformatted("test", &self.bot.explain(&rest))
+                }
+                "stats" => {
+                    let bot = self.bot.clone();
+                    let stats = tokio::task::spawn_blocking(move || bot.stats())
+                        .await
+                        .unwrap_or_else(|e| format!("the stats task failed: {e}"));
+                    blocks::preformatted("stats", &stats)
+                }
+                _ => blocks::notice(match lang {
+                    crate::Lang::Ja => "使い方: /kotae-admin reload (知識の再読み込み) | test <文言> (どの案内がなぜ答えるか) | stats (直近7日)",
+                    crate::Lang::En => "Usage: /kotae-admin reload (reload the knowledge) | test <text> (which answer and why) | stats (last 7 days)",
+                }),
+            }
+        };
+        if let Err(e) = self.api.respond(&cmd.response_url, &message, false).await {
+            tracing::error!(error = %e, "posting to response_url failed");
+        }
+    }
+
+    /// A click on 👍 or 👎 under an answer: recorded once per user and answer; a new or
+    /// changed 👎 gets a reply in the answer's thread with the official pages.
+    pub async fn on_block_actions(&self, payload: &Value) {
+        let Ok(click) = BlockActions::deserialize(payload) else {
+            tracing::debug!("block_actions payload without the expected fields; ignored");
+            return;
+        };
+        if click.kind != "block_actions" {
+            tracing::debug!(kind = %click.kind, "interaction ignored");
+            return;
+        }
+        let message = click.message.as_ref();
+        let Some(ts) = click
+            .container
+            .message_ts
+            .clone()
+            .or_else(|| message.and_then(|m| m.ts.clone()))
+        else {
+            tracing::debug!("click without a message ts; ignored");
+            return;
+        };
+        let channel = click
+            .container
+            .channel_id
+            .clone()
+            .unwrap_or_else(|| click.channel.id.clone());
+        for action in &click.actions {
+            let helpful = match action.action_id.as_str() {
+                blocks::VOTE_UP => true,
+                blocks::VOTE_DOWN => false,
+                other => {
+                    tracing::debug!(action = other, "not a kotae button; ignored");
+                    continue;
+                }
+            };
+            if click.user.id.is_empty() {
+                tracing::debug!("click without a user; ignored");
+                continue;
+            }
+            let Some(vote) = self.bot.record_vote("slack", &ts, &click.user.id, helpful) else {
+                tracing::debug!(%channel, "vote on a message that is not a recorded answer");
+                continue;
+            };
+            let entry = action.value.as_deref().unwrap_or_default();
+            tracing::info!(%channel, entry, helpful, ?vote, "feedback");
+            if helpful || vote == Vote::Same || channel.is_empty() {
+                continue;
+            }
+            let lang = self.bot.default_lang;
+            let links = self.bot.links(entry, lang).unwrap_or_default();
+            let target = Target {
+                channel: channel.clone(),
+                thread_ts: Some(
+                    message
+                        .and_then(|m| m.thread_ts.clone())
+                        .unwrap_or(ts.clone()),
+                ),
+            };
+            if let Err(e) = self
+                .api
+                .post_message(&target, &blocks::vote_down_reply(&links, lang))
+                .await
+            {
+                tracing::error!(%channel, error = %e, "chat.postMessage (reply to a 👎) failed");
+            }
+        }
+    }
+
+    /// Posts each of the bot's admin notices to `channel` until the bot goes away or
+    /// `shutdown` is cancelled.
+    pub async fn post_notices(
+        &self,
+        channel: &str,
+        mut notices: tokio::sync::broadcast::Receiver<String>,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let notice = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                n = notices.recv() => n,
+            };
+            let text = match notice {
+                Ok(t) => t,
+                Err(RecvError::Lagged(n)) => format!("({n} earlier notices were dropped)"),
+                Err(RecvError::Closed) => return,
+            };
+            let target = Target {
+                channel: channel.to_string(),
+                thread_ts: None,
+            };
+            let message = blocks::preformatted("kotae", &text);
+            if let Err(e) = self.api.post_message(&target, &message).await {
+                tracing::error!(%channel, error = %e, "posting an admin notice failed");
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The Events API receiver: `POST /slack/events` and `POST /slack/commands` (axum).
+//! The Events API receiver: `POST /slack/events`, `POST /slack/commands` and the
+//! interactivity request URL `POST /slack/actions` (button clicks), with axum.
 //!
 //! Order per request: cap the body (413), check the signature on the raw bytes (401), then
 //! parse, ack at once and do the work in a spawned task, because Slack retries anything not
@@ -44,6 +45,7 @@ pub async fn serve(
     let app = Router::new()
         .route("/slack/events", post(events))
         .route("/slack/commands", post(commands))
+        .route("/slack/actions", post(actions))
         .with_state(state);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -136,5 +138,28 @@ async fn commands(State(state): State<AppState>, req: Request) -> Response {
     let handler = state.handler.clone();
     tokio::spawn(async move { handler.on_command(&cmd).await });
     // An empty 200 acks without posting anything; the answer follows on response_url.
+    StatusCode::OK.into_response()
+}
+
+/// The form Slack posts to the interactivity request URL: one field, `payload`, holding JSON.
+#[derive(serde::Deserialize)]
+struct InteractionForm {
+    payload: String,
+}
+
+async fn actions(State(state): State<AppState>, req: Request) -> Response {
+    let body = match authenticated_body(&state, req).await {
+        Ok(b) => b,
+        Err(refusal) => return refusal,
+    };
+    let Some(payload) = serde_urlencoded::from_bytes::<InteractionForm>(&body)
+        .ok()
+        .and_then(|f| serde_json::from_str::<Value>(&f.payload).ok())
+    else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let handler = state.handler.clone();
+    tokio::spawn(async move { handler.on_block_actions(&payload).await });
+    // An empty 200 acks the click; the message is left as it is.
     StatusCode::OK.into_response()
 }

@@ -1,11 +1,13 @@
-//! Slack: auto-replies in support channels, mentions and DMs, the `/kotae` command, over the
-//! Events API (HTTP) or Socket Mode.
+//! Slack: auto-replies in support channels, mentions and DMs, the `/kotae` and
+//! `/kotae-admin` commands, 👍 / 👎 feedback buttons and admin notices, over the Events API
+//! (HTTP) or Socket Mode.
 //!
 //! - [`api`]: the Web API client (`auth.test`, `chat.postMessage`, `apps.connections.open`,
 //!   `response_url`), 429-aware.
 //! - [`blocks`]: Block Kit rendering within Slack's limits, with escaping.
 //! - [`events`]: the transport-independent handling of events and commands.
-//! - [`http`]: the Events API receiver (signature check, body cap, ack first).
+//! - [`http`]: the Events API and interactivity receiver (signature check, body cap, ack
+//!   first).
 //! - [`socket`]: the Socket Mode client (ack, dedup, reconnect).
 //! - [`signature`]: checks `X-Slack-Signature`.
 //! - [`dedup`]: event ids already handled.
@@ -113,7 +115,20 @@ async fn connect(
         api,
         me,
         &config.support_channels,
+        &config.admin_users,
     )))
+}
+
+/// Posts the bot's admin notices to `admin_channel`, when one is configured, until
+/// `shutdown`.
+fn start_notices(handler: &Arc<Handler>, config: &SlackConfig, shutdown: &CancellationToken) {
+    let Some(channel) = config.admin_channel.clone().filter(|c| !c.is_empty()) else {
+        return;
+    };
+    let notices = handler.bot.notices.subscribe();
+    let (handler, shutdown) = (handler.clone(), shutdown.clone());
+    tracing::info!(%channel, "Slack: admin notices go to this channel");
+    tokio::spawn(async move { handler.post_notices(&channel, notices, shutdown).await });
 }
 
 /// The Events API receiver on an already bound `listener` (tests bind 127.0.0.1:0).
@@ -129,8 +144,9 @@ pub async fn run_http(
         .clone()
         .ok_or(SlackError::MissingSigningSecret)?;
     let handler = connect(bot, config, secrets).await?;
+    start_notices(&handler, config, &shutdown);
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "Slack Events API receiver listening (/slack/events, /slack/commands)");
+        tracing::info!(%addr, "Slack Events API receiver listening (/slack/events, /slack/commands, /slack/actions)");
     }
     handler.bot.metrics.set_health("slack", Health::Up);
     http::serve(listener, handler, &secret, shutdown)
@@ -150,5 +166,6 @@ pub async fn run_socket(
         .clone()
         .ok_or(SlackError::MissingAppToken)?;
     let handler = connect(bot, config, secrets).await?;
+    start_notices(&handler, config, &shutdown);
     Ok(socket::run(handler, &app_token, shutdown).await?)
 }

@@ -1,8 +1,10 @@
 //! Socket Mode: an outgoing WebSocket to Slack, so no public URL is needed.
 //!
-//! Every envelope is acked before its work starts (Slack re-delivers what is not acked within
-//! 3 seconds). A `disconnect` message or a dropped socket leads to a fresh
-//! `apps.connections.open`: each URL Slack hands out is good for one connection.
+//! Envelopes: `events_api` (messages, mentions), `slash_commands` (`/kotae`, `/kotae-admin`)
+//! and `interactive` (the 👍 / 👎 buttons). Every envelope is acked before its work starts
+//! (Slack re-delivers what is not acked within 3 seconds). A `disconnect` message or a
+//! dropped socket leads to a fresh `apps.connections.open`: each URL Slack hands out is good
+//! for one connection.
 
 use crate::metrics::Health;
 use std::sync::Arc;
@@ -180,6 +182,12 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
                         tracing::warn!(error = %e, "slash command envelope without response_url")
                     }
                 }
+            }
+            Some("interactive") => {
+                // Button clicks (block_actions); acked above, handled in the background.
+                let payload = envelope["payload"].clone();
+                let handler = handler.clone();
+                tokio::spawn(async move { handler.on_block_actions(&payload).await });
             }
             other => tracing::debug!(kind = other.unwrap_or("-"), "Socket Mode envelope ignored"),
         }
