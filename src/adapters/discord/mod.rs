@@ -1,27 +1,285 @@
 //! Discord: auto-replies in support channels and the /kotae commands (serenity + poise).
 //!
-//! Not built yet: issue 3.
+//! This module owns the connection: the token check, the intents, sharding, shutdown, and
+//! turning Discord's refusals into one-line errors that say what to fix. What to answer is
+//! decided by [`Bot`]; [`events`] and [`commands`] only translate Discord in and out, and
+//! [`embed`] renders an answer within Discord's limits.
 
-use std::sync::Arc;
+mod commands;
+pub mod embed;
+mod events;
 
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use serenity::all::{
+    ClientBuilder, CreateAllowedMentions, GatewayError, GatewayIntents, HttpBuilder, MessageId,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
-use crate::config::DiscordConfig;
+use crate::config::{DiscordConfig, ShardCount};
+use crate::knowledge::Lang;
+
+pub use events::strip_mention;
 
 /// Why the Discord adapter stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
-    #[error("the Discord adapter is not implemented yet")]
-    NotImplemented,
+    #[error("Discord rejected DISCORD_TOKEN: copy a new token from the Developer Portal (your application -> Bot -> Reset Token) into DISCORD_TOKEN")]
+    TokenRejected,
+    #[error("Discord refused the privileged MESSAGE_CONTENT intent (close code 4014): enable \"Message Content Intent\" in the Developer Portal (your application -> Bot -> Privileged Gateway Intents)")]
+    MessageContentIntentDisallowed,
+    #[error("Discord refused the gateway intents kotae asked for: {0}")]
+    InvalidIntents(String),
+    #[error("discord.shard_range [{first}, {last}] is outside the {total} shards Discord recommends; set discord.shards to a number")]
+    ShardRange { first: u32, last: u32, total: u32 },
+    #[error("cannot reach Discord: {0}")]
+    Http(#[source] Box<serenity::Error>),
+    #[error("the Discord gateway connection failed: {0}")]
+    Gateway(#[source] Box<serenity::Error>),
+}
+
+/// The intents kotae needs. MESSAGE_CONTENT is privileged: without it, pasted text arrives
+/// empty everywhere but in DMs and mentions.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+}
+
+/// `allowed_mentions` for everything kotae sends: nobody is pinged, not even the author of
+/// the message kotae replies to, and an `@everyone` inside a pasted error stays text.
+pub(crate) fn no_pings() -> CreateAllowedMentions {
+    CreateAllowedMentions::new().replied_user(false)
+}
+
+/// What poise hands to every command and event.
+pub(crate) struct Data {
+    pub bot: Arc<Bot>,
+    pub support_channels: HashSet<u64>,
+    pub handled: Handled,
+}
+
+pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// Messages kotae has already acted on, so an edit of an answered message, or Discord
+/// re-sending an update for it, never gets a second reply. Bounded: the oldest are forgotten.
+#[derive(Default)]
+pub(crate) struct Handled {
+    inner: Mutex<(HashSet<MessageId>, VecDeque<MessageId>)>,
+}
+
+const HANDLED_MAX: usize = 10_000;
+
+impl Handled {
+    pub fn contains(&self, id: MessageId) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .contains(&id)
+    }
+
+    /// Records `id`; false when it was already recorded.
+    pub fn insert(&self, id: MessageId) -> bool {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (set, order) = &mut *guard;
+        if !set.insert(id) {
+            return false;
+        }
+        order.push_back(id);
+        if order.len() > HANDLED_MAX {
+            if let Some(old) = order.pop_front() {
+                set.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+/// The answer language for an interaction: English when the user's or the server's locale is
+/// English, Japanese when Discord tells any other locale, `default` when it tells none.
+pub fn lang_for(user_locale: Option<&str>, guild_locale: Option<&str>, default: Lang) -> Lang {
+    let given: Vec<&str> = [user_locale, guild_locale]
+        .into_iter()
+        .flatten()
+        .filter(|l| !l.is_empty())
+        .collect();
+    if given.iter().any(|l| Lang::from_locale(l) == Lang::En) {
+        Lang::En
+    } else if given.is_empty() {
+        default
+    } else {
+        Lang::Ja
+    }
 }
 
 /// Runs the Discord bot until `shutdown` is cancelled.
+///
+/// With `config.rest_proxy` set, every REST call goes to that base URL with serenity's rate
+/// limiter off (serenity ignores the proxy while its limiter is on); the tests point it at
+/// a fake Discord the same way.
 pub async fn run(
-    _bot: Arc<Bot>,
-    _config: DiscordConfig,
-    _token: String,
-    _shutdown: CancellationToken,
+    bot: Arc<Bot>,
+    config: DiscordConfig,
+    token: String,
+    shutdown: CancellationToken,
 ) -> Result<(), DiscordError> {
-    Err(DiscordError::NotImplemented)
+    let mut http = HttpBuilder::new(&token);
+    if let Some(proxy) = &config.rest_proxy {
+        http = http
+            .proxy(proxy.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    let me = http.get_current_user().await.map_err(http_error)?;
+    tracing::info!(user = %me.name, id = %me.id, "logged in to Discord");
+    tracing::info!(
+        "kotae needs the privileged MESSAGE_CONTENT intent: enable \"Message Content Intent\" in the Developer Portal (Bot -> Privileged Gateway Intents), or pasted errors arrive empty"
+    );
+    let shard_plan = match (config.shards, config.shard_range) {
+        (ShardCount::Auto, None) => None,
+        (ShardCount::Fixed(n), None) => Some((0, n - 1, n)),
+        (ShardCount::Fixed(n), Some([first, last])) => Some((first, last, n)),
+        (ShardCount::Auto, Some([first, last])) => {
+            let total = http.get_bot_gateway().await.map_err(http_error)?.shards;
+            if first > last || last >= total {
+                return Err(DiscordError::ShardRange { first, last, total });
+            }
+            Some((first, last, total))
+        }
+    };
+
+    let data = Data {
+        bot,
+        support_channels: config.support_channels.iter().map(|s| s.0).collect(),
+        handled: Handled::default(),
+    };
+    let options = poise::FrameworkOptions {
+        commands: commands::all(),
+        event_handler: |fw, event| Box::pin(events::handle(fw, event)),
+        allowed_mentions: Some(no_pings()),
+        initialize_owners: false,
+        ..Default::default()
+    };
+    let framework = poise::Framework::builder()
+        .options(options)
+        .initialize_owners(false)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(guilds = ready.guilds.len(), "Discord gateway ready");
+                // A failed registration must not stop the bot: auto-replies still work, and
+                // poise waits for this setup before it handles any event.
+                if let Err(e) =
+                    poise::builtins::register_globally(ctx, &framework.options().commands).await
+                {
+                    tracing::error!(error = %e, "cannot register the slash commands");
+                }
+                Ok(data)
+            })
+        })
+        .build();
+    let mut client = ClientBuilder::new_with_http(http, intents())
+        .framework(framework)
+        .await
+        .map_err(|e| DiscordError::Gateway(Box::new(e)))?;
+
+    let manager = client.shard_manager.clone();
+    let stopper = tokio::spawn(async move {
+        shutdown.cancelled().await;
+        tracing::info!("closing the Discord connection");
+        manager.shutdown_all().await;
+    });
+    let result = match shard_plan {
+        None => client.start_autosharded().await,
+        // serenity's range end is inclusive here: it boots `end - start + 1` shards.
+        Some((first, last, total)) => client.start_shard_range(first..last, total).await,
+    };
+    stopper.abort();
+    result.map_err(gateway_error)
+}
+
+fn http_error(e: serenity::Error) -> DiscordError {
+    match &e {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r))
+            if r.status_code.as_u16() == 401 =>
+        {
+            DiscordError::TokenRejected
+        }
+        _ => DiscordError::Http(Box::new(e)),
+    }
+}
+
+fn gateway_error(e: serenity::Error) -> DiscordError {
+    match &e {
+        serenity::Error::Gateway(GatewayError::DisallowedGatewayIntents) => {
+            DiscordError::MessageContentIntentDisallowed
+        }
+        serenity::Error::Gateway(GatewayError::InvalidAuthentication) => {
+            DiscordError::TokenRejected
+        }
+        serenity::Error::Gateway(GatewayError::InvalidGatewayIntents) => {
+            DiscordError::InvalidIntents(format!("{:?}", intents()))
+        }
+        serenity::Error::Http(_) => http_error(e),
+        _ => DiscordError::Gateway(Box::new(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_when_the_user_or_the_server_is_english() {
+        assert_eq!(lang_for(Some("en-US"), Some("ja"), Lang::Ja), Lang::En);
+        assert_eq!(lang_for(Some("ja"), Some("en-GB"), Lang::Ja), Lang::En);
+        assert_eq!(lang_for(Some("ja"), None, Lang::En), Lang::Ja);
+        assert_eq!(lang_for(Some("fr"), None, Lang::En), Lang::Ja);
+        assert_eq!(lang_for(None, None, Lang::En), Lang::En);
+    }
+
+    #[test]
+    fn handled_messages_are_recorded_once_and_bounded() {
+        let h = Handled::default();
+        assert!(h.insert(MessageId::new(1)));
+        assert!(!h.insert(MessageId::new(1)));
+        assert!(h.contains(MessageId::new(1)));
+        for i in 2..(HANDLED_MAX as u64 + 3) {
+            h.insert(MessageId::new(i));
+        }
+        assert!(!h.contains(MessageId::new(1)));
+        assert!(h.contains(MessageId::new(HANDLED_MAX as u64 + 2)));
+    }
+
+    #[test]
+    fn nobody_is_pinged() {
+        let v = serde_json::to_value(no_pings()).unwrap();
+        assert_eq!(v["parse"], serde_json::json!([]));
+        assert_eq!(v["users"], serde_json::json!([]));
+        assert_eq!(v["roles"], serde_json::json!([]));
+        assert_eq!(v["replied_user"], serde_json::json!(false));
+    }
+
+    #[test]
+    fn refusals_become_errors_that_say_what_to_fix() {
+        let e = gateway_error(serenity::Error::Gateway(
+            GatewayError::DisallowedGatewayIntents,
+        ))
+        .to_string();
+        assert!(
+            e.contains("MESSAGE_CONTENT") && e.contains("Developer Portal"),
+            "{e}"
+        );
+        let e = gateway_error(serenity::Error::Gateway(
+            GatewayError::InvalidAuthentication,
+        ))
+        .to_string();
+        assert!(
+            e.contains("DISCORD_TOKEN") && e.contains("Developer Portal"),
+            "{e}"
+        );
+    }
 }

@@ -1,0 +1,160 @@
+//! The application commands: `/kotae <text>` with autocomplete, `/kotae-list`, and the
+//! message menu "Explain this error". Each is a thin wrapper around [`Bot`].
+//!
+//! [`Bot`]: crate::bot::Bot
+
+use std::fmt::Write;
+
+use poise::CreateReply;
+use serenity::all::{AutocompleteChoice, CreateAutocompleteResponse, Message};
+
+use super::embed::{self, EmbedParts};
+use super::{lang_for, Context, Data, Error};
+use crate::bot::Decision;
+use crate::knowledge::Lang;
+use crate::reply::Labels;
+
+/// Discord's limits on autocomplete: choices per response, characters per name and value.
+pub const CHOICES_MAX: usize = 25;
+pub const CHOICE_TEXT_MAX: usize = 100;
+
+/// Entries per `/kotae-list` page.
+const PAGE_SIZE: usize = 10;
+
+pub(crate) fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![kotae(), kotae_list(), explain()]
+}
+
+/// The interaction's language (user or server locale), the configured default otherwise.
+fn lang(ctx: Context<'_>) -> Lang {
+    let default = ctx.data().bot.default_lang;
+    match ctx {
+        poise::Context::Application(a) => lang_for(
+            Some(a.interaction.locale.as_str()),
+            a.interaction.guild_locale.as_deref(),
+            default,
+        ),
+        poise::Context::Prefix(_) => default,
+    }
+}
+
+/// The reply for a direct question: the answer's embed, or the "nothing matched" hint.
+fn lookup_reply(ctx: Context<'_>, text: &str) -> (CreateReply, bool) {
+    let lang = lang(ctx);
+    match ctx.data().bot.lookup(text, lang) {
+        Decision::Answer(a) => (
+            CreateReply::default().embed(embed::answer_embed(&a).to_embed()),
+            true,
+        ),
+        _ => (
+            CreateReply::default().content(Labels::get(lang).no_match),
+            false,
+        ),
+    }
+}
+
+/// Look up a payment-app error message or code
+#[poise::command(
+    slash_command,
+    description_localized("ja", "決済アプリのエラーメッセージやコードを調べます")
+)]
+async fn kotae(
+    ctx: Context<'_>,
+    #[description = "The error code or message, as shown"]
+    #[description_localized("ja", "エラーコードや表示された文言（そのまま貼り付け）")]
+    #[autocomplete = "autocomplete_text"]
+    #[max_length = 2000]
+    text: String,
+    #[description = "Show the answer only to me"]
+    #[description_localized("ja", "自分だけに表示する")]
+    private: Option<bool>,
+) -> Result<(), Error> {
+    tracing::debug!(text = %text, "/kotae");
+    let (reply, found) = lookup_reply(ctx, &text);
+    // "Nothing matched" helps only the one who asked.
+    let private = private.unwrap_or(false) || !found;
+    ctx.send(reply.ephemeral(private)).await?;
+    Ok(())
+}
+
+async fn autocomplete_text(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    CreateAutocompleteResponse::new().set_choices(choices(ctx.data(), partial, lang(ctx)))
+}
+
+/// Autocomplete choices within Discord's limits.
+pub(crate) fn choices(data: &Data, partial: &str, lang: Lang) -> Vec<AutocompleteChoice> {
+    data.bot
+        .suggest(partial, lang, CHOICES_MAX)
+        .into_iter()
+        .filter(|s| s.query.chars().count() <= CHOICE_TEXT_MAX)
+        .map(|s| AutocompleteChoice::new(embed::truncate(&s.label, CHOICE_TEXT_MAX), s.query))
+        .collect()
+}
+
+/// List what kotae knows
+#[poise::command(
+    slash_command,
+    rename = "kotae-list",
+    description_localized("ja", "kotae が答えられるエラーの一覧")
+)]
+async fn kotae_list(
+    ctx: Context<'_>,
+    #[description = "Page number"]
+    #[description_localized("ja", "ページ番号")]
+    #[min = 1]
+    page: Option<u32>,
+) -> Result<(), Error> {
+    let parts = list_page(ctx.data(), lang(ctx), page.unwrap_or(1) as usize);
+    ctx.send(
+        CreateReply::default()
+            .embed(parts.to_embed())
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One page of the entry list; a page past the end shows the last one.
+pub(crate) fn list_page(data: &Data, lang: Lang, page: usize) -> EmbedParts {
+    let pack = data.bot.knowledge.get();
+    let entries = pack.entries();
+    let pages = entries.len().div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let mut lines = Vec::new();
+    for e in entries.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+        let mut line = format!("• {}", e.title.get(lang));
+        if !e.codes.is_empty() {
+            let _ = write!(line, " — `{}`", e.codes.join("`, `"));
+        }
+        lines.push(line);
+    }
+    let (title, footer) = match lang {
+        Lang::Ja => (
+            format!("kotae が知っているエラー ({} 件)", entries.len()),
+            format!(
+                "{page}/{pages} ページ · /kotae-list page:<番号> · {}",
+                Labels::get(lang).more
+            ),
+        ),
+        Lang::En => (
+            format!("Errors kotae knows ({})", entries.len()),
+            format!(
+                "Page {page}/{pages} · /kotae-list page:<n> · {}",
+                Labels::get(lang).more
+            ),
+        ),
+    };
+    embed::simple_embed(
+        &title,
+        &embed::lines_within(&lines, embed::DESCRIPTION_MAX),
+        &footer,
+    )
+}
+
+/// Explain the error in this message
+#[poise::command(context_menu_command = "Explain this error")]
+async fn explain(ctx: Context<'_>, msg: Message) -> Result<(), Error> {
+    let (reply, found) = lookup_reply(ctx, &msg.content);
+    ctx.send(reply.ephemeral(!found)).await?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Gateway messages (new and edited) -> [`Bot::on_message`] -> a reply, a 🔁 reaction, or
+//! nothing.
+//!
+//! [`Bot::on_message`]: crate::bot::Bot::on_message
+
+use serenity::all::{
+    ChannelId, CreateMessage, FullEvent, GuildId, Message, MessageId, MessageReference,
+    MessageReferenceKind, MessageUpdateEvent, ReactionType, UserId,
+};
+
+use super::{embed, no_pings, Data, Error};
+use crate::bot::Decision;
+use crate::policy::Incoming;
+use crate::reply::Labels;
+
+/// The reaction that says "answered here a moment ago".
+pub const REPEAT_REACTION: &str = "🔁";
+
+/// What kotae needs from a new or edited message.
+struct Pasted<'a> {
+    id: MessageId,
+    channel_id: ChannelId,
+    guild_id: Option<GuildId>,
+    author_id: UserId,
+    from_bot: bool,
+    content: &'a str,
+    mentions_me: bool,
+}
+
+impl<'a> Pasted<'a> {
+    fn from_message(m: &'a Message, me: UserId) -> Pasted<'a> {
+        Pasted {
+            id: m.id,
+            channel_id: m.channel_id,
+            guild_id: m.guild_id,
+            author_id: m.author.id,
+            from_bot: m.author.bot || m.webhook_id.is_some() || m.application_id.is_some(),
+            content: &m.content,
+            mentions_me: m.mentions.iter().any(|u| u.id == me),
+        }
+    }
+
+    /// None for updates that do not carry the text or the author (an embed unfurling).
+    fn from_update(u: &'a MessageUpdateEvent, me: UserId) -> Option<Pasted<'a>> {
+        let author = u.author.as_ref()?;
+        Some(Pasted {
+            id: u.id,
+            channel_id: u.channel_id,
+            guild_id: u.guild_id,
+            author_id: author.id,
+            from_bot: author.bot
+                || u.webhook_id.flatten().is_some()
+                || u.application_id.flatten().is_some(),
+            content: u.content.as_deref()?,
+            mentions_me: u
+                .mentions
+                .as_ref()
+                .is_some_and(|m| m.iter().any(|u| u.id == me)),
+        })
+    }
+}
+
+pub(crate) async fn handle(
+    fw: poise::FrameworkContext<'_, Data, Error>,
+    event: &FullEvent,
+) -> Result<(), Error> {
+    let me = fw.bot_id;
+    match event {
+        FullEvent::Message { new_message } => {
+            on_pasted(fw, Pasted::from_message(new_message, me), false).await;
+        }
+        FullEvent::MessageUpdate { event, .. } => {
+            if let Some(p) = Pasted::from_update(event, me) {
+                on_pasted(fw, p, true).await;
+            }
+        }
+        FullEvent::Resume { .. } => tracing::info!("Discord gateway session resumed"),
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, edited: bool) {
+    let data = fw.user_data;
+    if edited && data.handled.contains(p.id) {
+        return;
+    }
+    let me = fw.bot_id;
+    let channel = p.channel_id.get().to_string();
+    let incoming = Incoming {
+        channel: &channel,
+        from_bot: p.from_bot,
+        from_self: p.author_id == me,
+        is_dm: p.guild_id.is_none(),
+        mentions_kotae: p.mentions_me,
+        support_channel: data.support_channels.contains(&p.channel_id.get()),
+    };
+    let text = strip_mention(p.content, me);
+    let lang = data.bot.default_lang;
+    let decision = data.bot.on_message(&incoming, &text, lang);
+    tracing::debug!(message = %p.id, channel = %p.channel_id, edited, ?decision, text = %text, "message");
+    let http = &fw.serenity_context.http;
+    let reply = |m: CreateMessage| {
+        m.reference_message(reference(p.channel_id, p.id, p.guild_id))
+            .allowed_mentions(no_pings())
+    };
+    let sent = match decision {
+        Decision::Silent(_) => return,
+        // An edit of a question that still matches nothing gets no second "no match".
+        Decision::NoMatch if edited => return,
+        _ if !data.handled.insert(p.id) => return,
+        Decision::Answer(answer) => {
+            tracing::info!(entry = %answer.id, channel = %p.channel_id, edited, "answering");
+            let e = embed::answer_embed(&answer).to_embed();
+            p.channel_id
+                .send_message(http, reply(CreateMessage::new().embed(e)))
+                .await
+                .map(|_| ())
+        }
+        Decision::NoMatch => {
+            let text = Labels::get(lang).no_match;
+            p.channel_id
+                .send_message(http, reply(CreateMessage::new().content(text)))
+                .await
+                .map(|_| ())
+        }
+        Decision::Repeat { entry_id, ago } => {
+            tracing::info!(entry = %entry_id, channel = %p.channel_id, ago_secs = ago.as_secs(), "already answered here, reacting");
+            http.create_reaction(
+                p.channel_id,
+                p.id,
+                &ReactionType::Unicode(REPEAT_REACTION.into()),
+            )
+            .await
+        }
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, channel = %p.channel_id, "cannot send to Discord");
+    }
+}
+
+/// A reply reference to the pasted message; the guild is left out in DMs instead of null.
+fn reference(channel: ChannelId, message: MessageId, guild: Option<GuildId>) -> MessageReference {
+    let r = MessageReference::new(MessageReferenceKind::Default, channel).message_id(message);
+    match guild {
+        Some(g) => r.guild_id(g),
+        None => r,
+    }
+}
+
+/// `text` without mentions of kotae (`<@ID>` or `<@!ID>`), trimmed, so `@kotae <error>` is
+/// looked up as `<error>`.
+pub fn strip_mention(text: &str, me: UserId) -> String {
+    let id = me.get();
+    text.replace(&format!("<@{id}>"), " ")
+        .replace(&format!("<@!{id}>"), " ")
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_of_kotae_are_stripped_and_others_kept() {
+        let me = UserId::new(42);
+        assert_eq!(strip_mention("<@42> MW1M01AJ0004", me), "MW1M01AJ0004");
+        assert_eq!(strip_mention("<@!42>エラー<@42>", me), "エラー");
+        assert_eq!(strip_mention("<@43> hi", me), "<@43> hi");
+    }
+}
