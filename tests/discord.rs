@@ -610,3 +610,109 @@ async fn a_fixed_shard_range_identifies_those_shards() {
     let k = Running { fake, stop, task };
     k.finish().await;
 }
+
+/// The validator the fake uses is not a rubber stamp: it refuses what Discord refuses.
+#[test]
+fn the_spec_validator_refuses_what_discord_refuses() {
+    let spec = openapi::OpenApi::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/specs/discord/openapi.json"),
+    );
+    let post = "/api/v10/channels/123/messages";
+    let ok = json!({"embeds": [{"title": "t", "fields": [{"name": "n", "value": "v", "inline": false}]}],
+        "allowed_mentions": {"parse": []}, "message_reference": {"message_id": "5"}});
+    assert_eq!(spec.check("POST", post, Some(&ok)), Vec::<String>::new());
+    let long_title = json!({"embeds": [{"title": "あ".repeat(257)}]});
+    assert_eq!(spec.check("POST", post, Some(&long_title)).len(), 1);
+    let no_message_id = json!({"content": "x", "message_reference": {"channel_id": "1"}});
+    assert!(!spec.check("POST", post, Some(&no_message_id)).is_empty());
+    let bad_parse = json!({"content": "x", "allowed_mentions": {"parse": ["nobody"]}});
+    assert!(!spec.check("POST", post, Some(&bad_parse)).is_empty());
+    let too_many: Vec<Value> = (0..26)
+        .map(|i| json!({"name": i.to_string(), "value": i.to_string()}))
+        .collect();
+    let cb = "/api/v10/interactions/1/tok/callback";
+    assert!(!spec
+        .check(
+            "POST",
+            cb,
+            Some(&json!({"type": 8, "data": {"choices": too_many}}))
+        )
+        .is_empty());
+    assert!(spec
+        .check(
+            "POST",
+            cb,
+            Some(&json!({"type": 8, "data": {"choices": too_many[..25]}}))
+        )
+        .is_empty());
+    let long_name =
+        json!({"type": 8, "data": {"choices": [{"name": "x".repeat(101), "value": "v"}]}});
+    assert!(!spec.check("POST", cb, Some(&long_name)).is_empty());
+    assert!(!spec
+        .check("POST", "/api/v10/no/such/route", None)
+        .is_empty());
+    assert!(!spec.check("DELETE", "/api/v10/gateway", None).is_empty());
+    assert!(spec
+        .check(
+            "PUT",
+            "/api/v10/channels/1/messages/2/reactions/%F0%9F%94%81/@me",
+            None
+        )
+        .is_empty());
+}
+
+/// `kotae serve`'s library entry point, configured from TOML text as a user writes it.
+#[tokio::test]
+async fn kotae_serve_runs_discord_from_the_config_file() {
+    tracing();
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let toml = format!(
+        "lang = \"ja\"\ncooldown_secs = 600\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nshards = 1\nrest_proxy = \"{}\"\n",
+        fake.rest_url
+    );
+    let config =
+        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
+    let secrets = kotae::config::Secrets {
+        discord_token: Some("fake-token".into()),
+        ..Default::default()
+    };
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(kotae::serve::run(config, secrets, stop.clone()));
+    let identify = fake.wait_frame(2, 1).await;
+    assert_eq!(identify["d"]["shard"], json!([0, 1]));
+    let id = paste(&fake, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let body = reply_to(&fake, SUPPORT, &id).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    stop.cancel();
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(result.is_ok(), "{result:?}");
+    fake.assert_no_violations();
+
+    let fake = FakeDiscord::start(Faults {
+        close_on_identify: Some(4014),
+        ..Faults::default()
+    })
+    .await;
+    let toml = format!("[discord]\nrest_proxy = \"{}\"\n", fake.rest_url);
+    let config =
+        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
+    let secrets = kotae::config::Secrets {
+        discord_token: Some("fake-token".into()),
+        ..Default::default()
+    };
+    let result = tokio::time::timeout(
+        WAIT,
+        kotae::serve::run(config, secrets, CancellationToken::new()),
+    )
+    .await
+    .expect("serve gives up on 4014");
+    let e = result.expect_err("4014 stops serve").to_string();
+    assert!(
+        e.starts_with("discord: ") && e.contains("MESSAGE_CONTENT"),
+        "{e}"
+    );
+}

@@ -366,7 +366,12 @@ async fn gateway_connection(
     while let Some(Ok(msg)) = stream.next().await {
         let text = match msg {
             WsMessage::Text(t) => t,
-            WsMessage::Close(_) => break,
+            WsMessage::Close(frame) => {
+                // Answer the close handshake, as Discord does.
+                let _ = tx.send(WsMessage::Close(frame));
+                let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+                return;
+            }
             _ => continue,
         };
         let Ok(frame) = serde_json::from_str::<Value>(&text) else {

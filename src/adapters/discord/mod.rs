@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use serenity::all::{
     ClientBuilder, CreateAllowedMentions, GatewayError, GatewayIntents, HttpBuilder, MessageId,
+    Permissions,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -46,6 +47,26 @@ pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::DIRECT_MESSAGES
         | GatewayIntents::MESSAGE_CONTENT
+}
+
+/// The permissions kotae asks for in its invite link: see channels, send messages (also in
+/// threads), embed links (answers are embeds), read history (replies reference a message)
+/// and add reactions (the 🔁 for a repeated error).
+pub fn invite_permissions() -> Permissions {
+    Permissions::VIEW_CHANNEL
+        | Permissions::SEND_MESSAGES
+        | Permissions::SEND_MESSAGES_IN_THREADS
+        | Permissions::EMBED_LINKS
+        | Permissions::READ_MESSAGE_HISTORY
+        | Permissions::ADD_REACTIONS
+}
+
+/// The invite URL for an application id, with the scopes kotae needs.
+pub fn invite_url(application_id: u64) -> String {
+    format!(
+        "https://discord.com/oauth2/authorize?client_id={application_id}&scope=bot+applications.commands&permissions={}",
+        invite_permissions().bits()
+    )
 }
 
 /// `allowed_mentions` for everything kotae sends: nobody is pinged, not even the author of
@@ -136,6 +157,7 @@ pub async fn run(
     let http = http.build();
     let me = http.get_current_user().await.map_err(http_error)?;
     tracing::info!(user = %me.name, id = %me.id, "logged in to Discord");
+    tracing::info!(url = %invite_url(me.id.get()), "invite kotae to a server with");
     tracing::info!(
         "kotae needs the privileged MESSAGE_CONTENT intent: enable \"Message Content Intent\" in the Developer Portal (Bot -> Privileged Gateway Intents), or pasted errors arrive empty"
     );
@@ -261,6 +283,16 @@ mod tests {
         assert_eq!(v["users"], serde_json::json!([]));
         assert_eq!(v["roles"], serde_json::json!([]));
         assert_eq!(v["replied_user"], serde_json::json!(false));
+    }
+
+    #[test]
+    fn the_documented_invite_permissions_are_the_ones_asked_for() {
+        assert_eq!(invite_permissions().bits(), 274_877_992_000);
+        let doc = include_str!("../../../docs/discord.md");
+        assert!(
+            doc.contains(&invite_url(123).replace("123", "YOUR_APPLICATION_ID")),
+            "docs/discord.md has the invite URL"
+        );
     }
 
     #[test]
