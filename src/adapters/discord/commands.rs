@@ -81,10 +81,23 @@ async fn autocomplete_text(ctx: Context<'_>, partial: &str) -> CreateAutocomplet
     CreateAutocompleteResponse::new().set_choices(choices(ctx.data(), partial, lang(ctx)))
 }
 
-/// Autocomplete choices within Discord's limits.
+/// Autocomplete choices within Discord's limits: entries whose title or code contains what
+/// was typed; when none does (a whole error pasted into the box), the entry that text
+/// matches, keeping the typed text as the value when it fits so its facts (an amount) count.
 pub(crate) fn choices(data: &Data, partial: &str, lang: Lang) -> Vec<AutocompleteChoice> {
-    data.bot
-        .suggest(partial, lang, CHOICES_MAX)
+    let mut found = data.bot.suggest(partial, lang, CHOICES_MAX);
+    if found.is_empty() && !partial.trim().is_empty() {
+        if let Decision::Answer(a) = data.bot.lookup(partial, lang) {
+            found = data.bot.suggest(&a.id, lang, 1);
+            let typed = partial.trim();
+            if typed.chars().count() <= CHOICE_TEXT_MAX {
+                for s in &mut found {
+                    s.query = typed.to_string();
+                }
+            }
+        }
+    }
+    found
         .into_iter()
         .filter(|s| s.query.chars().count() <= CHOICE_TEXT_MAX)
         .map(|s| AutocompleteChoice::new(embed::truncate(&s.label, CHOICE_TEXT_MAX), s.query))
@@ -157,4 +170,77 @@ async fn explain(ctx: Context<'_>, msg: Message) -> Result<(), Error> {
     let (reply, found) = lookup_reply(ctx, &msg.content);
     ctx.send(reply.ephemeral(!found)).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::bot::Bot;
+    use crate::knowledge::{synthetic, Pack};
+
+    fn data(pack: Pack) -> Data {
+        Data {
+            bot: Arc::new(Bot::new(pack, Duration::from_secs(600), Lang::Ja)),
+            support_channels: Default::default(),
+            handled: Default::default(),
+        }
+    }
+
+    fn names_and_values(c: &[AutocompleteChoice]) -> Vec<(String, String)> {
+        c.iter()
+            .map(|c| {
+                let v = serde_json::to_value(c).unwrap();
+                (
+                    v["name"].as_str().unwrap().to_string(),
+                    v["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn choices_are_at_most_25_and_at_most_100_characters() {
+        let mut entries = synthetic::entries(60);
+        for e in &mut entries {
+            e.title.ja = format!(
+                "{}👨\u{200D}👩\u{200D}👧{}",
+                "長いタイトル".repeat(20),
+                e.id
+            );
+        }
+        let d = data(Pack::from_entries(entries).unwrap());
+        let c = names_and_values(&choices(&d, "", Lang::Ja));
+        assert_eq!(c.len(), CHOICES_MAX);
+        for (name, value) in &c {
+            assert!(name.chars().count() <= CHOICE_TEXT_MAX, "{name}");
+            assert!(name.ends_with('…'), "{name}");
+            assert!(value.chars().count() <= CHOICE_TEXT_MAX, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_whole_pasted_error_suggests_its_entry() {
+        let d = data(crate::builtin_pack().unwrap());
+        let paste = "本人認証に不正が検知しました。(MW1M01AJ0004)";
+        let c = names_and_values(&choices(&d, paste, Lang::Ja));
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(c[0].0.contains("MW1M01AJ0004"));
+        assert_eq!(c[0].1, paste);
+        assert!(choices(&d, "今日はいい天気", Lang::Ja).is_empty());
+    }
+
+    #[test]
+    fn the_list_pages_through_every_entry() {
+        let d = data(Pack::from_entries(synthetic::entries(25)).unwrap());
+        let first = list_page(&d, Lang::Ja, 1);
+        assert!(first.footer.starts_with("1/3"), "{}", first.footer);
+        assert_eq!(first.description.lines().count(), PAGE_SIZE);
+        let last = list_page(&d, Lang::En, 99);
+        assert!(last.footer.starts_with("Page 3/3"), "{}", last.footer);
+        assert_eq!(last.description.lines().count(), 5);
+        assert!(last.description.contains("GEN00000024"));
+    }
 }
