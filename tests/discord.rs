@@ -290,13 +290,26 @@ async fn outside_support_channels_only_mentions_and_dms_are_answered() {
     assert!(embed_text(&body["embeds"][0]).contains("jalpay-to-anapay-charge-20000"));
 
     // Asked directly, nothing matched: a short hint, not silence.
-    let asked = paste(f, DM, None, member(), "天気はどう？");
-    let body = reply_to(f, DM, &asked).await;
+    let mut asked = f.message(DM, None, member(), "天気はどう？");
+    let asked_id = asked["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", asked.clone());
+    let body = reply_to(f, DM, &asked_id).await;
     assert_eq!(
         body["content"],
         json!(kotae::reply::Labels::get(Lang::Ja).no_match)
     );
     assert_pings_nobody(&body);
+    // The asker fixes the question by editing it: now it is answered.
+    asked["content"] = json!("MW1M01AJ0004 が出ます");
+    f.dispatch("MESSAGE_UPDATE", asked);
+    let answer = f
+        .wait_request(0, "the answer to the edited question", |r| {
+            is_post_to(r, DM)
+                && referenced(r) == asked_id
+                && r.body.as_ref().unwrap()["embeds"][0].is_object()
+        })
+        .await;
+    assert!(embed_text(&answer.body.unwrap()["embeds"][0]).contains(JAL_NOTICE));
     k.finish().await;
 }
 

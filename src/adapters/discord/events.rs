@@ -82,7 +82,9 @@ pub(crate) async fn handle(
 
 async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, edited: bool) {
     let data = fw.user_data;
-    if edited && data.handled.contains(p.id) {
+    // Claim the message before deciding, so a create and an update of one message handled at
+    // the same time cannot both act on it (or one take the cooldown the other needed).
+    if !data.handled.insert(p.id) {
         return;
     }
     let me = fw.bot_id;
@@ -105,22 +107,32 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
             .allowed_mentions(no_pings())
     };
     let sent = match decision {
-        Decision::Silent(_) => return,
-        // An edit of a question that still matches nothing gets no second "no match".
-        Decision::NoMatch if edited => return,
-        _ if !data.handled.insert(p.id) => return,
+        // Not acted on: a later edit may still be answered. An edit of a question that still
+        // matches nothing gets no second "no match".
+        Decision::Silent(_) | Decision::NoMatch if edited => {
+            data.handled.remove(p.id);
+            return;
+        }
+        Decision::Silent(_) => {
+            data.handled.remove(p.id);
+            return;
+        }
+        Decision::NoMatch => {
+            let text = Labels::get(lang).no_match;
+            let sent = p
+                .channel_id
+                .send_message(http, reply(CreateMessage::new().content(text)))
+                .await
+                .map(|_| ());
+            // Only a hint: the asker may fix the text by editing, and that edit gets answered.
+            data.handled.remove(p.id);
+            sent
+        }
         Decision::Answer(answer) => {
             tracing::info!(entry = %answer.id, channel = %p.channel_id, edited, "answering");
             let e = embed::answer_embed(&answer).to_embed();
             p.channel_id
                 .send_message(http, reply(CreateMessage::new().embed(e)))
-                .await
-                .map(|_| ())
-        }
-        Decision::NoMatch => {
-            let text = Labels::get(lang).no_match;
-            p.channel_id
-                .send_message(http, reply(CreateMessage::new().content(text)))
                 .await
                 .map(|_| ())
         }

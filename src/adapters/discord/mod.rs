@@ -9,7 +9,7 @@ mod commands;
 pub mod embed;
 mod events;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serenity::all::{
@@ -85,35 +85,54 @@ pub(crate) struct Data {
 pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Context<'a> = poise::Context<'a, Data, Error>;
 
-/// Messages kotae has already acted on, so an edit of an answered message, or Discord
+/// Messages kotae is acting or has acted on, so an edit of an answered message, or Discord
 /// re-sending an update for it, never gets a second reply. Bounded: the oldest are forgotten.
 #[derive(Default)]
 pub(crate) struct Handled {
-    inner: Mutex<(HashSet<MessageId>, VecDeque<MessageId>)>,
+    inner: Mutex<HandledInner>,
+}
+
+#[derive(Default)]
+struct HandledInner {
+    /// Each id with the stamp of its latest insert.
+    ids: HashMap<MessageId, u64>,
+    /// Inserts in order; a slot whose stamp is no longer current is skipped when it ages out.
+    order: VecDeque<(MessageId, u64)>,
+    stamp: u64,
 }
 
 const HANDLED_MAX: usize = 10_000;
 
 impl Handled {
-    pub fn contains(&self, id: MessageId) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .0
-            .contains(&id)
+    fn lock(&self) -> std::sync::MutexGuard<'_, HandledInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[cfg(test)]
+    fn contains(&self, id: MessageId) -> bool {
+        self.lock().ids.contains_key(&id)
+    }
+
+    /// Forgets `id`, so a later edit of the message may still be answered.
+    pub fn remove(&self, id: MessageId) {
+        self.lock().ids.remove(&id);
     }
 
     /// Records `id`; false when it was already recorded.
     pub fn insert(&self, id: MessageId) -> bool {
-        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let (set, order) = &mut *guard;
-        if !set.insert(id) {
+        let mut h = self.lock();
+        if h.ids.contains_key(&id) {
             return false;
         }
-        order.push_back(id);
-        if order.len() > HANDLED_MAX {
-            if let Some(old) = order.pop_front() {
-                set.remove(&old);
+        h.stamp += 1;
+        let stamp = h.stamp;
+        h.ids.insert(id, stamp);
+        h.order.push_back((id, stamp));
+        while h.order.len() > HANDLED_MAX {
+            if let Some((old, s)) = h.order.pop_front() {
+                if h.ids.get(&old) == Some(&s) {
+                    h.ids.remove(&old);
+                }
             }
         }
         true
@@ -274,6 +293,19 @@ mod tests {
         }
         assert!(!h.contains(MessageId::new(1)));
         assert!(h.contains(MessageId::new(HANDLED_MAX as u64 + 2)));
+        // A forgotten and re-recorded id lives as long as its latest insert.
+        let h = Handled::default();
+        assert!(h.insert(MessageId::new(7)));
+        h.remove(MessageId::new(7));
+        assert!(!h.contains(MessageId::new(7)));
+        assert!(h.insert(MessageId::new(7)));
+        for i in 100..(100 + HANDLED_MAX as u64 - 1) {
+            h.insert(MessageId::new(i));
+        }
+        assert!(
+            h.contains(MessageId::new(7)),
+            "the stale first slot does not evict it"
+        );
     }
 
     #[test]
