@@ -729,3 +729,25 @@ async fn kotae_serve_runs_discord_from_the_config_file() {
         "{e}"
     );
 }
+
+/// Ctrl-C while the shard is still connecting (before serenity has a shard runner to stop)
+/// still ends `run`.
+#[tokio::test]
+async fn shutdown_while_connecting_stops_the_client() {
+    for when in ["at once", "on connect"] {
+        let fake = FakeDiscord::start(Faults::default()).await;
+        let (stop, task) = spawn_kotae(config(&fake));
+        if when == "on connect" {
+            fake.wait_for("a gateway connection", |f| {
+                (f.connections() >= 1).then_some(())
+            })
+            .await;
+        }
+        stop.cancel();
+        let result = tokio::time::timeout(WAIT, task)
+            .await
+            .unwrap_or_else(|_| panic!("{when}: run did not stop"))
+            .expect("no panic");
+        assert!(result.is_ok(), "{when}: {result:?}");
+    }
+}

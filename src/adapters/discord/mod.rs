@@ -103,6 +103,9 @@ struct HandledInner {
 
 const HANDLED_MAX: usize = 10_000;
 
+/// How often shutdown asks serenity again to stop shards that were still booting.
+const SHUTDOWN_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl Handled {
     fn lock(&self) -> std::sync::MutexGuard<'_, HandledInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -227,18 +230,32 @@ pub async fn run(
         .await
         .map_err(|e| DiscordError::Gateway(Box::new(e)))?;
 
+    if shutdown.is_cancelled() {
+        return Ok(());
+    }
     let manager = client.shard_manager.clone();
-    let stopper = tokio::spawn(async move {
-        shutdown.cancelled().await;
-        tracing::info!("closing the Discord connection");
-        manager.shutdown_all().await;
-    });
-    let result = match shard_plan {
-        None => client.start_autosharded().await,
-        // serenity's range end is inclusive here: it boots `end - start + 1` shards.
-        Some((first, last, total)) => client.start_shard_range(first..last, total).await,
+    let start = async {
+        match shard_plan {
+            None => client.start_autosharded().await,
+            // serenity's range end is inclusive here: it boots `end - start + 1` shards.
+            Some((first, last, total)) => client.start_shard_range(first..last, total).await,
+        }
     };
-    stopper.abort();
+    tokio::pin!(start);
+    let result = tokio::select! {
+        r = &mut start => r,
+        () = shutdown.cancelled() => {
+            tracing::info!("closing the Discord connection");
+            // serenity's shutdown_all does nothing while no shard runner exists yet (a shard
+            // still booting), so it is repeated until the client has stopped.
+            loop {
+                manager.shutdown_all().await;
+                if let Ok(r) = tokio::time::timeout(SHUTDOWN_POLL, &mut start).await {
+                    break r;
+                }
+            }
+        }
+    };
     result.map_err(gateway_error)
 }
 
