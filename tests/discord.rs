@@ -395,7 +395,7 @@ fn interaction(fake: &FakeDiscord, kind: u8, data: Value, locale: &str) -> (Stri
         "version": 1,
         "app_permissions": "0",
         "locale": locale,
-        "guild_locale": "ja",
+        "guild_locale": "en-US",
         "entitlements": [],
         "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
         "context": 0,
@@ -422,6 +422,8 @@ fn slash(text: &str, private: Option<bool>) -> Value {
 
 #[tokio::test]
 async fn slash_kotae_answers_with_an_embed_in_the_callers_language() {
+    // The fake's interactions come from a server whose locale is en-US (every non-Community
+    // server's): the caller's own language decides.
     let k = start().await;
     let f = &k.fake;
     let registered = f

@@ -142,21 +142,19 @@ impl Handled {
     }
 }
 
-/// The answer language for an interaction: English when the user's or the server's locale is
-/// English, Japanese when Discord tells any other locale, `default` when it tells none.
+/// The answer language for an interaction: the user's own Discord language when it is given
+/// (it always is in interactions), else the server's, else `default`. English locales give
+/// English, any other locale Japanese.
+///
+/// The user comes first, not "English when either is": a server's locale is `en-US` unless
+/// it is a Community server whose admins changed it, so in most Japanese servers it says
+/// nothing about the people in them.
 pub fn lang_for(user_locale: Option<&str>, guild_locale: Option<&str>, default: Lang) -> Lang {
-    let given: Vec<&str> = [user_locale, guild_locale]
+    [user_locale, guild_locale]
         .into_iter()
         .flatten()
-        .filter(|l| !l.is_empty())
-        .collect();
-    if given.iter().any(|l| Lang::from_locale(l) == Lang::En) {
-        Lang::En
-    } else if given.is_empty() {
-        default
-    } else {
-        Lang::Ja
-    }
+        .find(|l| !l.trim().is_empty())
+        .map_or(default, Lang::from_locale)
 }
 
 /// Runs the Discord bot until `shutdown` is cancelled.
@@ -291,10 +289,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn english_when_the_user_or_the_server_is_english() {
+    fn the_users_language_first_then_the_servers() {
         assert_eq!(lang_for(Some("en-US"), Some("ja"), Lang::Ja), Lang::En);
-        assert_eq!(lang_for(Some("ja"), Some("en-GB"), Lang::Ja), Lang::En);
-        assert_eq!(lang_for(Some("ja"), None, Lang::En), Lang::Ja);
+        // A friend server's locale is always en-US: a Japanese user still gets Japanese.
+        assert_eq!(lang_for(Some("ja"), Some("en-US"), Lang::Ja), Lang::Ja);
+        assert_eq!(lang_for(None, Some("en-GB"), Lang::Ja), Lang::En);
+        assert_eq!(lang_for(Some(""), Some("en-GB"), Lang::Ja), Lang::En);
         assert_eq!(lang_for(Some("fr"), None, Lang::En), Lang::Ja);
         assert_eq!(lang_for(None, None, Lang::En), Lang::En);
     }
