@@ -258,6 +258,17 @@ async fn silence_for_chatter_bots_webhooks_and_other_channels() {
         PASTE,
     );
     paste(f, GENERAL, Some(GUILD_ID), member(), PASTE);
+    // A reply to one of kotae's answers lists kotae in `mentions` without being a question.
+    let mut thanks = f.message(
+        GENERAL,
+        Some(GUILD_ID),
+        member(),
+        "ありがとう！助かりました",
+    );
+    thanks["mentions"] = json!([user(BOT_ID, "kotae", true)]);
+    thanks["message_reference"] =
+        json!({"message_id": "700000000000000009", "channel_id": GENERAL.to_string()});
+    f.dispatch("MESSAGE_CREATE", thanks);
     // The sentinel, sent last on the same connection, is answered; the others decide with no
     // I/O at all, so by the time its reply arrives any reply to them would have been sent.
     let sentinel = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);

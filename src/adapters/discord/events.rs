@@ -36,7 +36,7 @@ impl<'a> Pasted<'a> {
             author_id: m.author.id,
             from_bot: m.author.bot || m.webhook_id.is_some() || m.application_id.is_some(),
             content: &m.content,
-            mentions_me: m.mentions.iter().any(|u| u.id == me),
+            mentions_me: mentions(&m.content, me),
         }
     }
 
@@ -52,10 +52,7 @@ impl<'a> Pasted<'a> {
                 || u.webhook_id.flatten().is_some()
                 || u.application_id.flatten().is_some(),
             content: u.content.as_deref()?,
-            mentions_me: u
-                .mentions
-                .as_ref()
-                .is_some_and(|m| m.iter().any(|u| u.id == me)),
+            mentions_me: u.content.as_deref().is_some_and(|c| mentions(c, me)),
         })
     }
 }
@@ -160,6 +157,14 @@ fn reference(channel: ChannelId, message: MessageId, guild: Option<GuildId>) -> 
     }
 }
 
+/// Whether `text` mentions kotae itself. Discord also lists kotae in `mentions` when someone
+/// merely replies to one of its answers; that "thanks!" is not a question, so only a typed
+/// `@kotae` counts.
+pub fn mentions(text: &str, me: UserId) -> bool {
+    let id = me.get();
+    text.contains(&format!("<@{id}>")) || text.contains(&format!("<@!{id}>"))
+}
+
 /// `text` without mentions of kotae (`<@ID>` or `<@!ID>`), trimmed, so `@kotae <error>` is
 /// looked up as `<error>`.
 pub fn strip_mention(text: &str, me: UserId) -> String {
@@ -180,5 +185,9 @@ mod tests {
         assert_eq!(strip_mention("<@42> MW1M01AJ0004", me), "MW1M01AJ0004");
         assert_eq!(strip_mention("<@!42>エラー<@42>", me), "エラー");
         assert_eq!(strip_mention("<@43> hi", me), "<@43> hi");
+        assert!(mentions("<@42> MW1M01AJ0004", me));
+        assert!(mentions("見て <@!42>", me));
+        assert!(!mentions("ありがとう", me));
+        assert!(!mentions("<@420> hi", me));
     }
 }
