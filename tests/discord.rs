@@ -27,6 +27,8 @@ use kotae::Lang;
 const SUPPORT: u64 = 100_000_000_000_000_001;
 const GENERAL: u64 = 100_000_000_000_000_002;
 const DM: u64 = 100_000_000_000_000_003;
+const SUPPORT_THREAD: u64 = 100_000_000_000_000_004;
+const GENERAL_THREAD: u64 = 100_000_000_000_000_005;
 const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
 const JAL_NOTICE: &str = "https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge";
 /// The 🔁 reaction as it appears in the request path.
@@ -763,4 +765,45 @@ async fn shutdown_while_connecting_stops_the_client() {
             .expect("no panic");
         assert!(result.is_ok(), "{when}: {result:?}");
     }
+}
+
+/// A thread or forum post inside a support channel is a support channel; one elsewhere is not.
+#[tokio::test]
+async fn threads_inside_a_support_channel_get_auto_replies() {
+    let k = start().await;
+    let f = &k.fake;
+    f.add_thread(SUPPORT_THREAD, SUPPORT);
+    f.add_thread(GENERAL_THREAD, GENERAL);
+    paste(f, GENERAL_THREAD, Some(GUILD_ID), member(), PASTE);
+    let id = paste(f, SUPPORT_THREAD, Some(GUILD_ID), member(), PASTE);
+    let body = reply_to(f, SUPPORT_THREAD, &id).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    // The parent is looked up once per channel.
+    let second = paste(
+        f,
+        SUPPORT_THREAD,
+        Some(GUILD_ID),
+        member(),
+        "またエラーです",
+    );
+    let _ = second;
+    let sentinel = paste(f, DM, None, member(), PASTE);
+    reply_to(f, DM, &sentinel).await;
+    assert_eq!(replies(f).len(), 2, "{:#?}", replies(f));
+    let mut lookups: Vec<_> = f
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v10/channels/"))
+        .map(|r| r.path)
+        .collect();
+    lookups.sort();
+    assert_eq!(
+        lookups,
+        [
+            format!("/api/v10/channels/{SUPPORT_THREAD}"),
+            format!("/api/v10/channels/{GENERAL_THREAD}")
+        ],
+        "one lookup per thread"
+    );
+    k.finish().await;
 }

@@ -66,6 +66,8 @@ struct Inner {
     seq: Mutex<u64>,
     connections: Mutex<u32>,
     next_id: Mutex<u64>,
+    /// Channels `GET /channels/{id}` knows, by id.
+    channels: Mutex<std::collections::HashMap<String, Value>>,
 }
 
 #[derive(Clone)]
@@ -97,6 +99,7 @@ impl FakeDiscord {
             seq: Mutex::new(0),
             connections: Mutex::new(0),
             next_id: Mutex::new(800_000_000_000_000_000),
+            channels: Mutex::new(std::collections::HashMap::new()),
         });
         let app = Router::new()
             .fallback(rest_handler)
@@ -222,6 +225,25 @@ impl FakeDiscord {
         self.send_frame(json!({"op": 0, "t": t, "s": s, "d": d}));
     }
 
+    /// Makes `GET /channels/{id}` answer a thread of `parent`.
+    pub fn add_thread(&self, id: u64, parent: u64) {
+        let thread = json!({
+            "id": id.to_string(),
+            "type": 11,
+            "guild_id": GUILD_ID.to_string(),
+            "name": "help",
+            "parent_id": parent.to_string(),
+            "owner_id": "200",
+            "thread_metadata": {"archived": false, "auto_archive_duration": 1440,
+                "archive_timestamp": "2026-11-23T10:00:00.000000+00:00", "locked": false},
+        });
+        self.inner
+            .channels
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), thread);
+    }
+
     /// Asks the client to reconnect (op 7).
     pub fn reconnect(&self) {
         self.send_frame(json!({"op": 7, "d": null}));
@@ -312,6 +334,14 @@ async fn rest_handler(
             "owner": user(1, "owner", false),
         }))
         .into_response(),
+        ("GET", ["channels", id]) => match inner.channels.lock().unwrap().get(*id) {
+            Some(c) => Json(c.clone()).into_response(),
+            None => (
+                StatusCode::NOT_FOUND,
+                Json(json!({"message": "Unknown Channel", "code": 10003})),
+            )
+                .into_response(),
+        },
         ("PUT", ["applications", _, "commands"]) => Json(json!([])).into_response(),
         ("POST", ["channels", channel, "messages"]) => {
             let mut m = json!({

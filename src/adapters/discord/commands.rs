@@ -186,6 +186,7 @@ mod tests {
             bot: Arc::new(Bot::new(pack, Duration::from_secs(600), Lang::Ja)),
             support_channels: Default::default(),
             handled: Default::default(),
+            thread_parents: Default::default(),
         }
     }
 

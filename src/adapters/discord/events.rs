@@ -4,8 +4,8 @@
 //! [`Bot::on_message`]: crate::bot::Bot::on_message
 
 use serenity::all::{
-    ChannelId, CreateMessage, FullEvent, GuildId, Message, MessageId, MessageReference,
-    MessageReferenceKind, MessageUpdateEvent, ReactionType, UserId,
+    Channel, ChannelId, ChannelType, CreateMessage, FullEvent, GuildId, Http, HttpError, Message,
+    MessageId, MessageReference, MessageReferenceKind, MessageUpdateEvent, ReactionType, UserId,
 };
 
 use super::{embed, no_pings, Data, Error};
@@ -85,20 +85,27 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
         return;
     }
     let me = fw.bot_id;
+    let http = &fw.serenity_context.http;
     let channel = p.channel_id.get().to_string();
+    let from_self = p.author_id == me;
+    // Only a message that auto mode would look at is worth a channel lookup.
+    let support_channel = if p.from_bot || from_self || p.mentions_me || p.guild_id.is_none() {
+        data.support_channels.contains(&p.channel_id.get())
+    } else {
+        in_support(data, http, p.channel_id).await
+    };
     let incoming = Incoming {
         channel: &channel,
         from_bot: p.from_bot,
-        from_self: p.author_id == me,
+        from_self,
         is_dm: p.guild_id.is_none(),
         mentions_kotae: p.mentions_me,
-        support_channel: data.support_channels.contains(&p.channel_id.get()),
+        support_channel,
     };
     let text = strip_mention(p.content, me);
     let lang = data.bot.default_lang;
     let decision = data.bot.on_message(&incoming, &text, lang);
     tracing::debug!(message = %p.id, channel = %p.channel_id, edited, ?decision, text = %text, "message");
-    let http = &fw.serenity_context.http;
     let reply = |m: CreateMessage| {
         m.reference_message(reference(p.channel_id, p.id, p.guild_id))
             .allowed_mentions(no_pings())
@@ -146,6 +153,44 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
     if let Err(e) = sent {
         tracing::warn!(error = %e, channel = %p.channel_id, "cannot send to Discord");
     }
+}
+
+/// Whether `channel` is a support channel or a thread inside one (a forum post, or a thread
+/// opened on a message). A message does not say its channel's parent, so threads are looked
+/// up once each and remembered.
+async fn in_support(data: &Data, http: &Http, channel: ChannelId) -> bool {
+    let support = |c: ChannelId| data.support_channels.contains(&c.get());
+    if support(channel) {
+        return true;
+    }
+    if data.support_channels.is_empty() {
+        return false;
+    }
+    if let Some(parent) = data.thread_parents.get(channel) {
+        return parent.is_some_and(support);
+    }
+    let parent = match http.get_channel(channel).await {
+        Ok(Channel::Guild(c))
+            if matches!(
+                c.kind,
+                ChannelType::PublicThread | ChannelType::PrivateThread | ChannelType::NewsThread
+            ) =>
+        {
+            c.parent_id
+        }
+        Ok(_) => None,
+        Err(serenity::Error::Http(HttpError::UnsuccessfulRequest(e))) => {
+            tracing::debug!(channel = %channel, status = %e.status_code, "cannot look up the channel");
+            None
+        }
+        Err(e) => {
+            // Not remembered: the next message in the channel tries again.
+            tracing::warn!(channel = %channel, error = %e, "cannot look up the channel");
+            return false;
+        }
+    };
+    data.thread_parents.insert(channel, parent);
+    parent.is_some_and(support)
 }
 
 /// A reply reference to the pasted message; the guild is left out in DMs instead of null.

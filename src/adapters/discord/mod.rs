@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use serenity::all::{
-    ClientBuilder, CreateAllowedMentions, GatewayError, GatewayIntents, HttpBuilder, MessageId,
-    Permissions,
+    ChannelId, ClientBuilder, CreateAllowedMentions, GatewayError, GatewayIntents, HttpBuilder,
+    MessageId, Permissions,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -80,6 +80,34 @@ pub(crate) struct Data {
     pub bot: Arc<Bot>,
     pub support_channels: HashSet<u64>,
     pub handled: Handled,
+    pub thread_parents: ThreadParents,
+}
+
+/// The parent of each channel seen (None: not a thread), so a thread inside a support
+/// channel is looked up once. Cleared when it grows past a bound; lookups are cheap.
+#[derive(Default)]
+pub(crate) struct ThreadParents {
+    inner: Mutex<HashMap<ChannelId, Option<ChannelId>>>,
+}
+
+const THREAD_PARENTS_MAX: usize = 10_000;
+
+impl ThreadParents {
+    pub fn get(&self, channel: ChannelId) -> Option<Option<ChannelId>> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&channel)
+            .copied()
+    }
+
+    pub fn insert(&self, channel: ChannelId, parent: Option<ChannelId>) {
+        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= THREAD_PARENTS_MAX {
+            map.clear();
+        }
+        map.insert(channel, parent);
+    }
 }
 
 pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -198,6 +226,7 @@ pub async fn run(
         bot,
         support_channels: config.support_channels.iter().map(|s| s.0).collect(),
         handled: Handled::default(),
+        thread_parents: ThreadParents::default(),
     };
     let options = poise::FrameworkOptions {
         commands: commands::all(),
