@@ -695,8 +695,10 @@ fn the_spec_validator_refuses_what_discord_refuses() {
 async fn kotae_serve_runs_discord_from_the_config_file() {
     tracing();
     let fake = FakeDiscord::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
     let toml = format!(
-        "lang = \"ja\"\ncooldown_secs = 600\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nshards = 1\nrest_proxy = \"{}\"\n",
+        "lang = \"ja\"\ncooldown_secs = 600\ndatabase = {db:?}\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nshards = 1\nrest_proxy = \"{}\"\n",
         fake.rest_url
     );
     let config =
@@ -725,7 +727,10 @@ async fn kotae_serve_runs_discord_from_the_config_file() {
         ..Faults::default()
     })
     .await;
-    let toml = format!("[discord]\nrest_proxy = \"{}\"\n", fake.rest_url);
+    let toml = format!(
+        "database = {db:?}\n[discord]\nrest_proxy = \"{}\"\n",
+        fake.rest_url
+    );
     let config =
         kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
     let secrets = kotae::config::Secrets {

@@ -69,7 +69,9 @@ async fn kotae(
     #[description_localized("ja", "自分だけに表示する")]
     private: Option<bool>,
 ) -> Result<(), Error> {
-    tracing::debug!(text = %text, "/kotae");
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(text = %crate::redact::redact(&text), "/kotae (redacted)");
+    }
     let (reply, found) = lookup_reply(ctx, &text);
     // "Nothing matched" helps only the one who asked.
     let private = private.unwrap_or(false) || !found;

@@ -104,8 +104,8 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
     };
     let text = strip_mention(p.content, me);
     let lang = data.bot.default_lang;
-    let decision = data.bot.on_message(&incoming, &text, lang);
-    tracing::debug!(message = %p.id, channel = %p.channel_id, edited, ?decision, text = %text, "message");
+    let decision = data.bot.handle("discord", &incoming, &text, lang);
+    tracing::debug!(message = %p.id, edited, "message decided");
     let reply = |m: CreateMessage| {
         m.reference_message(reference(p.channel_id, p.id, p.guild_id))
             .allowed_mentions(no_pings())
