@@ -812,3 +812,21 @@ async fn threads_inside_a_support_channel_get_auto_replies() {
     );
     k.finish().await;
 }
+
+/// A `rest_proxy` nobody listens on is a clear error, not a retry loop.
+#[tokio::test]
+async fn an_unreachable_proxy_is_an_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (_stop, task) = spawn_kotae(DiscordConfig {
+        rest_proxy: Some(url),
+        ..DiscordConfig::default()
+    });
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("run gives up")
+        .expect("no panic");
+    let e = result.expect_err("nothing to connect to").to_string();
+    assert!(e.starts_with("cannot reach Discord"), "{e}");
+}

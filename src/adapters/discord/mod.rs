@@ -35,6 +35,8 @@ pub enum DiscordError {
     InvalidIntents(String),
     #[error("discord.shard_range [{first}, {last}] is outside the {total} shards Discord recommends; set discord.shards to a number")]
     ShardRange { first: u32, last: u32, total: u32 },
+    #[error("no answer from {base} within {secs} s: check the network, or discord.rest_proxy")]
+    NoAnswer { base: String, secs: u64 },
     #[error("cannot reach Discord: {0}")]
     Http(#[source] Box<serenity::Error>),
     #[error("the Discord gateway connection failed: {0}")]
@@ -131,6 +133,9 @@ struct HandledInner {
 
 const HANDLED_MAX: usize = 10_000;
 
+/// How long the first request (the token check) may take before kotae gives up.
+const STARTUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How often shutdown asks serenity again to stop shards that were still booting.
 const SHUTDOWN_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
@@ -203,7 +208,23 @@ pub async fn run(
             .ratelimiter_disabled(true);
     }
     let http = http.build();
-    let me = http.get_current_user().await.map_err(http_error)?;
+    let base = config
+        .rest_proxy
+        .as_deref()
+        .unwrap_or("https://discord.com");
+    // serenity's HTTP client has no timeout of its own: a black-holed address would hang here.
+    let me = tokio::select! {
+        r = tokio::time::timeout(STARTUP_TIMEOUT, http.get_current_user()) => match r {
+            Ok(r) => r.map_err(http_error)?,
+            Err(_) => {
+                return Err(DiscordError::NoAnswer {
+                    base: base.to_string(),
+                    secs: STARTUP_TIMEOUT.as_secs(),
+                })
+            }
+        },
+        () = shutdown.cancelled() => return Ok(()),
+    };
     tracing::info!(user = %me.name, id = %me.id, "logged in to Discord");
     tracing::info!(url = %invite_url(me.id.get()), "invite kotae to a server with");
     tracing::info!(
