@@ -784,14 +784,13 @@ async fn threads_inside_a_support_channel_get_auto_replies() {
     let body = reply_to(f, SUPPORT_THREAD, &id).await;
     assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
     // The parent is looked up once per channel.
-    let second = paste(
+    paste(
         f,
         SUPPORT_THREAD,
         Some(GUILD_ID),
         member(),
         "またエラーです",
     );
-    let _ = second;
     let sentinel = paste(f, DM, None, member(), PASTE);
     reply_to(f, DM, &sentinel).await;
     assert_eq!(replies(f).len(), 2, "{:#?}", replies(f));
