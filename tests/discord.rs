@@ -4,10 +4,7 @@
 
 #![cfg(feature = "discord")]
 
-#[path = "support/fake_discord.rs"]
-mod fake_discord;
-#[path = "support/openapi.rs"]
-mod openapi;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +13,13 @@ use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use fake_discord::{
-    user, FakeDiscord, Faults, Recorded, APP_ID, BOT_ID, GUILD_ID, SESSION_ID, WAIT,
-};
 use kotae::adapters::discord::{self, DiscordError};
 use kotae::bot::Bot;
 use kotae::config::{DiscordConfig, ShardCount, Snowflake};
 use kotae::Lang;
+use support::fake_discord::{
+    user, FakeDiscord, Faults, Recorded, APP_ID, BOT_ID, GUILD_ID, SESSION_ID, WAIT,
+};
 
 const SUPPORT: u64 = 100_000_000_000_000_001;
 const GENERAL: u64 = 100_000_000_000_000_002;
@@ -642,7 +639,7 @@ async fn a_fixed_shard_range_identifies_those_shards() {
 /// The validator the fake uses is not a rubber stamp: it refuses what Discord refuses.
 #[test]
 fn the_spec_validator_refuses_what_discord_refuses() {
-    let spec = openapi::OpenApi::load(
+    let spec = support::openapi::OpenApi::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/specs/discord/openapi.json"),
     );
@@ -828,4 +825,78 @@ async fn an_unreachable_proxy_is_an_error() {
         .expect("no panic");
     let e = result.expect_err("nothing to connect to").to_string();
     assert!(e.starts_with("cannot reach Discord"), "{e}");
+}
+
+fn serve_with_database(
+    fake: &FakeDiscord,
+    db: &std::path::Path,
+) -> (
+    CancellationToken,
+    JoinHandle<Result<(), kotae::serve::ServeError>>,
+) {
+    tracing();
+    let toml = format!(
+        "database = {db:?}\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nrest_proxy = \"{}\"\n",
+        fake.rest_url
+    );
+    let config =
+        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
+    let secrets = kotae::config::Secrets {
+        discord_token: Some("fake-token".into()),
+        ..Default::default()
+    };
+    let stop = CancellationToken::new();
+    (
+        stop.clone(),
+        tokio::spawn(kotae::serve::run(config, secrets, stop)),
+    )
+}
+
+fn registrations(f: &FakeDiscord) -> usize {
+    f.requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .count()
+}
+
+/// The store remembers what kotae answered: after a restart, an edit of an answered message
+/// gets neither a second answer nor a 🔁.
+#[tokio::test]
+async fn after_a_restart_an_answered_message_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let f = FakeDiscord::start(Faults::default()).await;
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration", |f| (registrations(f) >= 1).then_some(()))
+        .await;
+    let mut m = f.message(SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let id = m["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", m.clone());
+    reply_to(&f, SUPPORT, &id).await;
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration after the restart", |f| {
+        (registrations(f) >= 2).then_some(())
+    })
+    .await;
+    m["content"] = json!(format!("{PASTE} (再送)"));
+    m["edited_timestamp"] = json!("2026-11-23T10:05:00.000000+00:00");
+    f.dispatch("MESSAGE_UPDATE", m);
+    let sentinel = paste(&f, DM, None, member(), PASTE);
+    reply_to(&f, DM, &sentinel).await;
+    assert_eq!(replies(&f).len(), 2, "{:#?}", replies(&f));
+    assert!(reactions(&f).is_empty(), "{:#?}", reactions(&f));
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    f.assert_no_violations();
 }

@@ -6,8 +6,6 @@
 //! speaks enough of the protocol for serenity: HELLO, IDENTIFY -> READY, heartbeats, RESUME
 //! -> RESUMED, RECONNECT (op 7), dispatches chosen by the test, and close codes.
 
-#![allow(dead_code)]
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -327,6 +327,7 @@ mod tests {
             unverified: None,
             see_also: vec![("other".into(), long); 30],
             lang: Lang::Ja,
+            score: 100.0,
         }
     }
 

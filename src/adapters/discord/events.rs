@@ -10,7 +10,8 @@ use serenity::all::{
 
 use super::{embed, no_pings, Data, Error};
 use crate::bot::Decision;
-use crate::policy::Incoming;
+use crate::matcher::Mode;
+use crate::policy::{gate, Gate, Incoming};
 use crate::reply::Labels;
 
 /// The reaction that says "answered here a moment ago".
@@ -104,6 +105,10 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
     };
     let text = strip_mention(p.content, me);
     let lang = data.bot.default_lang;
+    let mode = match gate(&incoming) {
+        Gate::Auto => Mode::Auto,
+        _ => Mode::Lookup,
+    };
     let decision = data.bot.handle("discord", &incoming, &text, lang);
     tracing::debug!(message = %p.id, edited, "message decided");
     let reply = |m: CreateMessage| {
@@ -132,13 +137,24 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
             data.handled.remove(p.id);
             sent
         }
+        // Acted on before a restart (the bot's store remembers): an edit or a re-delivery of
+        // that message gets nothing more.
+        Decision::Answer(_) | Decision::Repeat { .. }
+            if !data.bot.first_time(&format!("discord:{}", p.id)) =>
+        {
+            return;
+        }
         Decision::Answer(answer) => {
             tracing::info!(entry = %answer.id, channel = %p.channel_id, edited, "answering");
             let e = embed::answer_embed(&answer).to_embed();
             p.channel_id
                 .send_message(http, reply(CreateMessage::new().embed(e)))
                 .await
-                .map(|_| ())
+                .map(|posted| {
+                    let posted = posted.id.to_string();
+                    data.bot
+                        .record_answer("discord", &channel, &posted, &answer, mode);
+                })
         }
         Decision::Repeat { entry_id, ago } => {
             tracing::info!(entry = %entry_id, channel = %p.channel_id, ago_secs = ago.as_secs(), "already answered here, reacting");
