@@ -100,7 +100,10 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
     let original = std::fs::read_to_string(&file).unwrap();
     write_whole(&file, &format!("{original}{NEW_ENTRY}"));
     let start = Instant::now();
-    while answer_id(&bot, "NEW0001").as_deref() != Some("demo-new-error") {
+    // The counter is bumped just after the swap: wait for both, not only the new answer.
+    while answer_id(&bot, "NEW0001").as_deref() != Some("demo-new-error")
+        || bot.metrics.reload_ok.load(Ordering::Relaxed) == 0
+    {
         assert!(
             start.elapsed() < Duration::from_secs(2),
             "the edit was not picked up within 2 s"
