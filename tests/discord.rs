@@ -43,6 +43,7 @@ fn tracing() {
 
 struct Running {
     fake: FakeDiscord,
+    bot: Arc<Bot>,
     stop: CancellationToken,
     task: JoinHandle<Result<(), DiscordError>>,
 }
@@ -69,22 +70,38 @@ fn config(fake: &FakeDiscord) -> DiscordConfig {
     }
 }
 
-fn spawn_kotae(config: DiscordConfig) -> (CancellationToken, JoinHandle<Result<(), DiscordError>>) {
-    tracing();
-    let bot = Arc::new(Bot::new(
+fn new_bot() -> Arc<Bot> {
+    Arc::new(Bot::new(
         kotae::builtin_pack().unwrap(),
         Duration::from_secs(600),
         Lang::Ja,
-    ));
+    ))
+}
+
+fn spawn_kotae(config: DiscordConfig) -> (CancellationToken, JoinHandle<Result<(), DiscordError>>) {
+    spawn_with(new_bot(), config)
+}
+
+fn spawn_with(
+    bot: Arc<Bot>,
+    config: DiscordConfig,
+) -> (CancellationToken, JoinHandle<Result<(), DiscordError>>) {
+    tracing();
     let stop = CancellationToken::new();
     let task = tokio::spawn(discord::run(bot, config, "fake-token".into(), stop.clone()));
     (stop, task)
 }
 
+/// The `/healthz` state of the Discord component.
+fn health(bot: &Bot) -> String {
+    format!("{:?}", bot.metrics.health().1.get("discord"))
+}
+
 /// kotae connected, identified, got READY and registered its commands: events are handled.
 async fn start() -> Running {
     let fake = FakeDiscord::start(Faults::default()).await;
-    let (stop, task) = spawn_kotae(config(&fake));
+    let bot = new_bot();
+    let (stop, task) = spawn_with(bot.clone(), config(&fake));
     let identify = fake.wait_frame(2, 1).await;
     let intents = identify["d"]["intents"]
         .as_u64()
@@ -104,7 +121,12 @@ async fn start() -> Running {
         r.method == "PUT" && r.path == format!("/api/v10/applications/{APP_ID}/commands")
     })
     .await;
-    Running { fake, stop, task }
+    Running {
+        fake,
+        bot,
+        stop,
+        task,
+    }
 }
 
 fn member() -> Value {
@@ -224,6 +246,11 @@ async fn a_pasted_error_in_a_support_channel_gets_one_embed_reply() {
     assert_eq!(
         embed["footer"]["text"],
         json!(kotae::reply::Labels::get(Lang::Ja).more)
+    );
+    assert_eq!(
+        health(&k.bot),
+        "Some(Up)",
+        "/healthz says the gateway is up"
     );
     k.finish().await;
 }
@@ -570,12 +597,18 @@ async fn after_op_7_the_client_resumes_and_keeps_answering() {
 
 async fn run_until_error(faults: Faults) -> (FakeDiscord, String) {
     let fake = FakeDiscord::start(faults).await;
-    let (_stop, task) = spawn_kotae(config(&fake));
+    let bot = new_bot();
+    let (_stop, task) = spawn_with(bot.clone(), config(&fake));
     let result = tokio::time::timeout(WAIT, task)
         .await
         .expect("run gives up instead of retrying")
         .expect("no panic");
     let e = result.expect_err("run fails");
+    assert!(
+        health(&bot).starts_with("Some(Down("),
+        "/healthz says why: {}",
+        health(&bot)
+    );
     (fake, e.to_string())
 }
 
@@ -629,10 +662,16 @@ async fn a_fixed_shard_range_identifies_those_shards() {
     let mut c = config(&fake);
     c.shards = ShardCount::Fixed(4);
     c.shard_range = Some([2, 2]);
-    let (stop, task) = spawn_kotae(c);
+    let bot = new_bot();
+    let (stop, task) = spawn_with(bot.clone(), c);
     let identify = fake.wait_frame(2, 1).await;
     assert_eq!(identify["d"]["shard"], json!([2, 4]));
-    let k = Running { fake, stop, task };
+    let k = Running {
+        fake,
+        bot,
+        stop,
+        task,
+    };
     k.finish().await;
 }
 

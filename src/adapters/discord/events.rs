@@ -4,13 +4,15 @@
 //! [`Bot::on_message`]: crate::bot::Bot::on_message
 
 use serenity::all::{
-    Channel, ChannelId, ChannelType, CreateMessage, FullEvent, GuildId, Http, HttpError, Message,
-    MessageId, MessageReference, MessageReferenceKind, MessageUpdateEvent, ReactionType, UserId,
+    Channel, ChannelId, ChannelType, ConnectionStage, CreateMessage, FullEvent, GuildId, Http,
+    HttpError, Message, MessageId, MessageReference, MessageReferenceKind, MessageUpdateEvent,
+    ReactionType, UserId,
 };
 
-use super::{embed, no_pings, Data, Error};
+use super::{embed, no_pings, Data, Error, HEALTH};
 use crate::bot::Decision;
 use crate::matcher::Mode;
+use crate::metrics::Health;
 use crate::policy::{gate, Gate, Incoming};
 use crate::reply::Labels;
 
@@ -72,7 +74,21 @@ pub(crate) async fn handle(
                 on_pasted(fw, p, true).await;
             }
         }
-        FullEvent::Resume { .. } => tracing::info!("Discord gateway session resumed"),
+        FullEvent::Ready { .. } => fw.user_data.bot.metrics.set_health(HEALTH, Health::Up),
+        FullEvent::Resume { .. } => {
+            tracing::info!("Discord gateway session resumed");
+            fw.user_data.bot.metrics.set_health(HEALTH, Health::Up);
+        }
+        FullEvent::ShardStageUpdate { event } => {
+            let health = match event.new {
+                ConnectionStage::Connected => Health::Up,
+                ConnectionStage::Disconnected => {
+                    Health::Down(format!("gateway shard {} disconnected", event.shard_id))
+                }
+                _ => Health::Connecting,
+            };
+            fw.user_data.bot.metrics.set_health(HEALTH, health);
+        }
         _ => {}
     }
     Ok(())

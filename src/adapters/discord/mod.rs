@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bot::Bot;
 use crate::config::{DiscordConfig, ShardCount};
 use crate::knowledge::Lang;
+use crate::metrics::Health;
 
 pub use events::strip_mention;
 
@@ -133,6 +134,9 @@ struct HandledInner {
 
 const HANDLED_MAX: usize = 10_000;
 
+/// The component name in `/healthz`.
+pub(crate) const HEALTH: &str = "discord";
+
 /// How long the first request (the token check) may take before kotae gives up.
 const STARTUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -196,6 +200,23 @@ pub fn lang_for(user_locale: Option<&str>, guild_locale: Option<&str>, default: 
 /// limiter off (serenity ignores the proxy while its limiter is on); the tests point it at
 /// a fake Discord the same way.
 pub async fn run(
+    bot: Arc<Bot>,
+    config: DiscordConfig,
+    token: String,
+    shutdown: CancellationToken,
+) -> Result<(), DiscordError> {
+    let metrics = bot.clone();
+    metrics.metrics.set_health(HEALTH, Health::Connecting);
+    let result = connect_and_run(bot, config, token, shutdown).await;
+    let health = match &result {
+        Ok(()) => Health::Down("stopped".into()),
+        Err(e) => Health::Down(e.to_string()),
+    };
+    metrics.metrics.set_health(HEALTH, health);
+    result
+}
+
+async fn connect_and_run(
     bot: Arc<Bot>,
     config: DiscordConfig,
     token: String,
