@@ -609,6 +609,7 @@ async fn run_until_error(faults: Faults) -> (FakeDiscord, String) {
         "/healthz says why: {}",
         health(&bot)
     );
+    fake.assert_no_violations();
     (fake, e.to_string())
 }
 
