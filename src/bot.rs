@@ -54,6 +54,14 @@ pub enum Decision {
 /// How long handled event ids are remembered: Slack retries for minutes, not days.
 pub const SEEN_KEEP_SECS: i64 = 24 * 3600;
 
+/// An autocomplete choice: what to show and the text that looks the entry up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub entry_id: String,
+    pub label: String,
+    pub query: String,
+}
+
 /// State shared by every adapter of one `kotae serve`.
 pub struct Bot {
     pub knowledge: Knowledge,
@@ -393,6 +401,44 @@ impl Bot {
         )
     }
 
+    /// Entries whose title, code or id contains `typed` (case-insensitive), at most `limit`,
+    /// for a command's autocomplete. Each carries a `query` that [`Bot::lookup`] answers
+    /// with that entry, so picking a suggestion gets the entry it showed.
+    pub fn suggest(&self, typed: &str, lang: Lang, limit: usize) -> Vec<Suggestion> {
+        let pack = self.knowledge.get();
+        let typed = typed.trim().to_lowercase();
+        pack.entries()
+            .iter()
+            .filter(|e| {
+                typed.is_empty()
+                    || e.id.contains(&typed)
+                    || e.title.get(lang).to_lowercase().contains(&typed)
+                    || e.title.ja.to_lowercase().contains(&typed)
+                    || e.codes.iter().any(|c| c.to_lowercase().contains(&typed))
+            })
+            .map(|e| {
+                let title = e.title.get(lang);
+                let label = match e.codes.first() {
+                    Some(code) if !title.contains(code.as_str()) => format!("{code} {title}"),
+                    _ => title.to_string(),
+                };
+                let query = e
+                    .codes
+                    .first()
+                    .or_else(|| e.queries.first())
+                    .or_else(|| e.examples.first())
+                    .cloned()
+                    .unwrap_or_else(|| e.title.ja.clone());
+                Suggestion {
+                    entry_id: e.id.clone(),
+                    label,
+                    query,
+                }
+            })
+            .take(limit)
+            .collect()
+    }
+
     /// A direct question (slash command, mention, DM): the best candidate or [`Decision::NoMatch`].
     pub fn lookup(&self, text: &str, lang: Lang) -> Decision {
         let pack = self.knowledge.get();
@@ -485,6 +531,28 @@ mod tests {
     #[test]
     fn reload_needs_a_path() {
         assert!(bot().reload().unwrap_err().contains("built-in knowledge"));
+    }
+
+    #[test]
+    fn every_suggestion_looks_up_the_entry_it_shows() {
+        let bot = bot();
+        let all = bot.suggest("", Lang::En, 100);
+        assert_eq!(all.len(), bot.knowledge.get().entries().len());
+        for s in &all {
+            assert!(
+                matches!(bot.lookup(&s.query, Lang::Ja), Decision::Answer(a) if a.id == s.entry_id),
+                "{s:?}"
+            );
+        }
+        let typed = bot.suggest("mw1m01", Lang::Ja, 25);
+        assert_eq!(typed.len(), 1);
+        assert_eq!(typed[0].entry_id, "jalpay-to-anapay-charge-20000");
+        assert!(bot
+            .suggest("quicpay", Lang::Ja, 25)
+            .iter()
+            .any(|s| s.entry_id == "jalpay-quicpay-after-renewal"));
+        assert!(bot.suggest("zzzz-nothing", Lang::Ja, 25).is_empty());
+        assert_eq!(bot.suggest("", Lang::Ja, 2).len(), 2);
     }
 
     #[test]

@@ -36,6 +36,14 @@ verified = 2025-12-28
 sources = ["test"]
 "#;
 
+/// Writes `text` to `path` in one step (a sibling file renamed over it), as editors save, so
+/// the watcher polling meanwhile never reads a half-written file.
+fn write_whole(path: &std::path::Path, text: &str) {
+    let part = path.with_extension("toml.part");
+    std::fs::write(&part, text).unwrap();
+    std::fs::rename(&part, path).unwrap();
+}
+
 fn answer_id(bot: &Bot, text: &str) -> Option<String> {
     match bot.lookup(text, Lang::Ja) {
         Decision::Answer(a) => Some(a.id),
@@ -90,9 +98,12 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
     );
     let file = dir.path().join("jalpay.toml");
     let original = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(&file, format!("{original}{NEW_ENTRY}")).unwrap();
+    write_whole(&file, &format!("{original}{NEW_ENTRY}"));
     let start = Instant::now();
-    while answer_id(&bot, "NEW0001").as_deref() != Some("demo-new-error") {
+    // The counter is bumped just after the swap: wait for both, not only the new answer.
+    while answer_id(&bot, "NEW0001").as_deref() != Some("demo-new-error")
+        || bot.metrics.reload_ok.load(Ordering::Relaxed) == 0
+    {
         assert!(
             start.elapsed() < Duration::from_secs(2),
             "the edit was not picked up within 2 s"
@@ -102,14 +113,13 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
     assert_eq!(bot.metrics.reload_ok.load(Ordering::Relaxed), 1);
 
     // A broken edit: a regex that does not compile.
-    std::fs::write(
+    write_whole(
         &file,
-        format!(
+        &format!(
             "{original}{}",
             NEW_ENTRY.replace("codes = [\"NEW0001\"]", "patterns = [\"(\"]")
         ),
-    )
-    .unwrap();
+    );
     let start = Instant::now();
     while bot.metrics.reload_failed.load(Ordering::Relaxed) == 0 {
         assert!(

@@ -3,4 +3,6 @@
 // Each test binary uses a different part of the fakes.
 #![allow(dead_code)]
 
+pub mod fake_discord;
 pub mod fake_slack;
+pub mod openapi;

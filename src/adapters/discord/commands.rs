@@ -1,0 +1,249 @@
+//! The application commands: `/kotae <text>` with autocomplete, `/kotae-list`, and the
+//! message menu "Explain this error". Each is a thin wrapper around [`Bot`].
+//!
+//! [`Bot`]: crate::bot::Bot
+
+use std::fmt::Write;
+
+use poise::CreateReply;
+use serenity::all::{AutocompleteChoice, CreateAutocompleteResponse, Message};
+
+use super::embed::{self, EmbedParts};
+use super::{lang_for, Context, Data, Error};
+use crate::bot::Decision;
+use crate::knowledge::Lang;
+use crate::reply::Labels;
+
+/// Discord's limits on autocomplete: choices per response, characters per name and value.
+pub const CHOICES_MAX: usize = 25;
+pub const CHOICE_TEXT_MAX: usize = 100;
+
+/// Entries per `/kotae-list` page.
+const PAGE_SIZE: usize = 10;
+
+pub(crate) fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![kotae(), kotae_list(), explain()]
+}
+
+/// The interaction's language (user or server locale), the configured default otherwise.
+fn lang(ctx: Context<'_>) -> Lang {
+    let default = ctx.data().bot.default_lang;
+    match ctx {
+        poise::Context::Application(a) => lang_for(
+            Some(a.interaction.locale.as_str()),
+            a.interaction.guild_locale.as_deref(),
+            default,
+        ),
+        poise::Context::Prefix(_) => default,
+    }
+}
+
+/// The reply for a direct question: the answer's embed, or the "nothing matched" hint.
+fn lookup_reply(ctx: Context<'_>, text: &str) -> (CreateReply, bool) {
+    let lang = lang(ctx);
+    match ctx.data().bot.lookup(text, lang) {
+        Decision::Answer(a) => (
+            CreateReply::default().embed(embed::answer_embed(&a).to_embed()),
+            true,
+        ),
+        _ => (
+            CreateReply::default().content(Labels::get(lang).no_match),
+            false,
+        ),
+    }
+}
+
+/// Look up a payment-app error message or code
+#[poise::command(
+    slash_command,
+    description_localized("ja", "決済アプリのエラーメッセージやコードを調べます")
+)]
+async fn kotae(
+    ctx: Context<'_>,
+    #[description = "The error code or message, as shown"]
+    #[description_localized("ja", "エラーコードや表示された文言（そのまま貼り付け）")]
+    #[autocomplete = "autocomplete_text"]
+    #[max_length = 2000]
+    text: String,
+    #[description = "Show the answer only to me"]
+    #[description_localized("ja", "自分だけに表示する")]
+    private: Option<bool>,
+) -> Result<(), Error> {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        tracing::debug!(text = %crate::redact::redact(&text), "/kotae (redacted)");
+    }
+    let (reply, found) = lookup_reply(ctx, &text);
+    // "Nothing matched" helps only the one who asked.
+    let private = private.unwrap_or(false) || !found;
+    ctx.send(reply.ephemeral(private)).await?;
+    Ok(())
+}
+
+async fn autocomplete_text(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    CreateAutocompleteResponse::new().set_choices(choices(ctx.data(), partial, lang(ctx)))
+}
+
+/// Autocomplete choices within Discord's limits: entries whose title or code contains what
+/// was typed; when none does (a whole error pasted into the box), the entry that text
+/// matches, keeping the typed text as the value when it fits so its facts (an amount) count.
+pub(crate) fn choices(data: &Data, partial: &str, lang: Lang) -> Vec<AutocompleteChoice> {
+    let mut found = data.bot.suggest(partial, lang, CHOICES_MAX);
+    if found.is_empty() && !partial.trim().is_empty() {
+        if let Decision::Answer(a) = data.bot.lookup(partial, lang) {
+            found = data.bot.suggest(&a.id, lang, 1);
+            let typed = partial.trim();
+            if typed.chars().count() <= CHOICE_TEXT_MAX {
+                for s in &mut found {
+                    s.query = typed.to_string();
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter(|s| s.query.chars().count() <= CHOICE_TEXT_MAX)
+        .map(|s| AutocompleteChoice::new(embed::truncate(&s.label, CHOICE_TEXT_MAX), s.query))
+        .collect()
+}
+
+/// List what kotae knows
+#[poise::command(
+    slash_command,
+    rename = "kotae-list",
+    description_localized("ja", "kotae が答えられるエラーの一覧")
+)]
+async fn kotae_list(
+    ctx: Context<'_>,
+    #[description = "Page number"]
+    #[description_localized("ja", "ページ番号")]
+    #[min = 1]
+    page: Option<u32>,
+) -> Result<(), Error> {
+    let parts = list_page(ctx.data(), lang(ctx), page.unwrap_or(1) as usize);
+    ctx.send(
+        CreateReply::default()
+            .embed(parts.to_embed())
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One page of the entry list; a page past the end shows the last one.
+pub(crate) fn list_page(data: &Data, lang: Lang, page: usize) -> EmbedParts {
+    let pack = data.bot.knowledge.get();
+    let entries = pack.entries();
+    let pages = entries.len().div_ceil(PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let mut lines = Vec::new();
+    for e in entries.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE) {
+        let mut line = format!("• {}", e.title.get(lang));
+        if !e.codes.is_empty() {
+            let _ = write!(line, " — `{}`", e.codes.join("`, `"));
+        }
+        lines.push(line);
+    }
+    let (title, footer) = match lang {
+        Lang::Ja => (
+            format!("kotae が知っているエラー ({} 件)", entries.len()),
+            format!(
+                "{page}/{pages} ページ · /kotae-list page:<番号> · {}",
+                Labels::get(lang).more
+            ),
+        ),
+        Lang::En => (
+            format!("Errors kotae knows ({})", entries.len()),
+            format!(
+                "Page {page}/{pages} · /kotae-list page:<n> · {}",
+                Labels::get(lang).more
+            ),
+        ),
+    };
+    embed::simple_embed(
+        &title,
+        &embed::lines_within(&lines, embed::DESCRIPTION_MAX),
+        &footer,
+    )
+}
+
+/// Explain the error in this message
+#[poise::command(context_menu_command = "Explain this error")]
+async fn explain(ctx: Context<'_>, msg: Message) -> Result<(), Error> {
+    let (reply, found) = lookup_reply(ctx, &msg.content);
+    ctx.send(reply.ephemeral(!found)).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::bot::Bot;
+    use crate::knowledge::{synthetic, Pack};
+
+    fn data(pack: Pack) -> Data {
+        Data {
+            bot: Arc::new(Bot::new(pack, Duration::from_secs(600), Lang::Ja)),
+            support_channels: Default::default(),
+            handled: Default::default(),
+            thread_parents: Default::default(),
+        }
+    }
+
+    fn names_and_values(c: &[AutocompleteChoice]) -> Vec<(String, String)> {
+        c.iter()
+            .map(|c| {
+                let v = serde_json::to_value(c).unwrap();
+                (
+                    v["name"].as_str().unwrap().to_string(),
+                    v["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn choices_are_at_most_25_and_at_most_100_characters() {
+        let mut entries = synthetic::entries(60);
+        for e in &mut entries {
+            e.title.ja = format!(
+                "{}👨\u{200D}👩\u{200D}👧{}",
+                "長いタイトル".repeat(20),
+                e.id
+            );
+        }
+        let d = data(Pack::from_entries(entries).unwrap());
+        let c = names_and_values(&choices(&d, "", Lang::Ja));
+        assert_eq!(c.len(), CHOICES_MAX);
+        for (name, value) in &c {
+            assert!(name.chars().count() <= CHOICE_TEXT_MAX, "{name}");
+            assert!(name.ends_with('…'), "{name}");
+            assert!(value.chars().count() <= CHOICE_TEXT_MAX, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_whole_pasted_error_suggests_its_entry() {
+        let d = data(crate::builtin_pack().unwrap());
+        let paste = "本人認証に不正が検知しました。(MW1M01AJ0004)";
+        let c = names_and_values(&choices(&d, paste, Lang::Ja));
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(c[0].0.contains("MW1M01AJ0004"));
+        assert_eq!(c[0].1, paste);
+        assert!(choices(&d, "今日はいい天気", Lang::Ja).is_empty());
+    }
+
+    #[test]
+    fn the_list_pages_through_every_entry() {
+        let d = data(Pack::from_entries(synthetic::entries(25)).unwrap());
+        let first = list_page(&d, Lang::Ja, 1);
+        assert!(first.footer.starts_with("1/3"), "{}", first.footer);
+        assert_eq!(first.description.lines().count(), PAGE_SIZE);
+        let last = list_page(&d, Lang::En, 99);
+        assert!(last.footer.starts_with("Page 3/3"), "{}", last.footer);
+        assert_eq!(last.description.lines().count(), 5);
+        assert!(last.description.contains("GEN00000024"));
+    }
+}

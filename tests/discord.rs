@@ -1,0 +1,942 @@
+//! The Discord adapter end to end: the real serenity/poise client against a fake Discord on
+//! 127.0.0.1 (tests/support/fake_discord.rs), every request body checked against Discord's
+//! OpenAPI spec.
+
+#![cfg(feature = "discord")]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use kotae::adapters::discord::{self, DiscordError};
+use kotae::bot::Bot;
+use kotae::config::{DiscordConfig, ShardCount, Snowflake};
+use kotae::Lang;
+use support::fake_discord::{
+    user, FakeDiscord, Faults, Recorded, APP_ID, BOT_ID, GUILD_ID, SESSION_ID, WAIT,
+};
+
+const SUPPORT: u64 = 100_000_000_000_000_001;
+const GENERAL: u64 = 100_000_000_000_000_002;
+const DM: u64 = 100_000_000_000_000_003;
+const SUPPORT_THREAD: u64 = 100_000_000_000_000_004;
+const GENERAL_THREAD: u64 = 100_000_000_000_000_005;
+const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
+const JAL_NOTICE: &str = "https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge";
+/// The 🔁 reaction as it appears in the request path.
+const REPEAT_PATH: &str = "%F0%9F%94%81";
+/// Privileged MESSAGE_CONTENT and GUILD_MESSAGES.
+const MESSAGE_CONTENT: u64 = 1 << 15;
+const GUILD_MESSAGES: u64 = 1 << 9;
+
+fn tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
+}
+
+struct Running {
+    fake: FakeDiscord,
+    bot: Arc<Bot>,
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), DiscordError>>,
+}
+
+impl Running {
+    /// Stops kotae and checks it shut down cleanly and sent nothing Discord would reject.
+    async fn finish(self) {
+        self.stop.cancel();
+        let result = tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("kotae stops after shutdown")
+            .expect("the adapter task does not panic");
+        assert!(result.is_ok(), "{result:?}");
+        self.fake.assert_no_violations();
+    }
+}
+
+fn config(fake: &FakeDiscord) -> DiscordConfig {
+    DiscordConfig {
+        support_channels: vec![Snowflake(SUPPORT)],
+        shards: ShardCount::Auto,
+        shard_range: None,
+        rest_proxy: Some(fake.rest_url.clone()),
+    }
+}
+
+fn new_bot() -> Arc<Bot> {
+    Arc::new(Bot::new(
+        kotae::builtin_pack().unwrap(),
+        Duration::from_secs(600),
+        Lang::Ja,
+    ))
+}
+
+fn spawn_kotae(config: DiscordConfig) -> (CancellationToken, JoinHandle<Result<(), DiscordError>>) {
+    spawn_with(new_bot(), config)
+}
+
+fn spawn_with(
+    bot: Arc<Bot>,
+    config: DiscordConfig,
+) -> (CancellationToken, JoinHandle<Result<(), DiscordError>>) {
+    tracing();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(discord::run(bot, config, "fake-token".into(), stop.clone()));
+    (stop, task)
+}
+
+/// The `/healthz` state of the Discord component.
+fn health(bot: &Bot) -> String {
+    format!("{:?}", bot.metrics.health().1.get("discord"))
+}
+
+/// kotae connected, identified, got READY and registered its commands: events are handled.
+async fn start() -> Running {
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let bot = new_bot();
+    let (stop, task) = spawn_with(bot.clone(), config(&fake));
+    let identify = fake.wait_frame(2, 1).await;
+    let intents = identify["d"]["intents"]
+        .as_u64()
+        .expect("IDENTIFY has intents");
+    assert_eq!(
+        intents & MESSAGE_CONTENT,
+        MESSAGE_CONTENT,
+        "MESSAGE_CONTENT intent: {intents:#b}"
+    );
+    assert_eq!(
+        intents & GUILD_MESSAGES,
+        GUILD_MESSAGES,
+        "GUILD_MESSAGES intent: {intents:#b}"
+    );
+    assert_eq!(identify["d"]["token"], json!("Bot fake-token"));
+    fake.wait_request(0, "command registration", |r| {
+        r.method == "PUT" && r.path == format!("/api/v10/applications/{APP_ID}/commands")
+    })
+    .await;
+    Running {
+        fake,
+        bot,
+        stop,
+        task,
+    }
+}
+
+fn member() -> Value {
+    user(200, "someone", false)
+}
+
+/// Dispatches a message and returns its id.
+fn paste(
+    fake: &FakeDiscord,
+    channel: u64,
+    guild: Option<u64>,
+    author: Value,
+    content: &str,
+) -> String {
+    let m = fake.message(channel, guild, author, content);
+    let id = m["id"].as_str().unwrap().to_string();
+    fake.dispatch("MESSAGE_CREATE", m);
+    id
+}
+
+fn is_post_to(r: &Recorded, channel: u64) -> bool {
+    r.method == "POST" && r.path == format!("/api/v10/channels/{channel}/messages")
+}
+
+fn replies(fake: &FakeDiscord) -> Vec<Recorded> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .collect()
+}
+
+fn reactions(fake: &FakeDiscord) -> Vec<Recorded> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT" && r.path.contains("/reactions/"))
+        .collect()
+}
+
+fn referenced(r: &Recorded) -> String {
+    r.body.as_ref().unwrap()["message_reference"]["message_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Waits for the reply that references `message`.
+async fn reply_to(fake: &FakeDiscord, channel: u64, message: &str) -> Value {
+    let r = fake
+        .wait_request(0, &format!("a reply to {message}"), |r| {
+            is_post_to(r, channel) && referenced(r) == message
+        })
+        .await;
+    r.body.unwrap()
+}
+
+fn embed_text(embed: &Value) -> String {
+    let mut s = format!(
+        "{}\n{}\n",
+        embed["title"].as_str().unwrap_or(""),
+        embed["description"].as_str().unwrap_or("")
+    );
+    for f in embed["fields"].as_array().into_iter().flatten() {
+        s.push_str(&format!(
+            "{}\n{}\n",
+            f["name"].as_str().unwrap(),
+            f["value"].as_str().unwrap()
+        ));
+    }
+    s.push_str(embed["footer"]["text"].as_str().unwrap_or(""));
+    s
+}
+
+fn assert_pings_nobody(body: &Value) {
+    let am = &body["allowed_mentions"];
+    assert_eq!(am["parse"], json!([]), "{body}");
+    assert!(
+        am["users"].as_array().is_none_or(|u| u.is_empty()),
+        "{body}"
+    );
+    assert!(
+        am["roles"].as_array().is_none_or(|u| u.is_empty()),
+        "{body}"
+    );
+    assert_ne!(am["replied_user"], json!(true), "{body}");
+}
+
+#[tokio::test]
+async fn a_pasted_error_in_a_support_channel_gets_one_embed_reply() {
+    let k = start().await;
+    let id = paste(
+        &k.fake,
+        SUPPORT,
+        Some(GUILD_ID),
+        member(),
+        &format!("@everyone {PASTE}"),
+    );
+    let body = reply_to(&k.fake, SUPPORT, &id).await;
+    assert_eq!(body["message_reference"]["message_id"], json!(id));
+    assert_pings_nobody(&body);
+    let embed = &body["embeds"][0];
+    let text = embed_text(embed);
+    assert!(
+        embed["title"].as_str().unwrap().contains("MW1M01AJ0004"),
+        "{text}"
+    );
+    assert!(text.contains("原因"), "{text}");
+    assert!(
+        text.contains("2万円") || text.contains("20,000") || text.contains("２万円"),
+        "cause mentions the limit: {text}"
+    );
+    assert!(text.contains(JAL_NOTICE), "{text}");
+    assert!(
+        text.contains("jalpay-to-anapay-charge-20000"),
+        "entry id: {text}"
+    );
+    assert!(text.contains("1. "), "numbered steps: {text}");
+    assert_eq!(
+        embed["footer"]["text"],
+        json!(kotae::reply::Labels::get(Lang::Ja).more)
+    );
+    assert_eq!(
+        health(&k.bot),
+        "Some(Up)",
+        "/healthz says the gateway is up"
+    );
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn silence_for_chatter_bots_webhooks_and_other_channels() {
+    let k = start().await;
+    let f = &k.fake;
+    paste(
+        f,
+        SUPPORT,
+        Some(GUILD_ID),
+        member(),
+        "おはようございます。今日もよろしく",
+    );
+    paste(
+        f,
+        SUPPORT,
+        Some(GUILD_ID),
+        user(300, "otherbot", true),
+        PASTE,
+    );
+    let mut hook = f.message(SUPPORT, Some(GUILD_ID), member(), PASTE);
+    hook["webhook_id"] = json!("400");
+    f.dispatch("MESSAGE_CREATE", hook);
+    paste(
+        f,
+        SUPPORT,
+        Some(GUILD_ID),
+        user(BOT_ID, "kotae", true),
+        PASTE,
+    );
+    paste(f, GENERAL, Some(GUILD_ID), member(), PASTE);
+    // A reply to one of kotae's answers lists kotae in `mentions` without being a question.
+    let mut thanks = f.message(
+        GENERAL,
+        Some(GUILD_ID),
+        member(),
+        "ありがとう！助かりました",
+    );
+    thanks["mentions"] = json!([user(BOT_ID, "kotae", true)]);
+    thanks["message_reference"] =
+        json!({"message_id": "700000000000000009", "channel_id": GENERAL.to_string()});
+    f.dispatch("MESSAGE_CREATE", thanks);
+    // The sentinel, sent last on the same connection, is answered; the others decide with no
+    // I/O at all, so by the time its reply arrives any reply to them would have been sent.
+    let sentinel = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    reply_to(f, SUPPORT, &sentinel).await;
+    let all = replies(f);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert!(reactions(f).is_empty(), "{:#?}", reactions(f));
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn outside_support_channels_only_mentions_and_dms_are_answered() {
+    let k = start().await;
+    let f = &k.fake;
+    let mut m = f.message(
+        GENERAL,
+        Some(GUILD_ID),
+        member(),
+        &format!("<@{BOT_ID}> {PASTE}"),
+    );
+    m["mentions"] = json!([user(BOT_ID, "kotae", true)]);
+    let mentioned = m["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", m);
+    let body = reply_to(f, GENERAL, &mentioned).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    assert_pings_nobody(&body);
+
+    let dm = paste(f, DM, None, member(), "MW1M01AJ0004");
+    let body = reply_to(f, DM, &dm).await;
+    assert!(embed_text(&body["embeds"][0]).contains("jalpay-to-anapay-charge-20000"));
+
+    // Asked directly, nothing matched: a short hint, not silence.
+    let mut asked = f.message(DM, None, member(), "天気はどう？");
+    let asked_id = asked["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", asked.clone());
+    let body = reply_to(f, DM, &asked_id).await;
+    assert_eq!(
+        body["content"],
+        json!(kotae::reply::Labels::get(Lang::Ja).no_match)
+    );
+    assert_pings_nobody(&body);
+    // The asker fixes the question by editing it: now it is answered.
+    asked["content"] = json!("MW1M01AJ0004 が出ます");
+    f.dispatch("MESSAGE_UPDATE", asked);
+    let answer = f
+        .wait_request(0, "the answer to the edited question", |r| {
+            is_post_to(r, DM)
+                && referenced(r) == asked_id
+                && r.body.as_ref().unwrap()["embeds"][0].is_object()
+        })
+        .await;
+    assert!(embed_text(&answer.body.unwrap()["embeds"][0]).contains(JAL_NOTICE));
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn the_same_error_again_gets_a_reaction_not_a_second_reply() {
+    let k = start().await;
+    let f = &k.fake;
+    let first = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    reply_to(f, SUPPORT, &first).await;
+    let second = paste(
+        f,
+        SUPPORT,
+        Some(GUILD_ID),
+        user(201, "another", false),
+        PASTE,
+    );
+    let reaction = f
+        .wait_request(0, "the 🔁 reaction", |r| {
+            r.method == "PUT" && r.path.contains("/reactions/")
+        })
+        .await;
+    assert_eq!(
+        reaction.path,
+        format!("/api/v10/channels/{SUPPORT}/messages/{second}/reactions/{REPEAT_PATH}/@me")
+    );
+    // A later paste elsewhere is answered, and by then there is still one reply in SUPPORT.
+    let sentinel = paste(f, DM, None, member(), PASTE);
+    reply_to(f, DM, &sentinel).await;
+    let in_support: Vec<_> = replies(f)
+        .into_iter()
+        .filter(|r| is_post_to(r, SUPPORT))
+        .collect();
+    assert_eq!(in_support.len(), 1, "{in_support:#?}");
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn an_edit_that_now_matches_is_answered_once() {
+    let k = start().await;
+    let f = &k.fake;
+    let mut m = f.message(SUPPORT, Some(GUILD_ID), member(), "エラーが出ました");
+    let id = m["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", m.clone());
+    m["content"] = json!(PASTE);
+    m["edited_timestamp"] = json!("2026-11-23T10:01:00.000000+00:00");
+    f.dispatch("MESSAGE_UPDATE", m.clone());
+    let body = reply_to(f, SUPPORT, &id).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    // Discord sends more updates for the same message (an edit, an embed unfurl): no reply,
+    // no reaction.
+    m["content"] = json!(format!("{PASTE} 助けて"));
+    f.dispatch("MESSAGE_UPDATE", m);
+    f.dispatch("MESSAGE_UPDATE", json!({"id": id, "channel_id": SUPPORT.to_string(), "guild_id": GUILD_ID.to_string(), "embeds": []}));
+    let sentinel = paste(f, DM, None, member(), PASTE);
+    reply_to(f, DM, &sentinel).await;
+    assert_eq!(replies(f).len(), 2, "{:#?}", replies(f));
+    assert!(reactions(f).is_empty());
+    k.finish().await;
+}
+
+fn interaction(fake: &FakeDiscord, kind: u8, data: Value, locale: &str) -> (String, String, Value) {
+    let id = fake.next_id().to_string();
+    let token = format!("interaction-token-{id}");
+    let mut u = member();
+    u["locale"] = json!(locale);
+    let v = json!({
+        "id": id,
+        "application_id": APP_ID.to_string(),
+        "type": kind,
+        "data": data,
+        "guild_id": GUILD_ID.to_string(),
+        "channel_id": GENERAL.to_string(),
+        "member": {
+            "user": member(),
+            "roles": [],
+            "joined_at": "2026-01-01T00:00:00.000000+00:00",
+            "deaf": false,
+            "mute": false,
+            "flags": 0,
+            "permissions": "0",
+        },
+        "token": token,
+        "version": 1,
+        "app_permissions": "0",
+        "locale": locale,
+        "guild_locale": "en-US",
+        "entitlements": [],
+        "authorizing_integration_owners": {"0": GUILD_ID.to_string()},
+        "context": 0,
+        "attachment_size_limit": 10_485_760,
+    });
+    (id, token, v)
+}
+
+async fn callback(fake: &FakeDiscord, id: &str, token: &str) -> Value {
+    let path = format!("/api/v10/interactions/{id}/{token}/callback");
+    fake.wait_request(0, &path.clone(), |r| r.method == "POST" && r.path == path)
+        .await
+        .body
+        .unwrap()
+}
+
+fn slash(text: &str, private: Option<bool>) -> Value {
+    let mut options = vec![json!({"name": "text", "type": 3, "value": text})];
+    if let Some(p) = private {
+        options.push(json!({"name": "private", "type": 5, "value": p}));
+    }
+    json!({"id": "500", "name": "kotae", "type": 1, "options": options})
+}
+
+#[tokio::test]
+async fn slash_kotae_answers_with_an_embed_in_the_callers_language() {
+    // The fake's interactions come from a server whose locale is en-US (every non-Community
+    // server's): the caller's own language decides.
+    let k = start().await;
+    let f = &k.fake;
+    let registered = f
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .unwrap();
+    let names: Vec<&str> = registered
+        .body
+        .as_ref()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["kotae", "kotae-list", "Explain this error"]);
+
+    let (id, token, i) = interaction(f, 2, slash("MW1M01AJ0004", None), "ja");
+    f.dispatch("INTERACTION_CREATE", i);
+    let body = callback(f, &id, &token).await;
+    assert_eq!(body["type"], json!(4));
+    let text = embed_text(&body["data"]["embeds"][0]);
+    assert!(text.contains(JAL_NOTICE) && text.contains("原因"), "{text}");
+    assert_eq!(
+        body["data"]["flags"].as_u64().unwrap_or(0) & 64,
+        0,
+        "public by default"
+    );
+    assert_pings_nobody(&body["data"]);
+
+    let (id, token, i) = interaction(f, 2, slash("MW1M01AJ0004", Some(true)), "en-US");
+    f.dispatch("INTERACTION_CREATE", i);
+    let body = callback(f, &id, &token).await;
+    assert_eq!(
+        body["data"]["flags"].as_u64().unwrap() & 64,
+        64,
+        "ephemeral"
+    );
+    let text = embed_text(&body["data"]["embeds"][0]);
+    assert!(
+        text.contains("Cause") && text.contains(JAL_NOTICE),
+        "{text}"
+    );
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn autocomplete_offers_at_most_25_short_choices() {
+    let k = start().await;
+    let f = &k.fake;
+    for (typed, expect) in [
+        ("", None),
+        ("mw1m", Some("MW1M01AJ0004")),
+        ("JAL Pay", None),
+    ] {
+        let data = json!({"id": "500", "name": "kotae", "type": 1,
+            "options": [{"name": "text", "type": 3, "value": typed, "focused": true}]});
+        let (id, token, i) = interaction(f, 4, data, "ja");
+        f.dispatch("INTERACTION_CREATE", i);
+        let body = callback(f, &id, &token).await;
+        assert_eq!(body["type"], json!(8), "{body}");
+        let choices = body["data"]["choices"].as_array().expect("choices");
+        assert!(
+            !choices.is_empty() && choices.len() <= 25,
+            "{typed:?}: {body}"
+        );
+        for c in choices {
+            assert!(c["name"].as_str().unwrap().chars().count() <= 100, "{c}");
+            assert!(c["value"].as_str().unwrap().chars().count() <= 100, "{c}");
+        }
+        if let Some(code) = expect {
+            assert_eq!(choices.len(), 1, "{body}");
+            assert_eq!(choices[0]["value"], json!(code));
+        }
+    }
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn kotae_list_and_the_message_menu_answer() {
+    let k = start().await;
+    let f = &k.fake;
+    let (id, token, i) = interaction(
+        f,
+        2,
+        json!({"id": "501", "name": "kotae-list", "type": 1}),
+        "ja",
+    );
+    f.dispatch("INTERACTION_CREATE", i);
+    let body = callback(f, &id, &token).await;
+    let text = embed_text(&body["data"]["embeds"][0]);
+    assert!(
+        text.contains("MW1M01AJ0004") && text.contains("1/1"),
+        "{text}"
+    );
+
+    let target = f.message(SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let target_id = target["id"].as_str().unwrap().to_string();
+    let data = json!({"id": "502", "name": "Explain this error", "type": 3, "target_id": target_id,
+        "resolved": {"messages": {target_id.clone(): target}}});
+    let (id, token, i) = interaction(f, 2, data, "ja");
+    f.dispatch("INTERACTION_CREATE", i);
+    let body = callback(f, &id, &token).await;
+    assert_eq!(body["type"], json!(4));
+    assert!(embed_text(&body["data"]["embeds"][0]).contains(JAL_NOTICE));
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn after_op_7_the_client_resumes_and_keeps_answering() {
+    let k = start().await;
+    let f = &k.fake;
+    let before = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    reply_to(f, SUPPORT, &before).await;
+    f.reconnect();
+    let resume = f.wait_frame(6, 1).await;
+    assert_eq!(resume["d"]["session_id"], json!(SESSION_ID));
+    assert_eq!(resume["d"]["token"], json!("Bot fake-token"));
+    assert!(resume["d"]["seq"].as_u64().unwrap() >= 2, "{resume}");
+    f.wait_for("a second gateway connection", |f| {
+        (f.connections() >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        f.frames().iter().filter(|v| v["op"] == json!(2)).count(),
+        1,
+        "resumed, not identified again"
+    );
+    let dm = paste(f, DM, None, member(), PASTE);
+    reply_to(f, DM, &dm).await;
+    k.finish().await;
+}
+
+async fn run_until_error(faults: Faults) -> (FakeDiscord, String) {
+    let fake = FakeDiscord::start(faults).await;
+    let bot = new_bot();
+    let (_stop, task) = spawn_with(bot.clone(), config(&fake));
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("run gives up instead of retrying")
+        .expect("no panic");
+    let e = result.expect_err("run fails");
+    assert!(
+        health(&bot).starts_with("Some(Down("),
+        "/healthz says why: {}",
+        health(&bot)
+    );
+    fake.assert_no_violations();
+    (fake, e.to_string())
+}
+
+#[tokio::test]
+async fn close_4014_is_an_error_about_the_message_content_intent() {
+    let (fake, e) = run_until_error(Faults {
+        close_on_identify: Some(4014),
+        ..Faults::default()
+    })
+    .await;
+    assert!(
+        e.contains("MESSAGE_CONTENT") && e.contains("Developer Portal"),
+        "{e}"
+    );
+    assert!(!e.contains('\n'), "one line: {e}");
+    assert_eq!(
+        fake.frames().iter().filter(|v| v["op"] == json!(2)).count(),
+        1,
+        "no retry"
+    );
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_an_error_about_the_token() {
+    let (fake, e) = run_until_error(Faults {
+        reject_token: true,
+        ..Faults::default()
+    })
+    .await;
+    assert!(
+        e.contains("DISCORD_TOKEN") && e.contains("Developer Portal"),
+        "{e}"
+    );
+    assert!(
+        fake.frames().is_empty(),
+        "no gateway connection with a rejected token"
+    );
+
+    let (_, e) = run_until_error(Faults {
+        close_on_identify: Some(4004),
+        ..Faults::default()
+    })
+    .await;
+    assert!(e.contains("DISCORD_TOKEN"), "{e}");
+}
+
+#[tokio::test]
+async fn a_fixed_shard_range_identifies_those_shards() {
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let mut c = config(&fake);
+    c.shards = ShardCount::Fixed(4);
+    c.shard_range = Some([2, 2]);
+    let bot = new_bot();
+    let (stop, task) = spawn_with(bot.clone(), c);
+    let identify = fake.wait_frame(2, 1).await;
+    assert_eq!(identify["d"]["shard"], json!([2, 4]));
+    let k = Running {
+        fake,
+        bot,
+        stop,
+        task,
+    };
+    k.finish().await;
+}
+
+/// The validator the fake uses is not a rubber stamp: it refuses what Discord refuses.
+#[test]
+fn the_spec_validator_refuses_what_discord_refuses() {
+    let spec = support::openapi::OpenApi::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/specs/discord/openapi.json"),
+    );
+    let post = "/api/v10/channels/123/messages";
+    let ok = json!({"embeds": [{"title": "t", "fields": [{"name": "n", "value": "v", "inline": false}]}],
+        "allowed_mentions": {"parse": []}, "message_reference": {"message_id": "5"}});
+    assert_eq!(spec.check("POST", post, Some(&ok)), Vec::<String>::new());
+    let long_title = json!({"embeds": [{"title": "あ".repeat(257)}]});
+    assert_eq!(spec.check("POST", post, Some(&long_title)).len(), 1);
+    let no_message_id = json!({"content": "x", "message_reference": {"channel_id": "1"}});
+    assert!(!spec.check("POST", post, Some(&no_message_id)).is_empty());
+    let bad_parse = json!({"content": "x", "allowed_mentions": {"parse": ["nobody"]}});
+    assert!(!spec.check("POST", post, Some(&bad_parse)).is_empty());
+    let too_many: Vec<Value> = (0..26)
+        .map(|i| json!({"name": i.to_string(), "value": i.to_string()}))
+        .collect();
+    let cb = "/api/v10/interactions/1/tok/callback";
+    assert!(!spec
+        .check(
+            "POST",
+            cb,
+            Some(&json!({"type": 8, "data": {"choices": too_many}}))
+        )
+        .is_empty());
+    assert!(spec
+        .check(
+            "POST",
+            cb,
+            Some(&json!({"type": 8, "data": {"choices": too_many[..25]}}))
+        )
+        .is_empty());
+    let long_name =
+        json!({"type": 8, "data": {"choices": [{"name": "x".repeat(101), "value": "v"}]}});
+    assert!(!spec.check("POST", cb, Some(&long_name)).is_empty());
+    assert!(!spec
+        .check("POST", "/api/v10/no/such/route", None)
+        .is_empty());
+    assert!(!spec.check("DELETE", "/api/v10/gateway", None).is_empty());
+    assert!(spec
+        .check(
+            "PUT",
+            "/api/v10/channels/1/messages/2/reactions/%F0%9F%94%81/@me",
+            None
+        )
+        .is_empty());
+}
+
+/// `kotae serve`'s library entry point, configured from TOML text as a user writes it.
+#[tokio::test]
+async fn kotae_serve_runs_discord_from_the_config_file() {
+    tracing();
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let toml = format!(
+        "lang = \"ja\"\ncooldown_secs = 600\ndatabase = {db:?}\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nshards = 1\nrest_proxy = \"{}\"\n",
+        fake.rest_url
+    );
+    let config =
+        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
+    let secrets = kotae::config::Secrets {
+        discord_token: Some("fake-token".into()),
+        ..Default::default()
+    };
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(kotae::serve::run(config, secrets, stop.clone()));
+    let identify = fake.wait_frame(2, 1).await;
+    assert_eq!(identify["d"]["shard"], json!([0, 1]));
+    let id = paste(&fake, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let body = reply_to(&fake, SUPPORT, &id).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    stop.cancel();
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(result.is_ok(), "{result:?}");
+    fake.assert_no_violations();
+
+    let fake = FakeDiscord::start(Faults {
+        close_on_identify: Some(4014),
+        ..Faults::default()
+    })
+    .await;
+    let toml = format!(
+        "database = {db:?}\n[discord]\nrest_proxy = \"{}\"\n",
+        fake.rest_url
+    );
+    let config =
+        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
+    let secrets = kotae::config::Secrets {
+        discord_token: Some("fake-token".into()),
+        ..Default::default()
+    };
+    let result = tokio::time::timeout(
+        WAIT,
+        kotae::serve::run(config, secrets, CancellationToken::new()),
+    )
+    .await
+    .expect("serve gives up on 4014");
+    let e = result.expect_err("4014 stops serve").to_string();
+    assert!(
+        e.starts_with("discord: ") && e.contains("MESSAGE_CONTENT"),
+        "{e}"
+    );
+}
+
+/// Ctrl-C while the shard is still connecting (before serenity has a shard runner to stop)
+/// still ends `run`.
+#[tokio::test]
+async fn shutdown_while_connecting_stops_the_client() {
+    for when in ["at once", "on connect"] {
+        let fake = FakeDiscord::start(Faults::default()).await;
+        let (stop, task) = spawn_kotae(config(&fake));
+        if when == "on connect" {
+            fake.wait_for("a gateway connection", |f| {
+                (f.connections() >= 1).then_some(())
+            })
+            .await;
+        }
+        stop.cancel();
+        let result = tokio::time::timeout(WAIT, task)
+            .await
+            .unwrap_or_else(|_| panic!("{when}: run did not stop"))
+            .expect("no panic");
+        assert!(result.is_ok(), "{when}: {result:?}");
+    }
+}
+
+/// A thread or forum post inside a support channel is a support channel; one elsewhere is not.
+#[tokio::test]
+async fn threads_inside_a_support_channel_get_auto_replies() {
+    let k = start().await;
+    let f = &k.fake;
+    f.add_thread(SUPPORT_THREAD, SUPPORT);
+    f.add_thread(GENERAL_THREAD, GENERAL);
+    paste(f, GENERAL_THREAD, Some(GUILD_ID), member(), PASTE);
+    let id = paste(f, SUPPORT_THREAD, Some(GUILD_ID), member(), PASTE);
+    let body = reply_to(f, SUPPORT_THREAD, &id).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    // The parent is looked up once per channel.
+    paste(
+        f,
+        SUPPORT_THREAD,
+        Some(GUILD_ID),
+        member(),
+        "またエラーです",
+    );
+    let sentinel = paste(f, DM, None, member(), PASTE);
+    reply_to(f, DM, &sentinel).await;
+    assert_eq!(replies(f).len(), 2, "{:#?}", replies(f));
+    let mut lookups: Vec<_> = f
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/api/v10/channels/"))
+        .map(|r| r.path)
+        .collect();
+    lookups.sort();
+    assert_eq!(
+        lookups,
+        [
+            format!("/api/v10/channels/{SUPPORT_THREAD}"),
+            format!("/api/v10/channels/{GENERAL_THREAD}")
+        ],
+        "one lookup per thread"
+    );
+    k.finish().await;
+}
+
+/// A `rest_proxy` nobody listens on is a clear error, not a retry loop.
+#[tokio::test]
+async fn an_unreachable_proxy_is_an_error() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (_stop, task) = spawn_kotae(DiscordConfig {
+        rest_proxy: Some(url),
+        ..DiscordConfig::default()
+    });
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("run gives up")
+        .expect("no panic");
+    let e = result.expect_err("nothing to connect to").to_string();
+    assert!(e.starts_with("cannot reach Discord"), "{e}");
+}
+
+fn serve_with_database(
+    fake: &FakeDiscord,
+    db: &std::path::Path,
+) -> (
+    CancellationToken,
+    JoinHandle<Result<(), kotae::serve::ServeError>>,
+) {
+    tracing();
+    let toml = format!(
+        "database = {db:?}\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nrest_proxy = \"{}\"\n",
+        fake.rest_url
+    );
+    let config =
+        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
+    let secrets = kotae::config::Secrets {
+        discord_token: Some("fake-token".into()),
+        ..Default::default()
+    };
+    let stop = CancellationToken::new();
+    (
+        stop.clone(),
+        tokio::spawn(kotae::serve::run(config, secrets, stop)),
+    )
+}
+
+fn registrations(f: &FakeDiscord) -> usize {
+    f.requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .count()
+}
+
+/// The store remembers what kotae answered: after a restart, an edit of an answered message
+/// gets neither a second answer nor a 🔁.
+#[tokio::test]
+async fn after_a_restart_an_answered_message_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let f = FakeDiscord::start(Faults::default()).await;
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration", |f| (registrations(f) >= 1).then_some(()))
+        .await;
+    let mut m = f.message(SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let id = m["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", m.clone());
+    reply_to(&f, SUPPORT, &id).await;
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration after the restart", |f| {
+        (registrations(f) >= 2).then_some(())
+    })
+    .await;
+    m["content"] = json!(format!("{PASTE} (再送)"));
+    m["edited_timestamp"] = json!("2026-11-23T10:05:00.000000+00:00");
+    f.dispatch("MESSAGE_UPDATE", m);
+    let sentinel = paste(&f, DM, None, member(), PASTE);
+    reply_to(&f, DM, &sentinel).await;
+    assert_eq!(replies(&f).len(), 2, "{:#?}", replies(&f));
+    assert!(reactions(&f).is_empty(), "{:#?}", reactions(&f));
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    f.assert_no_violations();
+}
