@@ -1,6 +1,6 @@
 //! `kotae serve` as a real process: the built binary, a config file, signals, restarts, and
 //! the start-up failures an operator meets. The chat platforms are the test fakes.
-#![cfg(feature = "slack")]
+#![cfg(all(feature = "slack", feature = "discord"))]
 
 mod support;
 
@@ -10,6 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
+use support::fake_discord::{user, FakeDiscord, Faults, GUILD_ID};
 use support::fake_slack::{FakeSlack, BOT_TOKEN};
 
 const SIGNING_SECRET: &str = "serve-test-signing-secret";
@@ -280,6 +281,148 @@ async fn slack_start_up_failures_are_one_clear_line() {
     let line = fails_fast(&unknown, SECRETS);
     assert!(
         line.contains("unknown.toml:2:1: unknown field `suport_channels`"),
+        "{line}"
+    );
+}
+
+const DISCORD_SUPPORT: u64 = 100_000_000_000_000_001;
+const DISCORD_DM: u64 = 100_000_000_000_000_003;
+const JAL_NOTICE: &str = "https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge";
+
+fn discord_config(dir: &Path, rest_proxy: &str) -> std::path::PathBuf {
+    let path = dir.join("kotae.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "database = \"kotae.db\"\n[discord]\nsupport_channels = [\"{DISCORD_SUPPORT}\"]\nshards = 1\nrest_proxy = \"{rest_proxy}\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Posts kotae made to `channel` as replies to `message`.
+fn discord_replies_to(fake: &FakeDiscord, channel: u64, message: &str) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && r.path == format!("/api/v10/channels/{channel}/messages")
+                && r.body
+                    .as_ref()
+                    .is_some_and(|b| b["message_reference"]["message_id"] == json!(message))
+        })
+        .count()
+}
+
+fn discord_posts(fake: &FakeDiscord) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_paste_through_the_binary_via_rest_proxy_sigterm_and_restart() {
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = discord_config(dir.path(), &fake.rest_url);
+    let env = [("DISCORD_TOKEN", "fake-token")];
+
+    let mut child = spawn(&config, &env);
+    // Every REST call went through rest_proxy (the fake): it handed out its own gateway URL,
+    // and the client identified there.
+    let identify = fake.wait_frame(2, 1).await;
+    assert_eq!(identify["d"]["token"], json!("Bot fake-token"));
+    let paste = fake.message(
+        DISCORD_SUPPORT,
+        Some(GUILD_ID),
+        user(200, "someone", false),
+        PASTE,
+    );
+    let id = paste["id"].as_str().unwrap().to_string();
+    fake.dispatch("MESSAGE_CREATE", paste.clone());
+    let reply = fake
+        .wait_request(0, "the reply", |r| {
+            r.method == "POST"
+                && r.body
+                    .as_ref()
+                    .is_some_and(|b| b["message_reference"]["message_id"] == json!(id))
+        })
+        .await;
+    assert_eq!(
+        reply.path,
+        format!("/api/v10/channels/{DISCORD_SUPPORT}/messages")
+    );
+    assert!(reply.body.unwrap().to_string().contains(JAL_NOTICE));
+
+    let stopping = Instant::now();
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "SIGTERM exits 0; stderr: {stderr}");
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+
+    // Restarted on the same database; Discord delivers the same message again. A new paste in
+    // a DM is the barrier: once it is answered, the re-delivery would have been too.
+    let mut child = spawn(&config, &env);
+    fake.wait_frame(2, 2).await;
+    fake.dispatch("MESSAGE_CREATE", paste);
+    let barrier = fake.message(DISCORD_DM, None, user(200, "someone", false), PASTE);
+    let barrier_id = barrier["id"].as_str().unwrap().to_string();
+    fake.dispatch("MESSAGE_CREATE", barrier);
+    fake.wait_request(0, "the barrier reply", |r| {
+        r.method == "POST"
+            && r.body
+                .as_ref()
+                .is_some_and(|b| b["message_reference"]["message_id"] == json!(barrier_id))
+    })
+    .await;
+    assert_eq!(
+        discord_replies_to(&fake, DISCORD_SUPPORT, &id),
+        1,
+        "nothing is posted twice across a restart"
+    );
+    assert_eq!(discord_posts(&fake), 2);
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "{stderr}");
+    fake.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_start_up_failures_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let config = discord_config(dir.path(), &fake.rest_url);
+
+    let line = fails_fast(&config, &[]);
+    assert!(line.contains("DISCORD_TOKEN"), "no token: {line}");
+
+    let rejecting = FakeDiscord::start(Faults {
+        reject_token: true,
+        ..Faults::default()
+    })
+    .await;
+    let config = discord_config(dir.path(), &rejecting.rest_url);
+    let line = fails_fast(&config, &[("DISCORD_TOKEN", "wrong-token")]);
+    assert!(line.to_lowercase().contains("token"), "wrong token: {line}");
+    assert!(
+        !line.contains("wrong-token"),
+        "the token is never printed: {line}"
+    );
+
+    let config = discord_config(dir.path(), &format!("http://127.0.0.1:{}", free_port()));
+    let line = fails_fast(&config, &[("DISCORD_TOKEN", "fake-token")]);
+    assert!(
+        line.contains("rest_proxy") || line.contains("reach"),
+        "unreachable proxy: {line}"
+    );
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[discord]\nsupport_channels = [\"general\"]\n").unwrap();
+    let line = fails_fast(&bad, &[("DISCORD_TOKEN", "fake-token")]);
+    assert!(
+        line.contains("bad.toml:2:") && line.contains("not a number"),
         "{line}"
     );
 }
