@@ -16,7 +16,7 @@ use crate::knowledge::Entry;
 /// The compiled size one knowledge regex may take; a pattern that needs more is a mistake.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The most regexes in one `RegexSet` of the index.
-pub const SET_CHUNK: usize = 1000;
+pub const SET_CHUNK: usize = 2000;
 /// The longest pattern source accepted.
 pub const MAX_PATTERN_CHARS: usize = 1000;
 
@@ -144,9 +144,10 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
 pub struct Index {
     ac: Option<AhoCorasick>,
     ac_targets: Vec<Vec<Target>>,
-    /// The true regexes, in sets of at most [`SET_CHUNK`]; set `k` holds global indexes
-    /// `k * SET_CHUNK ..`.
+    /// The true regexes, in sets of at most `set_chunk` ([`SET_CHUNK`]); set `k` holds
+    /// global indexes `k * set_chunk ..`.
     sets: Vec<RegexSet>,
+    set_chunk: usize,
     set_targets: Vec<Target>,
     /// Family regexes, by set index, for reading what they matched.
     family_regex: HashMap<usize, Regex>,
@@ -175,6 +176,10 @@ impl Index {
     /// Builds the index. Entries must have passed validation: an invalid pattern here is
     /// skipped, never a panic.
     pub fn build(entries: &[Entry]) -> Index {
+        Index::build_chunked(entries, SET_CHUNK)
+    }
+
+    fn build_chunked(entries: &[Entry], set_chunk: usize) -> Index {
         let mut literal_ids: HashMap<String, usize> = HashMap::new();
         let mut literals: Vec<String> = Vec::new();
         let mut ac_targets: Vec<Vec<Target>> = Vec::new();
@@ -293,12 +298,13 @@ impl Index {
                 .build(&literals)
                 .expect("literal automaton within size limits")
         });
-        // Several sets of at most SET_CHUNK regexes, not one: past a few thousand regexes one
-        // set's lazy DFA outgrows its cache and the search falls back to the PikeVM (50,000
-        // entries: ~300 ms a message instead of ~0.2 ms; see bench/README.md), and one huge
-        // set takes six times longer to build. All or nothing, as with one set.
+        // Several sets of at most `set_chunk` regexes, not one: with tens of thousands of
+        // regexes one set's lazy DFA outgrows its cache and the search falls back to the
+        // PikeVM (50,000 entries: ~260 ms a message instead of ~0.1 ms; see bench/README.md),
+        // and one huge set takes several times longer to build. Each set scans the text once,
+        // so the chunk is as large as stays clear of that cliff. All or nothing, as before.
         let sets: Result<Vec<RegexSet>, regex::Error> = set_sources
-            .chunks(SET_CHUNK)
+            .chunks(set_chunk)
             .map(|chunk| {
                 RegexSetBuilder::new(chunk)
                     .case_insensitive(true)
@@ -321,6 +327,7 @@ impl Index {
             ac,
             ac_targets,
             sets,
+            set_chunk,
             set_targets,
             family_regex,
             known_codes,
@@ -375,7 +382,12 @@ impl Index {
             }
         }
         for (k, set) in self.sets.iter().enumerate() {
-            for si in set.matches(compact).iter().map(|i| k * SET_CHUNK + i) {
+            let matched = set.matches(compact);
+            // Iterating the matches walks a flag per regex of the set: skip that when none hit.
+            if !matched.matched_any() {
+                continue;
+            }
+            for si in matched.iter().map(|i| k * self.set_chunk + i) {
                 match self.set_targets[si] {
                     Target::Pattern { entry, pattern } => {
                         let i = slot(&mut hits, entry);
@@ -533,15 +545,15 @@ mod tests {
 
     #[test]
     fn regexes_past_the_first_set_are_found() {
-        // Entry 3003's regex is the 1002nd: the second set.
-        let entries = crate::knowledge::synthetic::entries(3010);
-        let index = Index::build(&entries);
+        // Sets of 100 regexes: entry 303's regex is the 102nd, in the second set.
+        let entries = crate::knowledge::synthetic::entries(310);
+        let index = Index::build_chunked(&entries, 100);
         assert_eq!(index.sets.len(), 2);
-        let text = "err3003-1234-x";
+        let text = "err303-1234-x";
         let hits = index.scan(text, text);
         let entries: Vec<(u32, Vec<u16>)> =
             hits.iter().map(|h| (h.entry, h.patterns.clone())).collect();
-        assert_eq!(entries, vec![(3003, vec![1])]);
+        assert_eq!(entries, vec![(303, vec![1])]);
         let text = "err3-1234-x";
         let hits = index.scan(text, text);
         assert_eq!(hits.iter().map(|h| h.entry).collect::<Vec<_>>(), vec![3]);
