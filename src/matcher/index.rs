@@ -15,6 +15,8 @@ use crate::knowledge::Entry;
 
 /// The compiled size one knowledge regex may take; a pattern that needs more is a mistake.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// The most regexes in one `RegexSet` of the index.
+pub const SET_CHUNK: usize = 2000;
 /// The longest pattern source accepted.
 pub const MAX_PATTERN_CHARS: usize = 1000;
 
@@ -142,7 +144,10 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
 pub struct Index {
     ac: Option<AhoCorasick>,
     ac_targets: Vec<Vec<Target>>,
-    set: Option<RegexSet>,
+    /// The true regexes, in sets of at most `set_chunk` ([`SET_CHUNK`]); set `k` holds
+    /// global indexes `k * set_chunk ..`.
+    sets: Vec<RegexSet>,
+    set_chunk: usize,
     set_targets: Vec<Target>,
     /// Family regexes, by set index, for reading what they matched.
     family_regex: HashMap<usize, Regex>,
@@ -171,6 +176,10 @@ impl Index {
     /// Builds the index. Entries must have passed validation: an invalid pattern here is
     /// skipped, never a panic.
     pub fn build(entries: &[Entry]) -> Index {
+        Index::build_chunked(entries, SET_CHUNK)
+    }
+
+    fn build_chunked(entries: &[Entry], set_chunk: usize) -> Index {
         let mut literal_ids: HashMap<String, usize> = HashMap::new();
         let mut literals: Vec<String> = Vec::new();
         let mut ac_targets: Vec<Vec<Target>> = Vec::new();
@@ -289,28 +298,36 @@ impl Index {
                 .build(&literals)
                 .expect("literal automaton within size limits")
         });
-        let set = (!set_sources.is_empty()).then(|| {
-            RegexSetBuilder::new(&set_sources)
-                .case_insensitive(true)
-                .size_limit(
-                    REGEX_SIZE_LIMIT
-                        .saturating_mul(set_sources.len().max(1))
-                        .min(1 << 30),
-                )
-                .build()
-        });
-        let set = match set {
-            Some(Ok(s)) => Some(s),
-            Some(Err(e)) => {
+        // Several sets of at most `set_chunk` regexes, not one: with tens of thousands of
+        // regexes one set's lazy DFA outgrows its cache and the search falls back to the
+        // PikeVM (50,000 entries: ~260 ms a message instead of ~0.1 ms; see bench/README.md),
+        // and one huge set takes several times longer to build. Each set scans the text once,
+        // so the chunk is as large as stays clear of that cliff. All or nothing, as before.
+        let sets: Result<Vec<RegexSet>, regex::Error> = set_sources
+            .chunks(set_chunk)
+            .map(|chunk| {
+                RegexSetBuilder::new(chunk)
+                    .case_insensitive(true)
+                    .size_limit(
+                        REGEX_SIZE_LIMIT
+                            .saturating_mul(chunk.len().max(1))
+                            .min(1 << 30),
+                    )
+                    .build()
+            })
+            .collect();
+        let sets = match sets {
+            Ok(s) => s,
+            Err(e) => {
                 tracing::error!(error = %e, "the regex set could not be built; regex patterns are off");
-                None
+                Vec::new()
             }
-            None => None,
         };
         Index {
             ac,
             ac_targets,
-            set,
+            sets,
+            set_chunk,
             set_targets,
             family_regex,
             known_codes,
@@ -364,8 +381,13 @@ impl Index {
                 }
             }
         }
-        if let Some(set) = &self.set {
-            for si in set.matches(compact).iter() {
+        for (k, set) in self.sets.iter().enumerate() {
+            let matched = set.matches(compact);
+            // Iterating the matches walks a flag per regex of the set: skip that when none hit.
+            if !matched.matched_any() {
+                continue;
+            }
+            for si in matched.iter().map(|i| k * self.set_chunk + i) {
                 match self.set_targets[si] {
                     Target::Pattern { entry, pattern } => {
                         let i = slot(&mut hits, entry);
@@ -519,6 +541,22 @@ mod tests {
         assert!(prepare_pattern(r"\w{1000}{1000}")
             .unwrap_err()
             .contains("too large"));
+    }
+
+    #[test]
+    fn regexes_past_the_first_set_are_found() {
+        // Sets of 100 regexes: entry 303's regex is the 102nd, in the second set.
+        let entries = crate::knowledge::synthetic::entries(310);
+        let index = Index::build_chunked(&entries, 100);
+        assert_eq!(index.sets.len(), 2);
+        let text = "err303-1234-x";
+        let hits = index.scan(text, text);
+        let entries: Vec<(u32, Vec<u16>)> =
+            hits.iter().map(|h| (h.entry, h.patterns.clone())).collect();
+        assert_eq!(entries, vec![(303, vec![1])]);
+        let text = "err3-1234-x";
+        let hits = index.scan(text, text);
+        assert_eq!(hits.iter().map(|h| h.entry).collect::<Vec<_>>(), vec![3]);
     }
 
     #[test]

@@ -51,42 +51,89 @@ pub fn cap(text: &str, max: usize) -> (&str, bool) {
     (&text[..end], true)
 }
 
+/// Characters that NFKC leaves alone whatever surrounds them (quick check "Yes", combining
+/// class 0) and that have no lowercase form: ASCII aside, the bulk of Japanese chat text
+/// (CJK ideographs, hiragana, katakana, 、。「」『』). Matching them here skips the Unicode
+/// table lookups that dominated the cost of a message (see `bench/README.md`).
+fn is_plain_cjk(c: char) -> bool {
+    matches!(
+        c,
+        '\u{3001}'..='\u{3002}'
+            | '\u{300C}'..='\u{300F}'
+            | '\u{3041}'..='\u{3096}'
+            | '\u{30A1}'..='\u{30FC}'
+            | '\u{4E00}'..='\u{9FFF}'
+    )
+}
+
+/// Whether `text` is already NFKC. The same answer as the quick check of
+/// `unicode_normalization` where that says "Yes"; without the table lookups when every
+/// character is ASCII or [`is_plain_cjk`].
+fn is_nfkc(text: &str) -> bool {
+    text.chars().all(|c| c.is_ascii() || is_plain_cjk(c))
+        || matches!(
+            unicode_normalization::is_nfkc_quick(text.chars()),
+            unicode_normalization::IsNormalized::Yes
+        )
+}
+
 /// Normalizes a pasted message (or a pattern, keyword or code from the knowledge pack).
 pub fn normalize(text: &str) -> Normalized {
     let (text, truncated) = cap(text, MAX_INPUT_BYTES);
     // Most pasted text is already NFKC (kanji, full-width kana, ASCII): the quick check
     // avoids decomposing and recomposing every character of it.
-    let chars: Box<dyn Iterator<Item = char>> =
-        match unicode_normalization::is_nfkc_quick(text.chars()) {
-            unicode_normalization::IsNormalized::Yes => Box::new(text.chars()),
-            _ => Box::new(text.nfkc()),
-        };
-    let mut spaced = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for c in chars {
-        if is_invisible(c) {
-            continue;
-        }
-        if c.is_whitespace() || c.is_control() {
-            pending_space = !spaced.is_empty();
-            continue;
-        }
-        if pending_space {
-            spaced.push(' ');
-            pending_space = false;
-        }
-        if c.is_ascii() {
-            spaced.push(c.to_ascii_lowercase());
-        } else {
-            spaced.extend(c.to_lowercase());
-        }
-    }
-    let compact = spaced.chars().filter(|&c| c != ' ').collect();
+    let (spaced, compact) = if is_nfkc(text) {
+        fold(text.len(), text.chars())
+    } else {
+        fold(text.len(), text.nfkc())
+    };
     Normalized {
         spaced,
         compact,
         truncated,
     }
+}
+
+/// Lowercases, drops invisible characters and folds white space: the spaced form, then the
+/// compact one (copied in runs between spaces). Generic so the common already-NFKC case
+/// iterates `str::chars` directly.
+fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String) {
+    let mut spaced = String::with_capacity(len);
+    let mut pending_space = false;
+    for c in chars {
+        // ASCII and plain Japanese first: no Unicode tables needed for them.
+        let plain = if c.is_ascii() {
+            if c <= ' ' || c == '\x7f' {
+                // White space or control (`is_whitespace || is_control` for ASCII).
+                pending_space = !spaced.is_empty();
+                continue;
+            }
+            Some(c.to_ascii_lowercase())
+        } else if is_plain_cjk(c) {
+            Some(c)
+        } else {
+            None
+        };
+        if plain.is_none() {
+            if is_invisible(c) {
+                continue;
+            }
+            if c.is_whitespace() || c.is_control() {
+                pending_space = !spaced.is_empty();
+                continue;
+            }
+        }
+        if pending_space {
+            spaced.push(' ');
+            pending_space = false;
+        }
+        match plain {
+            Some(c) => spaced.push(c),
+            None => spaced.extend(c.to_lowercase()),
+        }
+    }
+    let compact = spaced.replace(' ', "");
+    (spaced, compact)
 }
 
 /// The compact form alone, for knowledge literals (codes, keywords, aliases).
@@ -161,6 +208,56 @@ mod tests {
         assert!(n.truncated);
         assert!(n.spaced.len() <= MAX_INPUT_BYTES);
         assert_eq!(n.spaced.chars().count(), MAX_INPUT_BYTES / 3);
+    }
+
+    #[test]
+    fn plain_cjk_characters_are_stable_under_nfkc_and_lowercase() {
+        use unicode_normalization::{is_nfkc_quick, IsNormalized};
+        let ranges = [
+            '\u{3001}'..='\u{3002}',
+            '\u{300C}'..='\u{300F}',
+            '\u{3041}'..='\u{3096}',
+            '\u{30A1}'..='\u{30FC}',
+            '\u{4E00}'..='\u{9FFF}',
+        ];
+        let mut seen = 0;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if !is_plain_cjk(c) {
+                continue;
+            }
+            seen += 1;
+            assert!(ranges.iter().any(|r| r.contains(&c)));
+            assert_eq!(
+                is_nfkc_quick(std::iter::once(c)),
+                IsNormalized::Yes,
+                "{c:?}"
+            );
+            assert_eq!(unicode_normalization::char::canonical_combining_class(c), 0);
+            assert_eq!(c.nfkc().collect::<String>(), c.to_string(), "{c:?}");
+            assert_eq!(c.to_lowercase().collect::<String>(), c.to_string(), "{c:?}");
+            assert!(!c.is_whitespace() && !is_invisible(c));
+        }
+        assert_eq!(seen, 2 + 4 + 86 + 92 + 0x5200);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_full_normalization() {
+        for text in [
+            "今日はアプリでチャージしようとしたら「エラー」が出ました。 MW1M01AJ0004",
+            "ＭＷ１Ｍ０１ＡＪ０００４ と ｾｯｼｮﾝ",
+            "か\u{3099}き",
+            "ヿゟ゛ Ǆ ΣΑΣ",
+            "a\u{0B}b\u{7F}c\u{85}d\u{3000}e\u{200B}f\tg",
+        ] {
+            let n = normalize(text);
+            let slow: String = text
+                .nfkc()
+                .filter(|c| !is_invisible(*c) && !c.is_whitespace() && !c.is_control())
+                .flat_map(char::to_lowercase)
+                .collect();
+            assert_eq!(n.compact, slow, "{text}");
+            assert_eq!(n.spaced.replace(' ', ""), n.compact, "{text}");
+        }
     }
 
     #[test]
