@@ -1044,7 +1044,23 @@ async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person()
         .filter(|r| referenced(r) == answer)
         .collect();
     assert_eq!(to_answer.len(), 1, "{to_answer:#?}");
-    assert_eq!(votes(&k.bot, ENTRY), (1, 1));
+    // Events are handled concurrently: wait for the votes, then a little longer for any vote
+    // (or reply) that should not be there.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while votes(&k.bot, ENTRY) != (1, 1) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        votes(&k.bot, ENTRY),
+        (1, 1),
+        "kotae's and bots' reactions, and repeats, are not votes"
+    );
+    let to_answer = replies(f)
+        .into_iter()
+        .filter(|r| referenced(r) == answer)
+        .count();
+    assert_eq!(to_answer, 1);
     k.finish().await;
 }
 
