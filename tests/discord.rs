@@ -33,6 +33,8 @@ const REPEAT_PATH: &str = "%F0%9F%94%81";
 /// Privileged MESSAGE_CONTENT and GUILD_MESSAGES.
 const MESSAGE_CONTENT: u64 = 1 << 15;
 const GUILD_MESSAGES: u64 = 1 << 9;
+/// GUILD_MESSAGE_REACTIONS and DIRECT_MESSAGE_REACTIONS, for the 👍 / 👎 votes.
+const REACTIONS: u64 = (1 << 10) | (1 << 13);
 
 fn tracing() {
     let _ = tracing_subscriber::fmt()
@@ -122,6 +124,11 @@ async fn start_with(bot: Arc<Bot>, tweak: impl FnOnce(&mut DiscordConfig)) -> Ru
         intents & GUILD_MESSAGES,
         GUILD_MESSAGES,
         "GUILD_MESSAGES intent: {intents:#b}"
+    );
+    assert_eq!(
+        intents & REACTIONS,
+        REACTIONS,
+        "GUILD_MESSAGE_REACTIONS and DIRECT_MESSAGE_REACTIONS intents: {intents:#b}"
     );
     assert_eq!(identify["d"]["token"], json!("Bot fake-token"));
     fake.wait_request(0, "command registration", |r| {
@@ -985,14 +992,19 @@ fn votes(bot: &Bot, entry: &str) -> (u64, u64) {
 /// Pastes the JAL error in SUPPORT and returns the id of kotae's answer, taken from the 👍
 /// kotae adds under it (after checking the 👎 follows).
 async fn answered(f: &FakeDiscord) -> String {
-    let id = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);
-    reply_to(f, SUPPORT, &id).await;
+    answered_in(f, SUPPORT, Some(GUILD_ID)).await
+}
+
+/// [`answered`] in `channel` (a DM with `guild` None).
+async fn answered_in(f: &FakeDiscord, channel: u64, guild: Option<u64>) -> String {
+    let id = paste(f, channel, guild, member(), PASTE);
+    reply_to(f, channel, &id).await;
     let up = f
         .wait_request(0, "the 👍 under the answer", |r| {
-            r.method == "PUT" && r.path.contains(&format!("/reactions/{UP_PATH}/@me"))
+            r.method == "PUT" && r.path.ends_with(&format!("/reactions/{UP_PATH}/@me"))
         })
         .await;
-    let prefix = format!("/api/v10/channels/{SUPPORT}/messages/");
+    let prefix = format!("/api/v10/channels/{channel}/messages/");
     let answer = up.path[prefix.len()..]
         .split('/')
         .next()
@@ -1001,7 +1013,7 @@ async fn answered(f: &FakeDiscord) -> String {
     assert_eq!(
         up.path,
         format!("{prefix}{answer}/reactions/{UP_PATH}/@me"),
-        "👍 on kotae's answer in the support channel"
+        "👍 on kotae's answer in the channel of the paste"
     );
     f.wait_request(0, "the 👎 under the answer", |r| {
         r.method == "PUT" && r.path == format!("{prefix}{answer}/reactions/{DOWN_PATH}/@me")
@@ -1061,6 +1073,36 @@ async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person()
         .filter(|r| referenced(r) == answer)
         .count();
     assert_eq!(to_answer, 1);
+    k.finish().await;
+}
+
+/// In a DM a reaction carries no member to tell a bot by: kotae knows its own by id.
+#[tokio::test]
+async fn kotaes_own_reactions_in_a_dm_are_not_votes() {
+    let k = start_with(store_bot(), |_| {}).await;
+    let f = &k.fake;
+    let answer = answered_in(f, DM, None).await;
+    let kotae = user(BOT_ID, "kotae", true);
+    f.react_in(DM, None, &answer, BOT_ID, kotae.clone(), "👍");
+    f.react_in(DM, None, &answer, BOT_ID, kotae, "👎");
+    f.react_in(DM, None, &answer, BOT_ID, member(), "👎");
+    let reply = reply_to(f, DM, &answer).await;
+    assert!(reply["content"].as_str().unwrap().contains(JAL_NOTICE));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while votes(&k.bot, ENTRY) != (0, 1) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        votes(&k.bot, ENTRY),
+        (0, 1),
+        "only the person's 👎 is a vote"
+    );
+    let to_answer = replies(f)
+        .into_iter()
+        .filter(|r| referenced(r) == answer)
+        .count();
+    assert_eq!(to_answer, 1, "kotae's own 👎 gets no reply");
     k.finish().await;
 }
 

@@ -245,6 +245,19 @@ impl FakeDiscord {
     /// Dispatches MESSAGE_REACTION_ADD: `user` reacted with `emoji` on `message` (written by
     /// `author`) in a guild channel, with the reacting member as Discord sends it.
     pub fn react(&self, channel: u64, message: &str, author: u64, user: Value, emoji: &str) {
+        self.react_in(channel, Some(GUILD_ID), message, author, user, emoji);
+    }
+
+    /// [`FakeDiscord::react`] in a guild or, with `guild` None, in a DM (no member then).
+    pub fn react_in(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        message: &str,
+        author: u64,
+        user: Value,
+        emoji: &str,
+    ) {
         let member = json!({
             "user": user,
             "roles": [],
@@ -253,21 +266,21 @@ impl FakeDiscord {
             "mute": false,
             "flags": 0,
         });
-        self.dispatch(
-            "MESSAGE_REACTION_ADD",
-            json!({
-                "user_id": user["id"],
-                "channel_id": channel.to_string(),
-                "message_id": message,
-                "guild_id": GUILD_ID.to_string(),
-                "member": member,
-                "emoji": {"id": null, "name": emoji},
-                "message_author_id": author.to_string(),
-                "burst": false,
-                "burst_colors": [],
-                "type": 0,
-            }),
-        );
+        let mut d = json!({
+            "user_id": user["id"],
+            "channel_id": channel.to_string(),
+            "message_id": message,
+            "emoji": {"id": null, "name": emoji},
+            "message_author_id": author.to_string(),
+            "burst": false,
+            "burst_colors": [],
+            "type": 0,
+        });
+        if let Some(g) = guild {
+            d["guild_id"] = json!(g.to_string());
+            d["member"] = member;
+        }
+        self.dispatch("MESSAGE_REACTION_ADD", d);
     }
 
     /// Asks the client to reconnect (op 7).
