@@ -1159,6 +1159,14 @@ async fn kotae_admin_test_shows_the_evidence_to_admins_only() {
     let text = admin_text(f, &id, &token).await;
     assert!(text.contains("discord.admin_roles"), "{text}");
     assert!(!text.contains(ENTRY), "{text}");
+
+    // stats is deferred (it reads the database) and answered in a follow-up.
+    let (id, token) = admin(f, "stats", None, &[ADMIN_ROLE]);
+    let text = admin_text(f, &id, &token).await;
+    assert!(text.contains("no database configured"), "{text}");
+    let (id, token) = admin(f, "stats", None, &[]);
+    let text = admin_text(f, &id, &token).await;
+    assert!(text.contains("discord.admin_roles"), "{text}");
     k.finish().await;
 }
 
