@@ -195,7 +195,6 @@ mod tests {
             handled: Default::default(),
             thread_parents: Default::default(),
             admin_roles: Default::default(),
-            answers: Default::default(),
         }
     }
 

@@ -179,7 +179,6 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
                         &answer,
                         mode,
                     );
-                    data.answers.insert(posted.id, &answer.id);
                     feedback::add_vote_reactions(http, p.channel_id, posted.id).await;
                     Ok(())
                 }

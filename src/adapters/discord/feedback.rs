@@ -2,9 +2,6 @@
 //! (once per user and answer, the store enforces it). A new or changed 👎 gets a reply with
 //! the entry's official pages and the promise that a person will look at it.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
 use serenity::all::{
     ChannelId, CreateMessage, Http, MessageId, MessageReference, MessageReferenceKind, Reaction,
     ReactionType, UserId,
@@ -28,40 +25,6 @@ pub(crate) async fn add_vote_reactions(http: &Http, channel: ChannelId, message:
             tracing::warn!(%channel, error = %e, "cannot add the feedback reactions");
             return;
         }
-    }
-}
-
-/// Which entry each recent answer (by kotae's message id) was, for the links of a 👎 reply.
-/// Bounded: the oldest are forgotten, and after a restart a 👎 is still recorded but its
-/// reply has no links.
-#[derive(Default)]
-pub(crate) struct Answers {
-    inner: Mutex<(HashMap<MessageId, String>, VecDeque<MessageId>)>,
-}
-
-const ANSWERS_MAX: usize = 10_000;
-
-impl Answers {
-    pub fn insert(&self, message: MessageId, entry_id: &str) {
-        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let (map, order) = &mut *guard;
-        if map.insert(message, entry_id.to_string()).is_none() {
-            order.push_back(message);
-        }
-        while order.len() > ANSWERS_MAX {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
-        }
-    }
-
-    pub fn get(&self, message: MessageId) -> Option<String> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .0
-            .get(&message)
-            .cloned()
     }
 }
 
@@ -97,7 +60,8 @@ pub(crate) async fn on_reaction(data: &Data, http: &Http, me: UserId, r: &Reacti
         tracing::debug!(message = %r.message_id, "reaction on a message that is not a recorded answer");
         return;
     };
-    let entry = data.answers.get(r.message_id);
+    // The store that took the vote knows the answer's entry, also after a restart.
+    let entry = data.bot.answer_entry("discord", &r.message_id.to_string());
     tracing::info!(channel = %r.channel_id, entry = entry.as_deref().unwrap_or("?"), helpful, ?vote, "feedback");
     if helpful || vote == Vote::Same {
         return;

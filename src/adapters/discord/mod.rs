@@ -91,8 +91,6 @@ pub(crate) struct Data {
     pub thread_parents: ThreadParents,
     /// Role ids whose members may run `/kotae-admin`.
     pub admin_roles: HashSet<u64>,
-    /// The entry of each recent answer, for the links in a reply to a 👎.
-    pub answers: feedback::Answers,
 }
 
 /// The parent of each channel seen (None: not a thread), so a thread inside a support
@@ -279,7 +277,6 @@ async fn connect_and_run(
         handled: Handled::default(),
         thread_parents: ThreadParents::default(),
         admin_roles: config.admin_roles.iter().map(|s| s.0).collect(),
-        answers: feedback::Answers::default(),
     };
     // Subscribed before connecting, so a notice sent while the gateway starts is not lost.
     let notices = config.admin_channel.map(|c| {
