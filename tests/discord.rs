@@ -1234,3 +1234,40 @@ async fn admin_notices_are_posted_to_the_admin_channel_pinging_nobody() {
     );
     k.finish().await;
 }
+
+/// Votes live in the database with the answers: a 👎 after a restart on an answer from before
+/// it is counted and its reply still has the entry's links.
+#[tokio::test]
+async fn a_thumbs_down_after_a_restart_still_gets_the_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let f = FakeDiscord::start(Faults::default()).await;
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration", |f| (registrations(f) >= 1).then_some(()))
+        .await;
+    let answer = answered(&f).await;
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration after the restart", |f| {
+        (registrations(f) >= 2).then_some(())
+    })
+    .await;
+    f.react(SUPPORT, &answer, BOT_ID, user(202, "b", false), "👎");
+    let reply = reply_to(&f, SUPPORT, &answer).await;
+    let content = reply["content"].as_str().unwrap();
+    assert!(content.contains("担当者が確認します"), "{content}");
+    assert!(content.contains(JAL_NOTICE), "{content}");
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    f.assert_no_violations();
+}
