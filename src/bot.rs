@@ -278,6 +278,16 @@ impl Bot {
         }
     }
 
+    /// The entry kotae answered with in its reply `message` on `platform`; None when the
+    /// message is not a recorded answer (or there is no store).
+    pub fn answer_entry(&self, platform: &str, message: &str) -> Option<String> {
+        let store = self.store.as_ref()?;
+        store.answer_entry(platform, message).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not look up an answer's entry");
+            None
+        })
+    }
+
     /// Returns true the first time a platform event or message id is seen (also across
     /// restarts when there is a store), so re-deliveries are answered once.
     pub fn first_time(&self, key: &str) -> bool {

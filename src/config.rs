@@ -144,6 +144,12 @@ pub struct DiscordConfig {
     /// turned off when set, because the proxy owns the limits.
     #[serde(default)]
     pub rest_proxy: Option<String>,
+    /// Role ids whose members may run `/kotae-admin`; nobody when empty.
+    #[serde(default)]
+    pub admin_roles: Vec<Snowflake>,
+    /// Channel where admin notices (a refused knowledge reload) are posted; none when absent.
+    #[serde(default)]
+    pub admin_channel: Option<Snowflake>,
 }
 
 /// How the Slack adapter receives events.
@@ -298,6 +304,8 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("KOTAE_DISCORD_SHARDS", "discord.shards"),
     ("KOTAE_DISCORD_SHARD_RANGE", "discord.shard_range"),
     ("KOTAE_DISCORD_REST_PROXY", "discord.rest_proxy"),
+    ("KOTAE_DISCORD_ADMIN_ROLES", "discord.admin_roles"),
+    ("KOTAE_DISCORD_ADMIN_CHANNEL", "discord.admin_channel"),
     ("KOTAE_SLACK_MODE", "slack.mode"),
     ("KOTAE_SLACK_LISTEN", "slack.listen"),
     ("KOTAE_SLACK_SUPPORT_CHANNELS", "slack.support_channels"),
@@ -415,6 +423,16 @@ impl Config {
                 "discord.rest_proxy" => {
                     self.discord.get_or_insert_with(Default::default).rest_proxy =
                         Some(value.to_string())
+                }
+                "discord.admin_roles" => {
+                    self.discord
+                        .get_or_insert_with(Default::default)
+                        .admin_roles = parse(var, &list(value))?
+                }
+                "discord.admin_channel" => {
+                    self.discord
+                        .get_or_insert_with(Default::default)
+                        .admin_channel = Some(parse(var, &quoted(value))?)
                 }
                 "slack.mode" => {
                     self.slack.get_or_insert_with(Default::default).mode =
@@ -593,12 +611,16 @@ mod tests {
             "KOTAE_LANG" => Some("en".to_string()),
             "KOTAE_SLACK_ADMIN_USERS" => Some("U0ADMIN1, U0ADMIN2".to_string()),
             "KOTAE_SLACK_ADMIN_CHANNEL" => Some("C0ADMINS1".to_string()),
+            "KOTAE_DISCORD_ADMIN_ROLES" => Some("777, 778".to_string()),
+            "KOTAE_DISCORD_ADMIN_CHANNEL" => Some("779".to_string()),
             _ => None,
         };
         c.apply_env(env).unwrap();
         let d = c.discord.unwrap();
         assert_eq!(d.support_channels, vec![Snowflake(123), Snowflake(456)]);
         assert_eq!(d.rest_proxy.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(d.admin_roles, vec![Snowflake(777), Snowflake(778)]);
+        assert_eq!(d.admin_channel, Some(Snowflake(779)));
         assert_eq!(
             (d.shards, d.shard_range),
             (ShardCount::Fixed(4), Some([2, 3]))

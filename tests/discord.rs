@@ -33,6 +33,8 @@ const REPEAT_PATH: &str = "%F0%9F%94%81";
 /// Privileged MESSAGE_CONTENT and GUILD_MESSAGES.
 const MESSAGE_CONTENT: u64 = 1 << 15;
 const GUILD_MESSAGES: u64 = 1 << 9;
+/// GUILD_MESSAGE_REACTIONS and DIRECT_MESSAGE_REACTIONS, for the 👍 / 👎 votes.
+const REACTIONS: u64 = (1 << 10) | (1 << 13);
 
 fn tracing() {
     let _ = tracing_subscriber::fmt()
@@ -67,6 +69,7 @@ fn config(fake: &FakeDiscord) -> DiscordConfig {
         shards: ShardCount::Auto,
         shard_range: None,
         rest_proxy: Some(fake.rest_url.clone()),
+        ..DiscordConfig::default()
     }
 }
 
@@ -99,9 +102,15 @@ fn health(bot: &Bot) -> String {
 
 /// kotae connected, identified, got READY and registered its commands: events are handled.
 async fn start() -> Running {
+    start_with(new_bot(), |_| {}).await
+}
+
+/// [`start`] with this bot and config changes.
+async fn start_with(bot: Arc<Bot>, tweak: impl FnOnce(&mut DiscordConfig)) -> Running {
     let fake = FakeDiscord::start(Faults::default()).await;
-    let bot = new_bot();
-    let (stop, task) = spawn_with(bot.clone(), config(&fake));
+    let mut config = config(&fake);
+    tweak(&mut config);
+    let (stop, task) = spawn_with(bot.clone(), config);
     let identify = fake.wait_frame(2, 1).await;
     let intents = identify["d"]["intents"]
         .as_u64()
@@ -115,6 +124,11 @@ async fn start() -> Running {
         intents & GUILD_MESSAGES,
         GUILD_MESSAGES,
         "GUILD_MESSAGES intent: {intents:#b}"
+    );
+    assert_eq!(
+        intents & REACTIONS,
+        REACTIONS,
+        "GUILD_MESSAGE_REACTIONS and DIRECT_MESSAGE_REACTIONS intents: {intents:#b}"
     );
     assert_eq!(identify["d"]["token"], json!("Bot fake-token"));
     fake.wait_request(0, "command registration", |r| {
@@ -158,10 +172,11 @@ fn replies(fake: &FakeDiscord) -> Vec<Recorded> {
         .collect()
 }
 
+/// The 🔁 reactions kotae added (not the 👍 / 👎 under its answers).
 fn reactions(fake: &FakeDiscord) -> Vec<Recorded> {
     fake.requests()
         .into_iter()
-        .filter(|r| r.method == "PUT" && r.path.contains("/reactions/"))
+        .filter(|r| r.method == "PUT" && r.path.contains(&format!("/reactions/{REPEAT_PATH}/")))
         .collect()
 }
 
@@ -365,7 +380,7 @@ async fn the_same_error_again_gets_a_reaction_not_a_second_reply() {
     );
     let reaction = f
         .wait_request(0, "the 🔁 reaction", |r| {
-            r.method == "PUT" && r.path.contains("/reactions/")
+            r.method == "PUT" && r.path.contains(&format!("/reactions/{REPEAT_PATH}/"))
         })
         .await;
     assert_eq!(
@@ -477,7 +492,10 @@ async fn slash_kotae_answers_with_an_embed_in_the_callers_language() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["kotae", "kotae-list", "Explain this error"]);
+    assert_eq!(
+        names,
+        ["kotae", "kotae-list", "Explain this error", "kotae-admin"]
+    );
 
     let (id, token, i) = interaction(f, 2, slash("MW1M01AJ0004", None), "ja");
     f.dispatch("INTERACTION_CREATE", i);
@@ -932,6 +950,319 @@ async fn after_a_restart_an_answered_message_is_left_alone() {
     reply_to(&f, DM, &sentinel).await;
     assert_eq!(replies(&f).len(), 2, "{:#?}", replies(&f));
     assert!(reactions(&f).is_empty(), "{:#?}", reactions(&f));
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+    f.assert_no_violations();
+}
+
+// ---- feedback, /kotae-admin, admin notices ----
+
+const ADMIN_ROLE: u64 = 300_000_000_000_000_001;
+const ADMINS: u64 = 100_000_000_000_000_009;
+const ENTRY: &str = "jalpay-to-anapay-charge-20000";
+/// 👍 and 👎 as they appear in request paths.
+const UP_PATH: &str = "%F0%9F%91%8D";
+const DOWN_PATH: &str = "%F0%9F%91%8E";
+
+fn store_bot() -> Arc<Bot> {
+    Arc::new(
+        Bot::new(
+            kotae::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_store(Arc::new(kotae::store::SqliteStore::in_memory().unwrap())),
+    )
+}
+
+/// (helpful, not helpful) votes on `entry` in the store.
+fn votes(bot: &Bot, entry: &str) -> (u64, u64) {
+    let report = bot.store.as_ref().unwrap().report(0, 5).unwrap();
+    report
+        .entries
+        .iter()
+        .find(|e| e.entry_id == entry)
+        .map_or((0, 0), |e| (e.helpful, e.not_helpful))
+}
+
+/// Pastes the JAL error in SUPPORT and returns the id of kotae's answer, taken from the 👍
+/// kotae adds under it (after checking the 👎 follows).
+async fn answered(f: &FakeDiscord) -> String {
+    answered_in(f, SUPPORT, Some(GUILD_ID)).await
+}
+
+/// [`answered`] in `channel` (a DM with `guild` None).
+async fn answered_in(f: &FakeDiscord, channel: u64, guild: Option<u64>) -> String {
+    let id = paste(f, channel, guild, member(), PASTE);
+    reply_to(f, channel, &id).await;
+    let up = f
+        .wait_request(0, "the 👍 under the answer", |r| {
+            r.method == "PUT" && r.path.ends_with(&format!("/reactions/{UP_PATH}/@me"))
+        })
+        .await;
+    let prefix = format!("/api/v10/channels/{channel}/messages/");
+    let answer = up.path[prefix.len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        up.path,
+        format!("{prefix}{answer}/reactions/{UP_PATH}/@me"),
+        "👍 on kotae's answer in the channel of the paste"
+    );
+    f.wait_request(0, "the 👎 under the answer", |r| {
+        r.method == "PUT" && r.path == format!("{prefix}{answer}/reactions/{DOWN_PATH}/@me")
+    })
+    .await;
+    assert_ne!(
+        answer, id,
+        "the reactions are on kotae's reply, not on the paste"
+    );
+    answer
+}
+
+#[tokio::test]
+async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person() {
+    let k = start_with(store_bot(), |_| {}).await;
+    let f = &k.fake;
+    let answer = answered(f).await;
+
+    // kotae's own reactions (Discord echoes them) are not votes.
+    f.react(SUPPORT, &answer, BOT_ID, user(BOT_ID, "kotae", true), "👍");
+    f.react(SUPPORT, &answer, BOT_ID, user(BOT_ID, "kotae", true), "👎");
+    // Another bot's neither.
+    f.react(SUPPORT, &answer, BOT_ID, user(555, "otherbot", true), "👎");
+    // 👍 twice by one person.
+    f.react(SUPPORT, &answer, BOT_ID, user(201, "a", false), "👍");
+    f.react(SUPPORT, &answer, BOT_ID, user(201, "a", false), "👍");
+    // 👎 by another: one reply to kotae's answer with the official page.
+    f.react(SUPPORT, &answer, BOT_ID, user(202, "b", false), "👎");
+    let reply = reply_to(f, SUPPORT, &answer).await;
+    assert_pings_nobody(&reply);
+    let content = reply["content"].as_str().unwrap();
+    assert!(content.contains("担当者が確認します"), "{content}");
+    assert!(content.contains(JAL_NOTICE), "{content}");
+    // The same 👎 again gets no second reply.
+    f.react(SUPPORT, &answer, BOT_ID, user(202, "b", false), "👎");
+    let sentinel = paste(f, DM, None, member(), PASTE);
+    reply_to(f, DM, &sentinel).await;
+    let to_answer: Vec<_> = replies(f)
+        .into_iter()
+        .filter(|r| referenced(r) == answer)
+        .collect();
+    assert_eq!(to_answer.len(), 1, "{to_answer:#?}");
+    // Events are handled concurrently: wait for the votes, then a little longer for any vote
+    // (or reply) that should not be there.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while votes(&k.bot, ENTRY) != (1, 1) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        votes(&k.bot, ENTRY),
+        (1, 1),
+        "kotae's and bots' reactions, and repeats, are not votes"
+    );
+    let to_answer = replies(f)
+        .into_iter()
+        .filter(|r| referenced(r) == answer)
+        .count();
+    assert_eq!(to_answer, 1);
+    k.finish().await;
+}
+
+/// In a DM a reaction carries no member to tell a bot by: kotae knows its own by id.
+#[tokio::test]
+async fn kotaes_own_reactions_in_a_dm_are_not_votes() {
+    let k = start_with(store_bot(), |_| {}).await;
+    let f = &k.fake;
+    let answer = answered_in(f, DM, None).await;
+    let kotae = user(BOT_ID, "kotae", true);
+    f.react_in(DM, None, &answer, BOT_ID, kotae.clone(), "👍");
+    f.react_in(DM, None, &answer, BOT_ID, kotae, "👎");
+    f.react_in(DM, None, &answer, BOT_ID, member(), "👎");
+    let reply = reply_to(f, DM, &answer).await;
+    assert!(reply["content"].as_str().unwrap().contains(JAL_NOTICE));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while votes(&k.bot, ENTRY) != (0, 1) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        votes(&k.bot, ENTRY),
+        (0, 1),
+        "only the person's 👎 is a vote"
+    );
+    let to_answer = replies(f)
+        .into_iter()
+        .filter(|r| referenced(r) == answer)
+        .count();
+    assert_eq!(to_answer, 1, "kotae's own 👎 gets no reply");
+    k.finish().await;
+}
+
+/// The admin's interaction: `/kotae-admin <sub> [text]` by a member with `roles`.
+fn admin(f: &FakeDiscord, sub: &str, text: Option<&str>, roles: &[u64]) -> (String, String) {
+    // Discord sends `options` on a subcommand even when it has none.
+    let mut option = json!({"name": sub, "type": 1, "options": []});
+    if let Some(t) = text {
+        option["options"] = json!([{"name": "text", "type": 3, "value": t}]);
+    }
+    let data = json!({"id": "503", "name": "kotae-admin", "type": 1, "options": [option]});
+    let (id, token, mut i) = interaction(f, 2, data, "ja");
+    i["member"]["roles"] = json!(roles.iter().map(|r| r.to_string()).collect::<Vec<_>>());
+    f.dispatch("INTERACTION_CREATE", i);
+    (id, token)
+}
+
+/// The text of an ephemeral `/kotae-admin` answer: the callback's content, or after a
+/// deferred callback the follow-up's.
+async fn admin_text(f: &FakeDiscord, id: &str, token: &str) -> String {
+    let body = callback(f, id, token).await;
+    assert_eq!(body["data"]["flags"], json!(64), "ephemeral: {body}");
+    if body["type"] == json!(4) {
+        return body["data"]["content"].as_str().unwrap().to_string();
+    }
+    assert_eq!(body["type"], json!(5), "{body}");
+    let path = format!("/api/v10/webhooks/{APP_ID}/{token}");
+    let r = f
+        .wait_request(0, "the follow-up", |r| r.method == "POST" && r.path == path)
+        .await;
+    let body = r.body.unwrap();
+    assert_eq!(body["flags"], json!(64), "ephemeral: {body}");
+    body["content"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn kotae_admin_test_shows_the_evidence_to_admins_only() {
+    let k = start_with(new_bot(), |c| c.admin_roles = vec![Snowflake(ADMIN_ROLE)]).await;
+    let f = &k.fake;
+    let (id, token) = admin(f, "test", Some("MW1M01AJ0004"), &[ADMIN_ROLE]);
+    let text = admin_text(f, &id, &token).await;
+    assert!(
+        text.starts_with("```\n") && text.ends_with("\n```"),
+        "{text}"
+    );
+    assert!(text.chars().count() <= 2000);
+    assert!(
+        text.contains(&format!("would reply with {ENTRY}")),
+        "{text}"
+    );
+    assert!(text.contains("MW1M01AJ0004"), "evidence: {text}");
+
+    let (id, token) = admin(f, "test", Some("MW1M01AJ0004"), &[ADMIN_ROLE + 1]);
+    let text = admin_text(f, &id, &token).await;
+    assert!(text.contains("discord.admin_roles"), "{text}");
+    assert!(!text.contains(ENTRY), "{text}");
+
+    // stats is deferred (it reads the database) and answered in a follow-up.
+    let (id, token) = admin(f, "stats", None, &[ADMIN_ROLE]);
+    let text = admin_text(f, &id, &token).await;
+    assert!(text.contains("no database configured"), "{text}");
+    let (id, token) = admin(f, "stats", None, &[]);
+    let text = admin_text(f, &id, &token).await;
+    assert!(text.contains("discord.admin_roles"), "{text}");
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let bot = Arc::new(
+        Bot::new(
+            kotae::Pack::load(dir.path()).unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_knowledge_path(dir.path().to_path_buf()),
+    );
+    let k = start_with(bot, |c| c.admin_roles = vec![Snowflake(ADMIN_ROLE)]).await;
+    let f = &k.fake;
+    let (id, token) = admin(f, "reload", None, &[ADMIN_ROLE]);
+    let ok = admin_text(f, &id, &token).await;
+    assert!(ok.contains("reloaded"), "{ok}");
+
+    // A broken edit: a line that is not TOML at the end of a file.
+    let file = dir.path().join("jalpay.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    let broken_line = text.lines().count() + 2;
+    text.push_str("\nthis is = = not toml\n");
+    std::fs::write(&file, text).unwrap();
+    let (id, token) = admin(f, "reload", None, &[ADMIN_ROLE]);
+    let refused = admin_text(f, &id, &token).await;
+    assert!(refused.contains("refused"), "{refused}");
+    assert!(
+        refused.contains(&format!("jalpay.toml:{broken_line}")),
+        "no file:line in {refused}"
+    );
+    // The old pack keeps answering.
+    let id = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let body = reply_to(f, SUPPORT, &id).await;
+    assert!(embed_text(&body["embeds"][0]).contains(JAL_NOTICE));
+    k.finish().await;
+}
+
+#[tokio::test]
+async fn admin_notices_are_posted_to_the_admin_channel_pinging_nobody() {
+    let bot = new_bot();
+    let k = start_with(bot.clone(), |c| c.admin_channel = Some(Snowflake(ADMINS))).await;
+    let f = &k.fake;
+    bot.notify_admins(
+        "knowledge reload refused; the previous knowledge keeps answering:\njalpay.toml:12: @everyone bad regex",
+    );
+    let post = f
+        .wait_request(0, "the notice", |r| is_post_to(r, ADMINS))
+        .await;
+    let body = post.body.unwrap();
+    assert_pings_nobody(&body);
+    let content = body["content"].as_str().unwrap();
+    assert!(content.starts_with("```\n"), "{content}");
+    assert!(
+        content.contains("jalpay.toml:12: @everyone bad regex"),
+        "{content}"
+    );
+    k.finish().await;
+}
+
+/// Votes live in the database with the answers: a 👎 after a restart on an answer from before
+/// it is counted and its reply still has the entry's links.
+#[tokio::test]
+async fn a_thumbs_down_after_a_restart_still_gets_the_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let f = FakeDiscord::start(Faults::default()).await;
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration", |f| (registrations(f) >= 1).then_some(()))
+        .await;
+    let answer = answered(&f).await;
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+
+    let (stop, task) = serve_with_database(&f, &db);
+    f.wait_for("registration after the restart", |f| {
+        (registrations(f) >= 2).then_some(())
+    })
+    .await;
+    f.react(SUPPORT, &answer, BOT_ID, user(202, "b", false), "👎");
+    let reply = reply_to(&f, SUPPORT, &answer).await;
+    let content = reply["content"].as_str().unwrap();
+    assert!(content.contains("担当者が確認します"), "{content}");
+    assert!(content.contains(JAL_NOTICE), "{content}");
     stop.cancel();
     let stopped = tokio::time::timeout(WAIT, task)
         .await

@@ -104,6 +104,9 @@ pub trait Store: Send + Sync {
     fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError>;
     /// The answer posted as `message` on `platform`, if kotae posted it.
     fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError>;
+    /// The entry id of the answer posted as `message` on `platform`: a reaction names only
+    /// the message, and the reply to a 👎 needs the entry's links (also after a restart).
+    fn answer_entry(&self, platform: &str, message: &str) -> Result<Option<String>, StoreError>;
     /// Records `user`'s vote on an answer, once per user and answer.
     fn record_vote(
         &self,

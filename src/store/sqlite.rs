@@ -194,6 +194,17 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn answer_entry(&self, platform: &str, message: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT entry_id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
+                params![platform, message],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn record_vote(
         &self,
         answer: i64,
@@ -350,6 +361,18 @@ mod tests {
         assert_eq!(r.entries[0].helpful, 2);
         assert_eq!(r.entries[0].not_helpful, 0);
         assert_eq!(r.entries[0].helpful_pct, Some(100.0));
+    }
+
+    #[test]
+    fn an_answers_entry_is_found_by_its_message() {
+        let s = SqliteStore::in_memory().unwrap();
+        s.record_answer(&answer("e1", 10)).unwrap();
+        assert_eq!(
+            s.answer_entry("discord", "m-e1-10").unwrap().as_deref(),
+            Some("e1")
+        );
+        assert_eq!(s.answer_entry("slack", "m-e1-10").unwrap(), None);
+        assert_eq!(s.answer_entry("discord", "m-e2-10").unwrap(), None);
     }
 
     #[test]

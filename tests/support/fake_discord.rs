@@ -242,6 +242,47 @@ impl FakeDiscord {
             .insert(id.to_string(), thread);
     }
 
+    /// Dispatches MESSAGE_REACTION_ADD: `user` reacted with `emoji` on `message` (written by
+    /// `author`) in a guild channel, with the reacting member as Discord sends it.
+    pub fn react(&self, channel: u64, message: &str, author: u64, user: Value, emoji: &str) {
+        self.react_in(channel, Some(GUILD_ID), message, author, user, emoji);
+    }
+
+    /// [`FakeDiscord::react`] in a guild or, with `guild` None, in a DM (no member then).
+    pub fn react_in(
+        &self,
+        channel: u64,
+        guild: Option<u64>,
+        message: &str,
+        author: u64,
+        user: Value,
+        emoji: &str,
+    ) {
+        let member = json!({
+            "user": user,
+            "roles": [],
+            "joined_at": "2026-01-01T00:00:00.000000+00:00",
+            "deaf": false,
+            "mute": false,
+            "flags": 0,
+        });
+        let mut d = json!({
+            "user_id": user["id"],
+            "channel_id": channel.to_string(),
+            "message_id": message,
+            "emoji": {"id": null, "name": emoji},
+            "message_author_id": author.to_string(),
+            "burst": false,
+            "burst_colors": [],
+            "type": 0,
+        });
+        if let Some(g) = guild {
+            d["guild_id"] = json!(g.to_string());
+            d["member"] = member;
+        }
+        self.dispatch("MESSAGE_REACTION_ADD", d);
+    }
+
     /// Asks the client to reconnect (op 7).
     pub fn reconnect(&self) {
         self.send_frame(json!({"op": 7, "d": null}));
@@ -363,6 +404,29 @@ async fn rest_handler(
         }
         ("PUT", ["channels", _, "messages", _, "reactions", _, "@me"]) => StatusCode::NO_CONTENT.into_response(),
         ("POST", ["interactions", _, _, "callback"]) => StatusCode::NO_CONTENT.into_response(),
+        // A follow-up message to an interaction (after a deferred or first response).
+        ("POST", ["webhooks", app, _token]) => {
+            let id = format!("7100000000000{:05}", inner.requests.lock().unwrap().len());
+            Json(json!({
+                "id": id,
+                "channel_id": "0",
+                "author": bot_user(),
+                "content": body.as_ref().and_then(|b| b.get("content").cloned()).unwrap_or(json!("")),
+                "timestamp": "2026-11-23T10:00:00.000000+00:00",
+                "edited_timestamp": null,
+                "tts": false,
+                "mention_everyone": false,
+                "mentions": [],
+                "mention_roles": [],
+                "attachments": [],
+                "embeds": [],
+                "pinned": false,
+                "type": 0,
+                "webhook_id": app,
+                "application_id": app,
+            }))
+            .into_response()
+        }
         _ => (
             StatusCode::NOT_FOUND,
             Json(json!({"message": "Unknown route in the fake", "code": 0})),

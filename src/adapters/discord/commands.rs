@@ -1,5 +1,5 @@
 //! The application commands: `/kotae <text>` with autocomplete, `/kotae-list`, and the
-//! message menu "Explain this error". Each is a thin wrapper around [`Bot`].
+//! message menu "Explain this error" (`/kotae-admin` is in [`super::admin`]). Each is a thin wrapper around [`Bot`].
 //!
 //! [`Bot`]: crate::bot::Bot
 
@@ -22,7 +22,12 @@ pub const CHOICE_TEXT_MAX: usize = 100;
 const PAGE_SIZE: usize = 10;
 
 pub(crate) fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![kotae(), kotae_list(), explain()]
+    vec![
+        kotae(),
+        kotae_list(),
+        explain(),
+        super::admin::kotae_admin(),
+    ]
 }
 
 /// The interaction's language (user or server locale), the configured default otherwise.
@@ -189,6 +194,7 @@ mod tests {
             support_channels: Default::default(),
             handled: Default::default(),
             thread_parents: Default::default(),
+            admin_roles: Default::default(),
         }
     }
 

@@ -1,5 +1,5 @@
-//! Gateway messages (new and edited) -> [`Bot::on_message`] -> a reply, a 🔁 reaction, or
-//! nothing.
+//! Gateway messages (new and edited) -> [`Bot::on_message`] -> a reply (with 👍 / 👎 under
+//! it), a 🔁 reaction, or nothing; reactions -> [`feedback`].
 //!
 //! [`Bot::on_message`]: crate::bot::Bot::on_message
 
@@ -9,7 +9,7 @@ use serenity::all::{
     ReactionType, UserId,
 };
 
-use super::{embed, no_pings, Data, Error, HEALTH};
+use super::{embed, feedback, no_pings, Data, Error, HEALTH};
 use crate::bot::Decision;
 use crate::matcher::Mode;
 use crate::metrics::Health;
@@ -73,6 +73,9 @@ pub(crate) async fn handle(
             if let Some(p) = Pasted::from_update(event, me) {
                 on_pasted(fw, p, true).await;
             }
+        }
+        FullEvent::ReactionAdd { add_reaction } => {
+            feedback::on_reaction(fw.user_data, &fw.serenity_context.http, me, add_reaction).await;
         }
         FullEvent::Ready { .. } => fw.user_data.bot.metrics.set_health(HEALTH, Health::Up),
         FullEvent::Resume { .. } => {
@@ -163,14 +166,24 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
         Decision::Answer(answer) => {
             tracing::info!(entry = %answer.id, channel = %p.channel_id, edited, "answering");
             let e = embed::answer_embed(&answer).to_embed();
-            p.channel_id
+            match p
+                .channel_id
                 .send_message(http, reply(CreateMessage::new().embed(e)))
                 .await
-                .map(|posted| {
-                    let posted = posted.id.to_string();
-                    data.bot
-                        .record_answer("discord", &channel, &posted, &answer, mode);
-                })
+            {
+                Ok(posted) => {
+                    data.bot.record_answer(
+                        "discord",
+                        &channel,
+                        &posted.id.to_string(),
+                        &answer,
+                        mode,
+                    );
+                    feedback::add_vote_reactions(http, p.channel_id, posted.id).await;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
         }
         Decision::Repeat { entry_id, ago } => {
             tracing::info!(entry = %entry_id, channel = %p.channel_id, ago_secs = ago.as_secs(), "already answered here, reacting");

@@ -5,9 +5,11 @@
 //! decided by [`Bot`]; [`events`] and [`commands`] only translate Discord in and out, and
 //! [`embed`] renders an answer within Discord's limits.
 
+pub mod admin;
 mod commands;
 pub mod embed;
 mod events;
+pub mod feedback;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -45,16 +47,19 @@ pub enum DiscordError {
 }
 
 /// The intents kotae needs. MESSAGE_CONTENT is privileged: without it, pasted text arrives
-/// empty everywhere but in DMs and mentions.
+/// empty everywhere but in DMs and mentions. The reaction intents carry the 👍 / 👎 votes
+/// on kotae's answers.
 pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILD_MESSAGES
         | GatewayIntents::DIRECT_MESSAGES
         | GatewayIntents::MESSAGE_CONTENT
+        | GatewayIntents::GUILD_MESSAGE_REACTIONS
+        | GatewayIntents::DIRECT_MESSAGE_REACTIONS
 }
 
 /// The permissions kotae asks for in its invite link: see channels, send messages (also in
 /// threads), embed links (answers are embeds), read history (replies reference a message)
-/// and add reactions (the 🔁 for a repeated error).
+/// and add reactions (the 🔁 for a repeated error, the 👍 / 👎 under each answer).
 pub fn invite_permissions() -> Permissions {
     Permissions::VIEW_CHANNEL
         | Permissions::SEND_MESSAGES
@@ -84,6 +89,8 @@ pub(crate) struct Data {
     pub support_channels: HashSet<u64>,
     pub handled: Handled,
     pub thread_parents: ThreadParents,
+    /// Role ids whose members may run `/kotae-admin`.
+    pub admin_roles: HashSet<u64>,
 }
 
 /// The parent of each channel seen (None: not a thread), so a thread inside a support
@@ -269,7 +276,13 @@ async fn connect_and_run(
         support_channels: config.support_channels.iter().map(|s| s.0).collect(),
         handled: Handled::default(),
         thread_parents: ThreadParents::default(),
+        admin_roles: config.admin_roles.iter().map(|s| s.0).collect(),
     };
+    // Subscribed before connecting, so a notice sent while the gateway starts is not lost.
+    let notices = config.admin_channel.map(|c| {
+        tracing::info!(channel = c.0, "Discord: admin notices go to this channel");
+        (ChannelId::new(c.0), data.bot.notices.subscribe())
+    });
     let options = poise::FrameworkOptions {
         commands: commands::all(),
         event_handler: |fw, event| Box::pin(events::handle(fw, event)),
@@ -301,6 +314,17 @@ async fn connect_and_run(
 
     if shutdown.is_cancelled() {
         return Ok(());
+    }
+    // Stops posting notices when this function returns, however it returns.
+    let notices_stop = shutdown.child_token();
+    let _notices_guard = notices_stop.clone().drop_guard();
+    if let Some((channel, rx)) = notices {
+        tokio::spawn(admin::post_notices(
+            client.http.clone(),
+            channel,
+            rx,
+            notices_stop,
+        ));
     }
     let manager = client.shard_manager.clone();
     let start = async {
