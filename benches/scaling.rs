@@ -75,17 +75,6 @@ impl Naive {
     }
 }
 
-fn kotae_ids(pack: &Pack, text: &str) -> Vec<String> {
-    let mut ids: Vec<String> = pack
-        .query(text, Mode::Auto)
-        .matches
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    ids.sort();
-    ids
-}
-
 /// The target directory, from this executable's place in `<target>/release/deps/`.
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
@@ -115,7 +104,7 @@ fn main() {
             let mix = synthetic::mix(n, bytes);
             let texts: Vec<&str> = mix.iter().map(|(_, m)| m.as_str()).collect();
             for (kind, text) in &mix {
-                let ids = kotae_ids(&pack, text);
+                let ids = synthetic::answered_ids(&pack, text);
                 if *kind != "nothing" {
                     assert!(
                         !ids.is_empty(),

@@ -112,13 +112,7 @@ fn main() {
                     let messages: Vec<_> = mix
                         .iter()
                         .map(|(kind, text)| {
-                            let mut ids: Vec<String> = pack
-                                .query(text, Mode::Auto)
-                                .matches
-                                .into_iter()
-                                .map(|m| m.id)
-                                .collect();
-                            ids.sort();
+                            let ids = synthetic::answered_ids(&pack, text);
                             json!({
                                 "kind": kind,
                                 "text": normalize(text).compact,

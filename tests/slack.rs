@@ -1285,13 +1285,7 @@ async fn kotae_admin_test_explains_for_admins_and_refuses_others() {
 
 #[tokio::test]
 async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answering() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge")).unwrap() {
-        let p = f.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    let dir = support::copy_knowledge();
     let bot = Arc::new(
         Bot::new(
             kotae::Pack::load(dir.path()).unwrap(),
