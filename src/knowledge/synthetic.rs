@@ -234,6 +234,19 @@ pub fn peer_rules(e: &Entry) -> Result<PeerRules, String> {
     })
 }
 
+/// The ids of every entry auto mode matches in `text`, sorted: what a peer must also find
+/// before its timing means anything.
+pub fn answered_ids(pack: &crate::Pack, text: &str) -> Vec<String> {
+    let mut ids: Vec<String> = pack
+        .query(text, crate::Mode::Auto)
+        .matches
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,17 +326,4 @@ mod tests {
         assert!(portable_regex(r"(?i)abc").is_err());
         assert!(portable_regex(r"[[:alpha:]]x").is_err());
     }
-}
-
-/// The ids of every entry auto mode matches in `text`, sorted: what a peer must also find
-/// before its timing means anything.
-pub fn answered_ids(pack: &crate::Pack, text: &str) -> Vec<String> {
-    let mut ids: Vec<String> = pack
-        .query(text, crate::Mode::Auto)
-        .matches
-        .into_iter()
-        .map(|m| m.id)
-        .collect();
-    ids.sort();
-    ids
 }
