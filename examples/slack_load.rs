@@ -40,7 +40,7 @@ const MAX_EVENTS: usize = 2_000_000;
 fn usage() -> ! {
     eprintln!(
         "usage: slack_load pack --entries N --out FILE\n       \
-         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S]"
+         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--conns C]"
     );
     std::process::exit(2)
 }
@@ -164,6 +164,20 @@ fn rss(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// User + system CPU seconds used so far by `pid`.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with the last ')'): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() as f64 / 100.0
+}
+
 fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
@@ -205,6 +219,8 @@ struct Bench {
     ops: String,
     next_seq: usize,
     entries: usize,
+    /// Requests in flight at most, so keep-alive connections at most.
+    conns: usize,
 }
 
 impl Bench {
@@ -248,7 +264,7 @@ impl Bench {
             .unwrap_or(-1.0)
     }
 
-    /// Sends `count` events at `rate` per second (open loop, at most `max_in_flight` waiting)
+    /// Sends `count` events at `rate` per second (open loop over at most `conns` connections)
     /// and returns the ack latencies (ns, from when each was due), the failures and the
     /// events not sent because too many were waiting.
     async fn step(
@@ -264,8 +280,8 @@ impl Bench {
             .collect();
         let lat = Arc::new(Mutex::new(Vec::with_capacity(count)));
         let failed = Arc::new(AtomicU64::new(0));
-        let sem = Arc::new(tokio::sync::Semaphore::new(4096));
-        let mut skipped = 0;
+        let sem = Arc::new(tokio::sync::Semaphore::new(self.conns));
+        let skipped = 0;
         let mut tasks = tokio::task::JoinSet::new();
         let start = nanos();
         let period = 1e9 / rate;
@@ -282,12 +298,11 @@ impl Bench {
                 sent += 1;
                 let due = start + (i as f64 * period) as u64;
                 clock().due[first + i].store(due.max(1), Ordering::Relaxed);
-                let Ok(permit) = sem.clone().try_acquire_owned() else {
-                    skipped += 1;
-                    continue;
-                };
-                let (me, lat, failed) = (self.clone(), lat.clone(), failed.clone());
+                let (me, lat, failed, sem) =
+                    (self.clone(), lat.clone(), failed.clone(), sem.clone());
                 tasks.spawn(async move {
+                    // Waits for a free connection: queueing shows up in the latency.
+                    let permit = sem.acquire_owned().await.unwrap();
                     let ok = matches!(me.send(req).await, Ok(200));
                     let done = nanos();
                     drop(permit);
@@ -321,6 +336,7 @@ struct Args {
     rates: Vec<f64>,
     step_secs: f64,
     out: Option<PathBuf>,
+    conns: usize,
 }
 
 fn parse(mut it: impl Iterator<Item = String>) -> Args {
@@ -331,6 +347,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
         rates: Vec::new(),
         step_secs: 5.0,
         out: None,
+        conns: 256,
     };
     while let Some(flag) = it.next() {
         let v = it.next().unwrap_or_else(|| usage());
@@ -342,6 +359,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
             "--rates" => a.rates = v.split(',').filter(|s| !s.is_empty()).map(num).collect(),
             "--step-secs" => a.step_secs = num(&v),
             "--out" => a.out = Some(v.into()),
+            "--conns" => a.conns = num(&v) as usize,
             _ => usage(),
         }
     }
@@ -467,6 +485,7 @@ async fn run(a: Args) {
         ops: ops_url,
         next_seq: 1,
         entries: a.entries,
+        conns: a.conns,
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (idle, idle_hwm) = rss(pid);
@@ -570,6 +589,7 @@ async fn run(a: Args) {
         clock().posts.lock().unwrap().clear();
         let count = (rate * a.step_secs) as usize;
         let posted_before = clock().posted.load(Ordering::Relaxed);
+        let cpu_before = cpu_secs(pid);
         // Each step gets fresh sequence numbers (event ids and thread ts).
         let step_bench = Arc::new(Bench {
             client: b.client.clone(),
@@ -577,6 +597,7 @@ async fn run(a: Args) {
             ops: b.ops.clone(),
             next_seq: seq,
             entries: b.entries,
+            conns: b.conns,
         });
         let sb = step_bench.clone();
         let (mut lat, failed, skipped, took) =
@@ -605,7 +626,13 @@ async fn run(a: Args) {
             loadavg()
         );
         let (now, hwm) = rss(pid);
-        eprintln!("  (kotae VmRSS {} VmHWM {})", mib(now), mib(hwm));
+        let cpu = cpu_secs(pid) - cpu_before;
+        eprintln!(
+            "  (kotae: {:.0} µs CPU per event ({cpu:.2} s for {count}), VmRSS {} VmHWM {})",
+            cpu * 1e6 / count as f64,
+            mib(now),
+            mib(hwm)
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
