@@ -1,0 +1,652 @@
+//! The running-bot benchmarks of issue 6: `kotae serve` as a process, driven from this one.
+//!
+//! `slack_load pack --entries N --out FILE` writes `synthetic::entries(N)` as a knowledge file.
+//!
+//! `slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S]`:
+//! starts a fake Slack Web API (`auth.test`, `chat.postMessage`) in this process, writes a
+//! config (`[slack] mode = "http"`, a support channel, a SQLite store, `ops_listen`) into a
+//! temporary folder, and starts `BIN serve` on it, with the built-in pack (`--entries 0`, the
+//! default) or a generated pack of N entries in a watched folder. It then prints:
+//! the time to start (process spawned → Events receiver accepts connections → `/healthz` ok),
+//! the resident memory idle, after M messages (all answered, `kotae_messages_total` checked),
+//! the hot-reload time of the pack (file edited, then SIGHUP: until an event naming a new
+//! entry gets its `chat.postMessage`), and, for each rate in `--rates`, a fixed-rate step of
+//! signed events over keep-alive connections: acks per second, p50/p99 ack latency (from the
+//! time each request was due, so a stalled server is not hidden), and event → `chat.postMessage`
+//! latency at the fake API.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::Path as UrlPath;
+use axum::routing::post;
+use axum::{Json, Router};
+use kotae::knowledge::synthetic;
+use serde_json::{json, Value};
+
+const SECRET: &str = "bench-signing-secret";
+const BOT_TOKEN: &str = "xoxb-bench";
+const CHANNEL: &str = "C0BENCH01";
+/// A paste the shipped pack answers with confidence.
+const SHIPPED_PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
+/// Event `ts` are `BASE_TS.<seq>`; the reply's `thread_ts` tells which event it answers.
+const BASE_TS: u64 = 1_700_000_000;
+const MAX_EVENTS: usize = 2_000_000;
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: slack_load pack --entries N --out FILE\n       \
+         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--conns C]"
+    );
+    std::process::exit(2)
+}
+
+/// Shared between the load generator and the fake Web API: when each event was due.
+struct Clock {
+    start: Instant,
+    /// Nanoseconds after `start` at which event `seq` was due (0: not sent).
+    due: Vec<AtomicU64>,
+    /// Event → chat.postMessage latencies, nanoseconds.
+    posts: Mutex<Vec<u64>>,
+    posted: AtomicU64,
+}
+
+fn clock() -> &'static Clock {
+    static C: OnceLock<Clock> = OnceLock::new();
+    C.get_or_init(|| Clock {
+        start: Instant::now(),
+        due: (0..MAX_EVENTS).map(|_| AtomicU64::new(0)).collect(),
+        posts: Mutex::new(Vec::new()),
+        posted: AtomicU64::new(0),
+    })
+}
+
+fn nanos() -> u64 {
+    clock().start.elapsed().as_nanos() as u64
+}
+
+async fn web_api(UrlPath(method): UrlPath<String>, body: Bytes) -> Json<Value> {
+    match method.as_str() {
+        "auth.test" => {
+            Json(json!({"ok": true, "user_id": "U0KOTAE", "bot_id": "B0KOTAE", "team": "T0BENCH"}))
+        }
+        "chat.postMessage" => {
+            let now = nanos();
+            let form: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            let c = clock();
+            if let Some((_, ts)) = form.iter().find(|(k, _)| k == "thread_ts") {
+                if let Some(seq) = ts.split('.').nth(1).and_then(|s| s.parse::<usize>().ok()) {
+                    let due = c.due.get(seq).map_or(0, |d| d.load(Ordering::Relaxed));
+                    if due > 0 {
+                        c.posts.lock().unwrap().push(now.saturating_sub(due));
+                    }
+                }
+            }
+            let n = c.posted.fetch_add(1, Ordering::Relaxed);
+            Json(json!({"ok": true, "ts": format!("{BASE_TS}.{n:06}"), "channel": CHANNEL}))
+        }
+        _ => Json(json!({"ok": false, "error": "unknown_method"})),
+    }
+}
+
+/// One knowledge file holding `synthetic::entries(n)` (plus `extra` entries named `extra-…`,
+/// for the reload test), in the format of `knowledge/README.md`.
+fn pack_toml(n: usize, extra: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("format_version = 1\n");
+    let q = |s: &str| toml_str(s);
+    for e in synthetic::entries(n) {
+        let _ = write!(
+            out,
+            "\n[[entry]]\nid = {}\nservices = [{}]\ntitle = {{ ja = {} }}\ncodes = [{}]\npatterns = [{}]\n",
+            q(&e.id),
+            e.services.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "),
+            q(&e.title.ja),
+            e.codes.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "),
+            e.patterns.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "),
+        );
+        if !e.keywords.is_empty() {
+            let groups: Vec<String> = e.keywords.iter().map(|g| q(&g.join("|"))).collect();
+            let _ = writeln!(
+                out,
+                "keywords = [{}]\nmin_keywords = {}",
+                groups.join(", "),
+                e.min_keywords
+            );
+        }
+        let _ = write!(
+            out,
+            "cause = {{ ja = {} }}\nsteps = [{}]\nexamples = [{}]\nverified = {}\nsources = [\"generated\"]\n",
+            q(&e.cause.ja),
+            e.steps.iter().map(|s| format!("{{ ja = {} }}", q(&s.ja))).collect::<Vec<_>>().join(", "),
+            e.examples.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "),
+            e.verified,
+        );
+    }
+    for i in 0..extra {
+        let _ = write!(
+            out,
+            "\n[[entry]]\nid = \"extra-{i}\"\nservices = [\"extra\"]\ntitle = {{ ja = \"追加 {i}\" }}\ncodes = [\"XTRA{i:08}\"]\ncause = {{ ja = \"原因\" }}\nsteps = [{{ ja = \"手順\" }}]\nexamples = [\"XTRA{i:08}\"]\nverified = 2025-12-28\nsources = [\"generated\"]\n"
+        );
+    }
+    out
+}
+
+fn toml_str(s: &str) -> String {
+    // Basic strings: escape backslashes and quotes (the generated texts have no control characters).
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `(VmRSS, VmHWM)` in KiB.
+fn rss(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// User + system CPU seconds used so far by `pid`.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with the last ')'): utime is the 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() as f64 / 100.0
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A signed `/slack/events` request: (timestamp header, signature, body).
+fn signed_event(seq: usize, event_id_prefix: &str, text: &str) -> (String, String, Vec<u8>) {
+    let body = json!({
+        "token": "t", "team_id": "T0BENCH", "api_app_id": "A0KOTAE", "type": "event_callback",
+        "event_id": format!("Ev{event_id_prefix}{seq:09}"), "event_time": unix_now(),
+        "event": {"type": "message", "channel": CHANNEL, "channel_type": "channel",
+                  "user": "U0PERSON1", "text": text, "ts": format!("{BASE_TS}.{seq:06}")},
+    })
+    .to_string()
+    .into_bytes();
+    let stamp = unix_now().to_string();
+    let sig = kotae::adapters::slack::signature::sign(SECRET.as_bytes(), &stamp, &body);
+    (stamp, sig, body)
+}
+
+struct Bench {
+    client: reqwest::Client,
+    events_url: String,
+    ops: String,
+    next_seq: usize,
+    entries: usize,
+    /// Requests in flight at most, so keep-alive connections at most.
+    conns: usize,
+}
+
+impl Bench {
+    /// The paste for event `seq`: with a generated pack, each names a different entry so the
+    /// channel cooldown does not silence it.
+    fn text(&self, seq: usize) -> String {
+        if self.entries == 0 {
+            SHIPPED_PASTE.to_string()
+        } else {
+            format!("エラー GEN{:08} が出ました", seq % self.entries)
+        }
+    }
+
+    async fn send(&self, req: (String, String, Vec<u8>)) -> Result<u16, reqwest::Error> {
+        let (stamp, sig, body) = req;
+        self.client
+            .post(&self.events_url)
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", stamp)
+            .header("x-slack-signature", sig)
+            .body(body)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    }
+
+    async fn metric(&self, name: &str) -> f64 {
+        let Ok(r) = self
+            .client
+            .get(format!("{}/metrics", self.ops))
+            .send()
+            .await
+        else {
+            return -1.0;
+        };
+        let text = r.text().await.unwrap_or_default();
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0)
+    }
+
+    /// Sends `count` events at `rate` per second (open loop over at most `conns` connections)
+    /// and returns the ack latencies (ns, from when each was due), the failures and the
+    /// events not sent because too many were waiting.
+    async fn step(
+        self: &Arc<Self>,
+        rate: f64,
+        count: usize,
+        texts: impl Fn(usize) -> String,
+    ) -> (Vec<u64>, usize, usize, Duration) {
+        let first = self.next_seq;
+        // Signed ahead of time so the generator's own hashing is not in the measured loop.
+        let reqs: Vec<_> = (0..count)
+            .map(|i| signed_event(first + i, "L", &texts(first + i)))
+            .collect();
+        let lat = Arc::new(Mutex::new(Vec::with_capacity(count)));
+        let failed = Arc::new(AtomicU64::new(0));
+        let sem = Arc::new(tokio::sync::Semaphore::new(self.conns));
+        let skipped = 0;
+        let mut tasks = tokio::task::JoinSet::new();
+        let start = nanos();
+        let period = 1e9 / rate;
+        let mut tick = tokio::time::interval(Duration::from_micros(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut reqs = reqs.into_iter().enumerate();
+        let mut sent = 0usize;
+        while sent < count {
+            tick.tick().await;
+            let now = nanos();
+            let due_count = (((now - start) as f64 / period) as usize + 1).min(count);
+            while sent < due_count {
+                let (i, req) = reqs.next().unwrap();
+                sent += 1;
+                let due = start + (i as f64 * period) as u64;
+                clock().due[first + i].store(due.max(1), Ordering::Relaxed);
+                let (me, lat, failed, sem) =
+                    (self.clone(), lat.clone(), failed.clone(), sem.clone());
+                tasks.spawn(async move {
+                    // Waits for a free connection: queueing shows up in the latency.
+                    let permit = sem.acquire_owned().await.unwrap();
+                    let ok = matches!(me.send(req).await, Ok(200));
+                    let done = nanos();
+                    drop(permit);
+                    if ok {
+                        lat.lock().unwrap().push(done.saturating_sub(due));
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+        let took = Duration::from_nanos(nanos() - start);
+        let lat = std::mem::take(&mut *lat.lock().unwrap());
+        (lat, failed.load(Ordering::Relaxed) as usize, skipped, took)
+    }
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1e6
+}
+
+struct Args {
+    kotae: Option<PathBuf>,
+    entries: usize,
+    messages: usize,
+    rates: Vec<f64>,
+    step_secs: f64,
+    out: Option<PathBuf>,
+    conns: usize,
+}
+
+fn parse(mut it: impl Iterator<Item = String>) -> Args {
+    let mut a = Args {
+        kotae: None,
+        entries: 0,
+        messages: 10_000,
+        rates: Vec::new(),
+        step_secs: 5.0,
+        out: None,
+        conns: 256,
+    };
+    while let Some(flag) = it.next() {
+        let v = it.next().unwrap_or_else(|| usage());
+        let num = |v: &str| v.parse::<f64>().unwrap_or_else(|_| usage());
+        match flag.as_str() {
+            "--kotae" => a.kotae = Some(v.into()),
+            "--entries" => a.entries = num(&v) as usize,
+            "--messages" => a.messages = num(&v) as usize,
+            "--rates" => a.rates = v.split(',').filter(|s| !s.is_empty()).map(num).collect(),
+            "--step-secs" => a.step_secs = num(&v),
+            "--out" => a.out = Some(v.into()),
+            "--conns" => a.conns = num(&v) as usize,
+            _ => usage(),
+        }
+    }
+    a
+}
+
+struct Killer(Child);
+impl Drop for Killer {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn write_config(dir: &Path, entries: usize, listen: u16, ops: u16, api: u16) -> PathBuf {
+    let knowledge = if entries > 0 {
+        "knowledge = \"knowledge\"\n"
+    } else {
+        ""
+    };
+    let path = dir.join("kotae.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{knowledge}cooldown_secs = 0\ndatabase = \"kotae.db\"\nops_listen = \"127.0.0.1:{ops}\"\n\
+             [slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{listen}\"\nsupport_channels = [\"{CHANNEL}\"]\n\
+             api_base_url = \"http://127.0.0.1:{api}/api/\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+async fn wait_until(what: &str, limit: Duration, mut f: impl AsyncFnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !f().await {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    start.elapsed()
+}
+
+async fn run(a: Args) {
+    let kotae = a.kotae.clone().unwrap_or_else(|| usage());
+    println!(
+        "# slack_load: {} pack, 2-core machine shared with other work; load average at start: {}",
+        if a.entries == 0 {
+            "built-in (shipped)".to_string()
+        } else {
+            format!("{}-entry generated", a.entries)
+        },
+        loadavg()
+    );
+    // The fake Web API.
+    let api_port = free_port();
+    let app = Router::new().route("/api/{method}", post(web_api));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", api_port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let dir = std::env::temp_dir().join(format!("kotae-slack-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("knowledge")).unwrap();
+    let pack_file = dir.join("knowledge").join("generated.toml");
+    if a.entries > 0 {
+        std::fs::write(&pack_file, pack_toml(a.entries, 0)).unwrap();
+    }
+    let (listen, ops) = (free_port(), free_port());
+    let config = write_config(&dir, a.entries, listen, ops, api_port);
+
+    let spawned = Instant::now();
+    let child = Command::new(&kotae)
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+        .env("SLACK_SIGNING_SECRET", SECRET)
+        .env("KOTAE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("kotae serve starts");
+    let pid = child.id();
+    let _guard = Killer(child);
+    let listening = wait_until(
+        "the Events receiver",
+        Duration::from_secs(120),
+        async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", listen))
+                .await
+                .is_ok()
+        },
+    )
+    .await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(usize::MAX)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let ops_url = format!("http://127.0.0.1:{ops}");
+    let healthy = {
+        let c = client.clone();
+        let url = format!("{ops_url}/healthz");
+        wait_until(
+            "/healthz",
+            Duration::from_secs(120),
+            async || matches!(c.get(&url).send().await, Ok(r) if r.status().is_success()),
+        )
+        .await
+    };
+    println!(
+        "start: Events receiver listening after {:.0} ms, /healthz ok after {:.0} ms (from spawn; load {})",
+        listening.as_secs_f64() * 1e3,
+        (listening + healthy).as_secs_f64() * 1e3,
+        loadavg()
+    );
+    let _ = spawned;
+    let mut bench = Bench {
+        client,
+        events_url: format!("http://127.0.0.1:{listen}/slack/events"),
+        ops: ops_url,
+        next_seq: 1,
+        entries: a.entries,
+        conns: a.conns,
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (idle, idle_hwm) = rss(pid);
+    println!(
+        "memory idle (2 s after ready): VmRSS {} (VmHWM {}); target < 30 MB with the shipped pack",
+        mib(idle),
+        mib(idle_hwm)
+    );
+
+    // M messages, each answered (cooldown 0), at a moderate fixed rate.
+    if a.messages > 0 {
+        let m = a.messages;
+        let b = Arc::new(bench);
+        let before = b.metric("kotae_messages_total").await.max(0.0);
+        let posted_before = clock().posted.load(Ordering::Relaxed);
+        let (lat, failed, skipped, took) = {
+            let b2 = b.clone();
+            b.step(1000.0, m, move |s| b2.text(s)).await
+        };
+        bench = Arc::try_unwrap(b).ok().unwrap();
+        bench.next_seq += m;
+        let b = &bench;
+        wait_until(
+            "all messages matched",
+            Duration::from_secs(120),
+            async || b.metric("kotae_messages_total").await >= before + m as f64,
+        )
+        .await;
+        wait_until("all answers posted", Duration::from_secs(120), async || {
+            clock().posted.load(Ordering::Relaxed) >= posted_before + m as u64
+        })
+        .await;
+        let (after, hwm) = rss(pid);
+        println!(
+            "memory after {m} messages (sent at 1,000/s in {:.1} s, {} acked, {failed} failed, {skipped} not sent, all answered): VmRSS {} (VmHWM {})",
+            took.as_secs_f64(),
+            lat.len(),
+            mib(after),
+            mib(hwm)
+        );
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let (later, hwm) = rss(pid);
+        println!(
+            "memory 3 s later: VmRSS {} (VmHWM {}) (load {})",
+            mib(later),
+            mib(hwm),
+            loadavg()
+        );
+    }
+
+    // Hot reload: the file watcher (polls every second), then SIGHUP.
+    if a.entries > 0 {
+        for (round, how) in [(1usize, "file edit (watcher)"), (2, "SIGHUP")] {
+            let reloads = bench.metric("kotae_reloads_total{result=\"ok\"}").await;
+            std::fs::write(&pack_file, pack_toml(a.entries, round)).unwrap();
+            let t0 = Instant::now();
+            if round == 2 {
+                let _ = Command::new("kill")
+                    .args(["-HUP", &pid.to_string()])
+                    .status();
+            }
+            let code = format!("XTRA{:08}", round - 1);
+            let posted = clock().posted.load(Ordering::Relaxed);
+            let b = &mut bench;
+            // Probe with the new entry's code every 20 ms until an answer is posted.
+            loop {
+                let seq = b.next_seq;
+                b.next_seq += 1;
+                clock().due[seq].store(nanos().max(1), Ordering::Relaxed);
+                let _ = b.send(signed_event(seq, "R", &code)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if clock().posted.load(Ordering::Relaxed) > posted {
+                    break;
+                }
+                assert!(
+                    t0.elapsed() < Duration::from_secs(120),
+                    "the reloaded pack never answered"
+                );
+            }
+            let answered = t0.elapsed();
+            let counted = bench.metric("kotae_reloads_total{result=\"ok\"}").await;
+            let (now, hwm) = rss(pid);
+            println!(
+                "reload by {how}: new entry answered {:.0} ms after the file was written (reloads ok {reloads} -> {counted}); VmRSS {} (VmHWM {}) (load {})",
+                answered.as_secs_f64() * 1e3,
+                mib(now),
+                mib(hwm),
+                loadavg()
+            );
+        }
+    }
+
+    // Fixed-rate steps.
+    if !a.rates.is_empty() {
+        println!("\n| rate offered /s | sent | acked/s | failed | not sent | ack p50 ms | ack p99 ms | ack max ms | posted | event→post p50 ms | p99 ms | load |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    }
+    let b = Arc::new(bench);
+    let mut seq = b.next_seq;
+    for &rate in &a.rates {
+        clock().posts.lock().unwrap().clear();
+        let count = (rate * a.step_secs) as usize;
+        let posted_before = clock().posted.load(Ordering::Relaxed);
+        let cpu_before = cpu_secs(pid);
+        // Each step gets fresh sequence numbers (event ids and thread ts).
+        let step_bench = Arc::new(Bench {
+            client: b.client.clone(),
+            events_url: b.events_url.clone(),
+            ops: b.ops.clone(),
+            next_seq: seq,
+            entries: b.entries,
+            conns: b.conns,
+        });
+        let sb = step_bench.clone();
+        let (mut lat, failed, skipped, took) =
+            step_bench.step(rate, count, move |s| sb.text(s)).await;
+        seq += count;
+        // Let the answers drain (at most 30 s).
+        let drain = Instant::now();
+        while clock().posted.load(Ordering::Relaxed) < posted_before + (count - skipped) as u64
+            && drain.elapsed() < Duration::from_secs(30)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let posted = clock().posted.load(Ordering::Relaxed) - posted_before;
+        lat.sort_unstable();
+        let mut posts = std::mem::take(&mut *clock().posts.lock().unwrap());
+        posts.sort_unstable();
+        println!(
+            "| {rate:.0} | {} | {:.0} | {failed} | {skipped} | {:.2} | {:.2} | {:.2} | {posted} | {:.2} | {:.2} | {} |",
+            count - skipped,
+            lat.len() as f64 / took.as_secs_f64(),
+            pct(&lat, 0.5),
+            pct(&lat, 0.99),
+            pct(&lat, 1.0),
+            pct(&posts, 0.5),
+            pct(&posts, 0.99),
+            loadavg()
+        );
+        let (now, hwm) = rss(pid);
+        let cpu = cpu_secs(pid) - cpu_before;
+        eprintln!(
+            "  (kotae: {:.0} µs CPU per event ({cpu:.2} s for {count}), VmRSS {} VmHWM {})",
+            cpu * 1e6 / count as f64,
+            mib(now),
+            mib(hwm)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| usage());
+    let a = parse(args);
+    match command.as_str() {
+        "pack" => {
+            let out = a.out.clone().unwrap_or_else(|| usage());
+            std::fs::write(&out, pack_toml(a.entries, 0)).expect("write the pack");
+        }
+        "run" => tokio::runtime::Runtime::new().unwrap().block_on(run(a)),
+        _ => usage(),
+    }
+}
