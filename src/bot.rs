@@ -166,9 +166,7 @@ impl Bot {
                 let Some(m) = outcome.answer() else {
                     if looks_like_error(text) {
                         self.metrics.unmatched();
-                    }
-                    if let Some(store) = &self.store {
-                        if looks_like_error(text) {
+                        if let Some(store) = &self.store {
                             let gap = Unmatched {
                                 at: unix_now(),
                                 platform: platform.into(),
