@@ -989,6 +989,16 @@ fn votes(bot: &Bot, entry: &str) -> (u64, u64) {
         .map_or((0, 0), |e| (e.helpful, e.not_helpful))
 }
 
+/// Events are handled concurrently: waits until the votes reach `want`, then a little longer
+/// for any vote (or reply) that should not be there.
+async fn settle_votes(bot: &Bot, want: (u64, u64)) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while votes(bot, ENTRY) != want && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
 /// Pastes the JAL error in SUPPORT and returns the id of kotae's answer, taken from the 👍
 /// kotae adds under it (after checking the 👎 follows).
 async fn answered(f: &FakeDiscord) -> String {
@@ -1056,13 +1066,7 @@ async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person()
         .filter(|r| referenced(r) == answer)
         .collect();
     assert_eq!(to_answer.len(), 1, "{to_answer:#?}");
-    // Events are handled concurrently: wait for the votes, then a little longer for any vote
-    // (or reply) that should not be there.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while votes(&k.bot, ENTRY) != (1, 1) && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    settle_votes(&k.bot, (1, 1)).await;
     assert_eq!(
         votes(&k.bot, ENTRY),
         (1, 1),
@@ -1088,11 +1092,7 @@ async fn kotaes_own_reactions_in_a_dm_are_not_votes() {
     f.react_in(DM, None, &answer, BOT_ID, member(), "👎");
     let reply = reply_to(f, DM, &answer).await;
     assert!(reply["content"].as_str().unwrap().contains(JAL_NOTICE));
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while votes(&k.bot, ENTRY) != (0, 1) && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    settle_votes(&k.bot, (0, 1)).await;
     assert_eq!(
         votes(&k.bot, ENTRY),
         (0, 1),
@@ -1172,15 +1172,7 @@ async fn kotae_admin_test_shows_the_evidence_to_admins_only() {
 
 #[tokio::test]
 async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answering() {
-    let dir = support::copy_knowledge();
-    let bot = Arc::new(
-        Bot::new(
-            kotae::Pack::load(dir.path()).unwrap(),
-            Duration::from_secs(600),
-            Lang::Ja,
-        )
-        .with_knowledge_path(dir.path().to_path_buf()),
-    );
+    let (dir, bot) = support::reloadable_bot();
     let k = start_with(bot, |c| c.admin_roles = vec![Snowflake(ADMIN_ROLE)]).await;
     let f = &k.fake;
     let (id, token) = admin(f, "reload", None, &[ADMIN_ROLE]);

@@ -54,19 +54,24 @@ fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
     cmd.spawn().expect("kotae starts")
 }
 
+/// Everything the (exited) process wrote to stderr.
+fn stderr_of(child: &mut Child) -> String {
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    err
+}
+
 /// Waits for the process to end, up to `limit`; kills it and fails the test otherwise.
 fn wait_exit(child: &mut Child, limit: Duration) -> (ExitStatus, String) {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status, err);
+            return (status, stderr_of(child));
         }
         if start.elapsed() > limit {
             let _ = child.kill();
@@ -93,14 +98,7 @@ async fn wait_listening(port: u16, child: &mut Child) {
         .is_err()
     {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("kotae serve exited early ({status}): {err}");
+            panic!("kotae serve exited early ({status}): {}", stderr_of(child));
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),

@@ -1285,15 +1285,7 @@ async fn kotae_admin_test_explains_for_admins_and_refuses_others() {
 
 #[tokio::test]
 async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answering() {
-    let dir = support::copy_knowledge();
-    let bot = Arc::new(
-        Bot::new(
-            kotae::Pack::load(dir.path()).unwrap(),
-            Duration::from_secs(600),
-            Lang::Ja,
-        )
-        .with_knowledge_path(dir.path().to_path_buf()),
-    );
+    let (dir, bot) = support::reloadable_bot();
     let fake = FakeSlack::start().await;
     let rx = start_http_with(&fake, bot.clone()).await;
     let ok = admin(&fake, &rx, ADMIN, "reload", "reload/1").await;

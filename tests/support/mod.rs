@@ -18,3 +18,16 @@ pub fn copy_knowledge() -> tempfile::TempDir {
     }
     dir
 }
+
+/// A bot answering from a temporary copy of `knowledge/` that `/kotae-admin reload` reloads;
+/// keep the folder alive as long as the bot.
+pub fn reloadable_bot() -> (tempfile::TempDir, std::sync::Arc<kotae::bot::Bot>) {
+    let dir = copy_knowledge();
+    let bot = kotae::bot::Bot::new(
+        kotae::Pack::load(dir.path()).unwrap(),
+        std::time::Duration::from_secs(600),
+        kotae::Lang::Ja,
+    )
+    .with_knowledge_path(dir.path().to_path_buf());
+    (dir, std::sync::Arc::new(bot))
+}
