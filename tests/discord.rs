@@ -910,6 +910,36 @@ fn serve_with_database(
     )
 }
 
+/// Stops a `kotae serve` started by [`serve_with_database`] and checks it ended cleanly.
+async fn stop_serve(
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), kotae::serve::ServeError>>,
+) {
+    stop.cancel();
+    let stopped = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve stops")
+        .expect("no panic");
+    assert!(stopped.is_ok(), "{stopped:?}");
+}
+
+/// Starts `kotae serve` again on the same database and waits until it registered its
+/// commands a second time (it is connected and handling events then).
+async fn serve_again(
+    f: &FakeDiscord,
+    db: &std::path::Path,
+) -> (
+    CancellationToken,
+    JoinHandle<Result<(), kotae::serve::ServeError>>,
+) {
+    let started = serve_with_database(f, db);
+    f.wait_for("registration after the restart", |f| {
+        (registrations(f) >= 2).then_some(())
+    })
+    .await;
+    started
+}
+
 fn registrations(f: &FakeDiscord) -> usize {
     f.requests()
         .iter()
@@ -931,18 +961,9 @@ async fn after_a_restart_an_answered_message_is_left_alone() {
     let id = m["id"].as_str().unwrap().to_string();
     f.dispatch("MESSAGE_CREATE", m.clone());
     reply_to(&f, SUPPORT, &id).await;
-    stop.cancel();
-    let stopped = tokio::time::timeout(WAIT, task)
-        .await
-        .expect("serve stops")
-        .expect("no panic");
-    assert!(stopped.is_ok(), "{stopped:?}");
+    stop_serve(stop, task).await;
 
-    let (stop, task) = serve_with_database(&f, &db);
-    f.wait_for("registration after the restart", |f| {
-        (registrations(f) >= 2).then_some(())
-    })
-    .await;
+    let (stop, task) = serve_again(&f, &db).await;
     m["content"] = json!(format!("{PASTE} (再送)"));
     m["edited_timestamp"] = json!("2026-11-23T10:05:00.000000+00:00");
     f.dispatch("MESSAGE_UPDATE", m);
@@ -950,12 +971,7 @@ async fn after_a_restart_an_answered_message_is_left_alone() {
     reply_to(&f, DM, &sentinel).await;
     assert_eq!(replies(&f).len(), 2, "{:#?}", replies(&f));
     assert!(reactions(&f).is_empty(), "{:#?}", reactions(&f));
-    stop.cancel();
-    let stopped = tokio::time::timeout(WAIT, task)
-        .await
-        .expect("serve stops")
-        .expect("no panic");
-    assert!(stopped.is_ok(), "{stopped:?}");
+    stop_serve(stop, task).await;
     f.assert_no_violations();
 }
 
@@ -1232,28 +1248,14 @@ async fn a_thumbs_down_after_a_restart_still_gets_the_links() {
     f.wait_for("registration", |f| (registrations(f) >= 1).then_some(()))
         .await;
     let answer = answered(&f).await;
-    stop.cancel();
-    let stopped = tokio::time::timeout(WAIT, task)
-        .await
-        .expect("serve stops")
-        .expect("no panic");
-    assert!(stopped.is_ok(), "{stopped:?}");
+    stop_serve(stop, task).await;
 
-    let (stop, task) = serve_with_database(&f, &db);
-    f.wait_for("registration after the restart", |f| {
-        (registrations(f) >= 2).then_some(())
-    })
-    .await;
+    let (stop, task) = serve_again(&f, &db).await;
     f.react(SUPPORT, &answer, BOT_ID, user(202, "b", false), "👎");
     let reply = reply_to(&f, SUPPORT, &answer).await;
     let content = reply["content"].as_str().unwrap();
     assert!(content.contains("担当者が確認します"), "{content}");
     assert!(content.contains(JAL_NOTICE), "{content}");
-    stop.cancel();
-    let stopped = tokio::time::timeout(WAIT, task)
-        .await
-        .expect("serve stops")
-        .expect("no panic");
-    assert!(stopped.is_ok(), "{stopped:?}");
+    stop_serve(stop, task).await;
     f.assert_no_violations();
 }
