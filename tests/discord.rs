@@ -995,21 +995,11 @@ fn store_bot() -> Arc<Bot> {
     )
 }
 
-/// (helpful, not helpful) votes on `entry` in the store.
-fn votes(bot: &Bot, entry: &str) -> (u64, u64) {
-    let report = bot.store.as_ref().unwrap().report(0, 5).unwrap();
-    report
-        .entries
-        .iter()
-        .find(|e| e.entry_id == entry)
-        .map_or((0, 0), |e| (e.helpful, e.not_helpful))
-}
-
 /// Events are handled concurrently: waits until the votes reach `want`, then a little longer
 /// for any vote (or reply) that should not be there.
 async fn settle_votes(bot: &Bot, want: (u64, u64)) {
     let deadline = tokio::time::Instant::now() + WAIT;
-    while votes(bot, ENTRY) != want && tokio::time::Instant::now() < deadline {
+    while support::votes(bot, ENTRY) != want && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1084,7 +1074,7 @@ async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person()
     assert_eq!(to_answer.len(), 1, "{to_answer:#?}");
     settle_votes(&k.bot, (1, 1)).await;
     assert_eq!(
-        votes(&k.bot, ENTRY),
+        support::votes(&k.bot, ENTRY),
         (1, 1),
         "kotae's and bots' reactions, and repeats, are not votes"
     );
@@ -1110,7 +1100,7 @@ async fn kotaes_own_reactions_in_a_dm_are_not_votes() {
     assert!(reply["content"].as_str().unwrap().contains(JAL_NOTICE));
     settle_votes(&k.bot, (0, 1)).await;
     assert_eq!(
-        votes(&k.bot, ENTRY),
+        support::votes(&k.bot, ENTRY),
         (0, 1),
         "only the person's 👎 is a vote"
     );

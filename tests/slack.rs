@@ -1016,24 +1016,14 @@ async fn wait_recorded(bot: &Bot) {
     }
 }
 
-/// (helpful, not helpful) votes on `entry` in the store.
-fn votes(bot: &Bot, entry: &str) -> (u64, u64) {
-    let report = bot.store.as_ref().unwrap().report(0, 5).unwrap();
-    report
-        .entries
-        .iter()
-        .find(|e| e.entry_id == entry)
-        .map_or((0, 0), |e| (e.helpful, e.not_helpful))
-}
-
 /// Waits until `check` holds for the votes on `entry`, then a little more, and returns them.
 async fn settled_votes(bot: &Bot, entry: &str, check: impl Fn((u64, u64)) -> bool) -> (u64, u64) {
     let deadline = Instant::now() + WAIT;
-    while !check(votes(bot, entry)) && Instant::now() < deadline {
+    while !check(support::votes(bot, entry)) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    votes(bot, entry)
+    support::votes(bot, entry)
 }
 
 /// The button with `action_id` in a posted answer's blocks: the test clicks what kotae sent.
@@ -1180,7 +1170,11 @@ async fn feedback_buttons_count_once_per_user_and_a_thumbs_down_gets_the_officia
         .unwrap();
     assert_eq!(r.status(), 401, "wrongly signed click");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(votes(&bot, &entry), (1, 1), "a refused click was counted");
+    assert_eq!(
+        support::votes(&bot, &entry),
+        (1, 1),
+        "a refused click was counted"
+    );
     assert_eq!(fake.calls("chat.postMessage").len(), 2);
 }
 

@@ -383,22 +383,7 @@ async fn rest_handler(
         },
         ("PUT", ["applications", _, "commands"]) => Json(json!([])).into_response(),
         ("POST", ["channels", channel, "messages"]) => {
-            let mut m = json!({
-                "id": "700000000000000001",
-                "channel_id": channel,
-                "author": bot_user(),
-                "content": body.as_ref().and_then(|b| b.get("content").cloned()).unwrap_or(json!("")),
-                "timestamp": "2026-11-23T10:00:00.000000+00:00",
-                "edited_timestamp": null,
-                "tts": false,
-                "mention_everyone": false,
-                "mentions": [],
-                "mention_roles": [],
-                "attachments": [],
-                "embeds": [],
-                "pinned": false,
-                "type": 19,
-            });
+            let mut m = posted_message(channel, 19, body.as_ref());
             m["id"] = json!(format!("7000000000000{:05}", inner.requests.lock().unwrap().len()));
             Json(m).into_response()
         }
@@ -407,24 +392,11 @@ async fn rest_handler(
         // A follow-up message to an interaction (after a deferred or first response).
         ("POST", ["webhooks", app, _token]) => {
             let id = format!("7100000000000{:05}", inner.requests.lock().unwrap().len());
-            Json(json!({
-                "id": id,
-                "channel_id": "0",
-                "author": bot_user(),
-                "content": body.as_ref().and_then(|b| b.get("content").cloned()).unwrap_or(json!("")),
-                "timestamp": "2026-11-23T10:00:00.000000+00:00",
-                "edited_timestamp": null,
-                "tts": false,
-                "mention_everyone": false,
-                "mentions": [],
-                "mention_roles": [],
-                "attachments": [],
-                "embeds": [],
-                "pinned": false,
-                "type": 0,
-                "webhook_id": app,
-                "application_id": app,
-            }))
+            let mut m = posted_message("0", 0, body.as_ref());
+            m["id"] = json!(id);
+            m["webhook_id"] = json!(app);
+            m["application_id"] = json!(app);
+            Json(m)
             .into_response()
         }
         _ => (
@@ -433,6 +405,27 @@ async fn rest_handler(
         )
             .into_response(),
     }
+}
+
+/// A message object as Discord returns it for one kotae posted (`type` 19 = reply, 0 =
+/// default).
+fn posted_message(channel: &str, kind: u8, body: Option<&Value>) -> Value {
+    json!({
+        "id": "700000000000000001",
+        "channel_id": channel,
+        "author": bot_user(),
+        "content": body.and_then(|b| b.get("content").cloned()).unwrap_or(json!("")),
+        "timestamp": "2026-11-23T10:00:00.000000+00:00",
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": false,
+        "type": kind,
+    })
 }
 
 async fn gateway_connection(

@@ -31,3 +31,13 @@ pub fn reloadable_bot() -> (tempfile::TempDir, std::sync::Arc<kotae::bot::Bot>) 
     .with_knowledge_path(dir.path().to_path_buf());
     (dir, std::sync::Arc::new(bot))
 }
+
+/// (helpful, not helpful) votes on `entry` in the bot's store.
+pub fn votes(bot: &kotae::bot::Bot, entry: &str) -> (u64, u64) {
+    let report = bot.store.as_ref().unwrap().report(0, 5).unwrap();
+    report
+        .entries
+        .iter()
+        .find(|e| e.entry_id == entry)
+        .map_or((0, 0), |e| (e.helpful, e.not_helpful))
+}
