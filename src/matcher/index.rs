@@ -1,5 +1,5 @@
 //! The one-pass index: every code, literal pattern, keyword and alias of every entry in one
-//! Aho-Corasick automaton, every true regex in one `RegexSet`.
+//! Aho-Corasick automaton, every true regex in a few `RegexSet`s (at most 2,000 each).
 //!
 //! A message is scanned once by each, whatever the number of entries; only family patterns
 //! that fired are run again to read the code they matched.
