@@ -120,14 +120,24 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
             NEW_ENTRY.replace("codes = [\"NEW0001\"]", "patterns = [\"(\"]")
         ),
     );
+    // The counter is bumped inside the reload, the outcome is reported after it: wait for
+    // the report, which comes last.
     let start = Instant::now();
-    while bot.metrics.reload_failed.load(Ordering::Relaxed) == 0 {
+    let refused = || {
+        results
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("refused"))
+    };
+    while !refused() {
         assert!(
             start.elapsed() < Duration::from_secs(2),
             "the broken edit was not noticed"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert_eq!(bot.metrics.reload_failed.load(Ordering::Relaxed), 1);
     // The old (last good) pack still answers, including the entry added before.
     assert_eq!(
         answer_id(&bot, "NEW0001").as_deref(),
