@@ -76,10 +76,10 @@ async fn web_api(UrlPath(method): UrlPath<String>, body: Bytes) -> Json<Value> {
         }
         "chat.postMessage" => {
             let now = nanos();
-            let form: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            // kotae posts JSON; the answered event's sequence number is in its thread_ts.
+            let args: Value = serde_json::from_slice(&body).unwrap_or_default();
             let c = clock();
-            if let Some((_, ts)) = form.iter().find(|(k, _)| k == "thread_ts") {
+            if let Some(ts) = args["thread_ts"].as_str() {
                 if let Some(seq) = ts.split('.').nth(1).and_then(|s| s.parse::<usize>().ok()) {
                     let due = c.due.get(seq).map_or(0, |d| d.load(Ordering::Relaxed));
                     if due > 0 {

@@ -914,26 +914,46 @@ fn check_against_openapi(call: &Call) {
         "{content_type} not in {consumes:?}"
     );
 
-    for (name, value) in &call.form {
-        let p = params
+    let param = |name: &str| {
+        params
             .iter()
-            .find(|p| p["name"] == name.as_str() && p["in"] == "formData")
-            .unwrap_or_else(|| panic!("chat.postMessage has no form parameter {name:?}"));
-        match p["type"].as_str().unwrap() {
-            "string" => {}
-            "boolean" => assert!(
-                value == "true" || value == "false",
-                "{name}={value} is not a boolean"
-            ),
-            "integer" => assert!(
-                value.parse::<i64>().is_ok(),
-                "{name}={value} is not an integer"
-            ),
-            "number" => assert!(
-                value.parse::<f64>().is_ok(),
-                "{name}={value} is not a number"
-            ),
-            other => panic!("{name}: unexpected type {other}"),
+            .find(|p| p["name"] == name && p["in"] == "formData")
+            .unwrap_or_else(|| panic!("chat.postMessage has no parameter {name:?}"))
+    };
+    if let Some(body) = &call.json {
+        // A JSON body: Slack wants the charset said, and each argument as a JSON value of the
+        // documented type; `blocks` (in a form "a JSON-based array ... presented as a
+        // URL-encoded string") is the array itself.
+        assert_eq!(content_type, "application/json; charset=utf-8");
+        for (name, value) in body.as_object().expect("a JSON object") {
+            let ok = match (name.as_str(), param(name)["type"].as_str().unwrap()) {
+                ("blocks" | "attachments", _) => value.is_array(),
+                (_, "string") => value.is_string(),
+                (_, "boolean") => value.is_boolean(),
+                (_, "integer") => value.is_i64(),
+                (_, "number") => value.is_number(),
+                (_, other) => panic!("{name}: unexpected type {other}"),
+            };
+            assert!(ok, "{name}={value} is not of the documented type");
+        }
+    } else {
+        for (name, value) in &call.form {
+            match param(name)["type"].as_str().unwrap() {
+                "string" => {}
+                "boolean" => assert!(
+                    value == "true" || value == "false",
+                    "{name}={value} is not a boolean"
+                ),
+                "integer" => assert!(
+                    value.parse::<i64>().is_ok(),
+                    "{name}={value} is not an integer"
+                ),
+                "number" => assert!(
+                    value.parse::<f64>().is_ok(),
+                    "{name}={value} is not a number"
+                ),
+                other => panic!("{name}: unexpected type {other}"),
+            }
         }
     }
     for p in params.iter().filter(|p| p["required"] == true) {
@@ -948,7 +968,6 @@ fn check_against_openapi(call: &Call) {
             other => panic!("unexpected required parameter {name} in {other}"),
         }
     }
-    // "A JSON-based array of structured blocks, presented as a URL-encoded string."
     assert!(call.blocks().is_array());
 }
 

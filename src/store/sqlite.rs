@@ -5,6 +5,7 @@
 //! than this build.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -62,7 +63,12 @@ pub const MAX_UNMATCHED_CHARS: usize = 500;
 /// A [`Store`] in one SQLite file.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// When `seen` was last pruned (unix seconds).
+    seen_pruned_at: AtomicI64,
 }
+
+/// How often old `seen` rows are deleted.
+const SEEN_PRUNE_EVERY_SECS: i64 = 60;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,8 +135,10 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit().map_err(|e| classify(name, e))?;
         }
+        conn.set_prepared_statement_cache_capacity(32);
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            seen_pruned_at: AtomicI64::new(0),
         })
     }
 
@@ -175,33 +183,29 @@ impl Store for SqliteStore {
 
     fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError> {
         let conn = self.conn();
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO answers (at, platform, channel, message, entry_id, mode, score)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![a.at, a.platform, a.channel, a.message, a.entry_id, a.mode, a.score],
-        )?;
+        )?
+        .execute(params![
+            a.at, a.platform, a.channel, a.message, a.entry_id, a.mode, a.score
+        ])?;
         Ok(conn.last_insert_rowid())
     }
 
     fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
-                params![platform, message],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1")?
+            .query_row(params![platform, message], |r| r.get(0))
             .optional()?)
     }
 
     fn answer_entry(&self, platform: &str, message: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
-            .query_row(
-                "SELECT entry_id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
-                params![platform, message],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT entry_id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1")?
+            .query_row(params![platform, message], |r| r.get(0))
             .optional()?)
     }
 
@@ -214,17 +218,14 @@ impl Store for SqliteStore {
     ) -> Result<Vote, StoreError> {
         let conn = self.conn();
         let before: Option<bool> = conn
-            .query_row(
-                "SELECT helpful FROM votes WHERE answer = ?1 AND user = ?2",
-                params![answer, user],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT helpful FROM votes WHERE answer = ?1 AND user = ?2")?
+            .query_row(params![answer, user], |r| r.get(0))
             .optional()?;
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO votes (answer, user, helpful, at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (answer, user) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
-            params![answer, user, helpful, at],
-        )?;
+        )?
+        .execute(params![answer, user, helpful, at])?;
         Ok(match before {
             None => Vote::New,
             Some(b) if b == helpful => Vote::Same,
@@ -238,10 +239,11 @@ impl Store for SqliteStore {
             .take(MAX_UNMATCHED_CHARS)
             .collect();
         let key = gap_key(&text);
-        self.conn().execute(
-            "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![u.at, u.platform, u.channel, text, key],
-        )?;
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![u.at, u.platform, u.channel, text, key])?;
         Ok(())
     }
 
@@ -255,11 +257,8 @@ impl Store for SqliteStore {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last: Option<i64> = tx
-            .query_row(
-                "SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2",
-                params![channel, entry_id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2")?
+            .query_row(params![channel, entry_id], |r| r.get(0))
             .optional()?;
         if let Some(at) = last {
             let ago = now - at;
@@ -267,22 +266,31 @@ impl Store for SqliteStore {
                 return Ok(Some(ago));
             }
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO cooldowns (channel, entry_id, at) VALUES (?1, ?2, ?3)
              ON CONFLICT (channel, entry_id) DO UPDATE SET at = excluded.at",
-            params![channel, entry_id, now],
-        )?;
+        )?
+        .execute(params![channel, entry_id, now])?;
         tx.commit()?;
         Ok(None)
     }
 
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
         let conn = self.conn();
-        conn.execute("DELETE FROM seen WHERE at < ?1", params![now - keep])?;
-        let inserted = conn.execute(
-            "INSERT INTO seen (key, at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
-            params![key, now],
-        )?;
+        // Pruning on every event was a second write per event; once a minute is enough, and
+        // a key older than `keep` but not yet pruned is still treated as new (checked below).
+        let last_prune = self.seen_pruned_at.load(Ordering::Relaxed);
+        if now - last_prune >= SEEN_PRUNE_EVERY_SECS || now < last_prune {
+            self.seen_pruned_at.store(now, Ordering::Relaxed);
+            conn.prepare_cached("DELETE FROM seen WHERE at < ?1")?
+                .execute(params![now - keep])?;
+        }
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO seen (key, at) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE seen.at < ?3",
+            )?
+            .execute(params![key, now, now - keep])?;
         Ok(inserted == 1)
     }
 
@@ -390,6 +398,34 @@ mod tests {
         assert!(s.first_time("ev1", 100, 3600).unwrap());
         assert!(!s.first_time("ev1", 200, 3600).unwrap());
         assert!(s.first_time("ev1", 100 + 3601 + 3600, 3600).unwrap());
+    }
+
+    #[test]
+    fn old_seen_keys_are_pruned_at_most_once_a_minute() {
+        let s = SqliteStore::in_memory().unwrap();
+        let rows = |s: &SqliteStore| -> i64 {
+            s.conn()
+                .query_row("SELECT COUNT(*) FROM seen", [], |r| r.get(0))
+                .unwrap()
+        };
+        // The first call prunes (nothing yet) and starts the minute.
+        for i in 0..10 {
+            assert!(s.first_time(&format!("old{i}"), 1000, 30).unwrap());
+        }
+        // 40 s later the keys have expired, but the last prune was under a minute ago: the
+        // rows stay, and an expired key still counts as new.
+        assert!(s.first_time("new0", 1040, 30).unwrap());
+        assert!(
+            s.first_time("old0", 1040, 30).unwrap(),
+            "an expired key is new"
+        );
+        assert!(!s.first_time("old0", 1041, 30).unwrap());
+        assert_eq!(rows(&s), 11);
+        // Over a minute after the last prune, every expired row goes.
+        assert!(s
+            .first_time("new1", 1100 + SEEN_PRUNE_EVERY_SECS, 30)
+            .unwrap());
+        assert_eq!(rows(&s), 1, "only new1 is left");
     }
 
     #[test]

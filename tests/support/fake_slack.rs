@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -32,9 +33,9 @@ pub struct Call {
     pub at: Instant,
     pub authorization: Option<String>,
     pub content_type: Option<String>,
-    /// Form fields of a Web API call.
+    /// The arguments of a Web API call (from a form, or from a JSON body: see `arguments`).
     pub form: Vec<(String, String)>,
-    /// The JSON body of a `response_url` post.
+    /// The JSON body of a `response_url` post or of a Web API call sent as JSON.
     pub json: Option<Value>,
     /// What the fake answered.
     pub status: u16,
@@ -216,12 +217,9 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn auth_test(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Json<Value> {
-    record(&s, "auth.test", &headers, form, None, 200);
+async fn auth_test(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Json<Value> {
+    let (form, json) = arguments(&headers, &body);
+    record(&s, "auth.test", &headers, form, json, 200);
     if bearer(&headers).as_deref() != Some(BOT_TOKEN) {
         return Json(json!({"ok": false, "error": "invalid_auth"}));
     }
@@ -231,11 +229,32 @@ async fn auth_test(
     }))
 }
 
-async fn post_message(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
+/// A Web API call's arguments, from either body Slack accepts: a form, or (with
+/// `application/json`) a JSON object, whose values are listed as a form would carry them
+/// (strings as they are, anything else as JSON text) so tests read both the same way.
+fn arguments(headers: &HeaderMap, body: &[u8]) -> (Vec<(String, String)>, Option<Value>) {
+    let json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !json {
+        return (serde_urlencoded::from_bytes(body).unwrap_or_default(), None);
+    }
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let form = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            (k.clone(), text)
+        })
+        .collect();
+    (form, Some(v))
+}
+
+async fn post_message(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (form, json) = arguments(&headers, &body);
     let delay = s.post_delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -245,7 +264,7 @@ async fn post_message(
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
     if limited {
-        record(&s, "chat.postMessage", &headers, form, None, 429);
+        record(&s, "chat.postMessage", &headers, form, json, 429);
         return (
             StatusCode::TOO_MANY_REQUESTS,
             [("retry-after", "1")],
@@ -258,7 +277,7 @@ async fn post_message(
         .find(|(k, _)| k == "channel")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    record(&s, "chat.postMessage", &headers, form, None, 200);
+    record(&s, "chat.postMessage", &headers, form, json, 200);
     if bearer(&headers).as_deref() != Some(BOT_TOKEN) {
         return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
     }
@@ -268,9 +287,10 @@ async fn post_message(
 async fn connections_open(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    body: Bytes,
 ) -> Json<Value> {
-    record(&s, "apps.connections.open", &headers, form, None, 200);
+    let (form, json) = arguments(&headers, &body);
+    record(&s, "apps.connections.open", &headers, form, json, 200);
     if bearer(&headers).as_deref() != Some(APP_TOKEN) {
         return Json(json!({"ok": false, "error": "invalid_auth"}));
     }

@@ -98,7 +98,7 @@ impl WebApi {
 
     /// Learns kotae's own user and bot ids; a bad token fails here, at start.
     pub async fn auth_test(&self) -> Result<Identity, ApiError> {
-        let v = self.call("auth.test", &self.bot_token, &[]).await?;
+        let v = self.call("auth.test", &self.bot_token, Args::None).await?;
         let user_id = v["user_id"]
             .as_str()
             .ok_or(ApiError::BadResponse("auth.test without user_id"))?;
@@ -109,34 +109,37 @@ impl WebApi {
         })
     }
 
-    /// Posts `message`, threaded when `target.thread_ts` is set.
-    /// Posts `message`; returns the posted message's `ts` (its id, for votes).
+    /// Posts `message`, threaded when `target.thread_ts` is set; returns the posted message's
+    /// `ts` (its id, for votes).
+    ///
+    /// The body is JSON, as Slack recommends for `chat.postMessage`: `blocks` goes as an
+    /// array, not as a URL-encoded string, which for Japanese text was three times longer and
+    /// a tenth of kotae's CPU per answer.
     pub async fn post_message(
         &self,
         target: &Target,
         message: &Message,
     ) -> Result<String, ApiError> {
-        let blocks =
-            serde_json::to_string(&message.blocks).map_err(|_| ApiError::BadResponse("blocks"))?;
-        let mut form = vec![
-            ("channel", target.channel.clone()),
-            ("text", message.text.clone()),
-            ("blocks", blocks),
+        let body = PostMessage {
+            channel: &target.channel,
+            text: &message.text,
+            blocks: &message.blocks,
             // Official pages would unfurl into large previews under every answer.
-            ("unfurl_links", "false".to_string()),
-        ];
-        if let Some(ts) = &target.thread_ts {
-            form.push(("thread_ts", ts.clone()));
-        }
+            unfurl_links: false,
+            thread_ts: target.thread_ts.as_deref(),
+        };
+        let body = serde_json::to_vec(&body).map_err(|_| ApiError::BadResponse("blocks"))?;
         let v = self
-            .call("chat.postMessage", &self.bot_token, &form)
+            .call("chat.postMessage", &self.bot_token, Args::Json(body.into()))
             .await?;
         Ok(v["ts"].as_str().unwrap_or_default().to_string())
     }
 
     /// A fresh Socket Mode WebSocket URL; each is good for one connection.
     pub async fn connections_open(&self, app_token: &str) -> Result<String, ApiError> {
-        let v = self.call("apps.connections.open", app_token, &[]).await?;
+        let v = self
+            .call("apps.connections.open", app_token, Args::None)
+            .await?;
         v["url"]
             .as_str()
             .map(str::to_string)
@@ -166,15 +169,22 @@ impl WebApi {
         Ok(())
     }
 
-    async fn call(
-        &self,
-        method: &str,
-        token: &str,
-        form: &[(&str, String)],
-    ) -> Result<Value, ApiError> {
+    async fn call(&self, method: &str, token: &str, args: Args) -> Result<Value, ApiError> {
         let url = format!("{}{method}", self.base);
         let resp = self
-            .send_with_retry(|| self.http.post(&url).bearer_auth(token).form(form))
+            .send_with_retry(|| {
+                let req = self.http.post(&url).bearer_auth(token);
+                match &args {
+                    Args::None => req,
+                    // Slack warns (`missing_charset`) about JSON without a charset.
+                    Args::Json(body) => req
+                        .header(
+                            reqwest::header::CONTENT_TYPE,
+                            "application/json; charset=utf-8",
+                        )
+                        .body(body.clone()),
+                }
+            })
             .await?;
         let status = resp.status();
         if !status.is_success() {
@@ -212,6 +222,25 @@ impl WebApi {
         }
         Err(ApiError::RateLimited)
     }
+}
+
+/// The arguments of a Web API call.
+enum Args {
+    /// None besides the token (in the `Authorization` header).
+    None,
+    /// A serialized JSON body; cheap to clone for a retry.
+    Json(axum::body::Bytes),
+}
+
+/// `chat.postMessage`'s arguments, borrowed from the rendered message.
+#[derive(serde::Serialize)]
+struct PostMessage<'a> {
+    channel: &'a str,
+    text: &'a str,
+    blocks: &'a [Value],
+    unfurl_links: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_ts: Option<&'a str>,
 }
 
 /// `Retry-After` in seconds; one second when absent or unreadable.

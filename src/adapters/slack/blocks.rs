@@ -44,6 +44,12 @@ pub fn escape(s: &str) -> String {
 
 /// Escapes `s` and keeps the result within `max` characters, ending with `…` when cut.
 pub fn escape_within(s: &str, max: usize) -> String {
+    // Most text has nothing to escape and fits: one scan and one copy.
+    if !s.bytes().any(|b| matches!(b, b'&' | b'<' | b'>'))
+        && (s.len() <= max || s.chars().count() <= max)
+    {
+        return s.to_owned();
+    }
     let full_len: usize = s.chars().map(escaped_len).sum();
     let budget = if full_len <= max {
         max
