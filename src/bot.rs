@@ -214,7 +214,8 @@ impl Bot {
     }
 
     /// Records a posted answer (after the platform returned the reply's message id, empty
-    /// when it did not); returns the answer's id in the store, for votes.
+    /// when it did not); false when there is no store or it failed. Votes find the answer by
+    /// its message id.
     pub fn record_answer(
         &self,
         platform: &str,
@@ -222,9 +223,11 @@ impl Bot {
         message: &str,
         answer: &Answer,
         mode: Mode,
-    ) -> Option<i64> {
+    ) -> bool {
         self.metrics.answered(platform, &answer.id);
-        let store = self.store.as_ref()?;
+        let Some(store) = self.store.as_ref() else {
+            return false;
+        };
         let record = AnswerRecord {
             at: unix_now(),
             platform: platform.into(),
@@ -239,10 +242,10 @@ impl Bot {
             score: answer.score,
         };
         match store.record_answer(&record) {
-            Ok(id) => Some(id),
+            Ok(()) => true,
             Err(e) => {
                 tracing::warn!(error = %e, "could not record an answer");
-                None
+                false
             }
         }
     }

@@ -87,7 +87,8 @@ pub async fn run(
     tracing::info!(database = %config.database.display(), "store opened");
     let store: Arc<dyn crate::store::Store> = Arc::new(store);
     let bot = Arc::new(
-        Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang).with_store(store),
+        Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
+            .with_store(store.clone()),
     );
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {
@@ -176,6 +177,11 @@ pub async fn run(
                 result = Err(e);
             }
         }
+    }
+    // Answers and handled event ids wait a moment to be saved in batches: save them now, so
+    // a restart does not answer the same paste again.
+    if let Err(e) = store.flush() {
+        tracing::error!(error = %e, "could not save the last answers to the database");
     }
     result
 }

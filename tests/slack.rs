@@ -493,7 +493,8 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         );
     }
     // A new process on the same database; Slack retries the same event.
-    let rx = start_http_with(&fake, stored_bot()).await;
+    let bot = stored_bot();
+    let rx = start_http_with(&fake, bot.clone()).await;
     let retry = [
         ("x-slack-retry-num", "1"),
         ("x-slack-retry-reason", "http_timeout"),
@@ -513,6 +514,8 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         ["1700000040.000100", "1700000041.000100"],
         "the re-delivery was answered again"
     );
+    // Another connection sees what is saved: save the queue first (a stopping kotae does).
+    bot.store.as_ref().unwrap().flush().unwrap();
     let report = SqliteStore::open(&db).unwrap().report(0, 5).unwrap();
     assert_eq!(report.entries[0].answers, 2);
 }

@@ -30,6 +30,9 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// The writer thread's last save failed; the writes wait in memory and are retried.
+    #[error("recent writes are not saved yet: {0}")]
+    Unsaved(String),
 }
 
 /// One posted answer.
@@ -100,8 +103,13 @@ pub struct Report {
 pub trait Store: Send + Sync {
     /// A cheap query, for `/healthz`.
     fn ping(&self) -> Result<(), StoreError>;
-    /// Records an answer; returns its id (for votes).
-    fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError>;
+    /// Saves writes the store keeps back to batch them; at shutdown, before the process exits.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// Records an answer (possibly saved a moment later: every read of this store sees it).
+    /// Its id for votes comes from [`Store::answer_by_message`].
+    fn record_answer(&self, a: &AnswerRecord) -> Result<(), StoreError>;
     /// The answer posted as `message` on `platform`, if kotae posted it.
     fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError>;
     /// The entry id of the answer posted as `message` on `platform`: a reaction names only

@@ -3,10 +3,17 @@
 //! Opening checks what would otherwise fail mid-conversation: that the file is a database,
 //! that it passes `quick_check`, that it can be written, and that its schema is not newer
 //! than this build.
+//!
+//! Writes are queued and saved in batches by a background thread (one transaction every
+//! [`FLUSH_EVERY`] or [`FLUSH_BATCH`] writes): a commit per event was a third of the Slack
+//! receiver's CPU. Every read sees the queue: the checks (`first_time`, `cooldown`) look in
+//! it before the database, and the other reads save it first. Dropping the store or calling
+//! [`Store::flush`] saves what is queued; a crash loses at most the last [`FLUSH_EVERY`].
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
@@ -62,13 +69,59 @@ pub const MAX_UNMATCHED_CHARS: usize = 500;
 
 /// A [`Store`] in one SQLite file.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
-    /// When `seen` was last pruned (unix seconds).
-    seen_pruned_at: AtomicI64,
+    shared: Arc<Shared>,
+    flusher: Option<std::thread::JoinHandle<()>>,
 }
 
 /// How often old `seen` rows are deleted.
 const SEEN_PRUNE_EVERY_SECS: i64 = 60;
+/// The longest a write waits in the queue.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
+/// A queue this long is saved at once.
+const FLUSH_BATCH: usize = 512;
+/// While the database refuses writes, at most this many wait; newer ones are dropped (and
+/// logged) rather than growing without bound.
+const MAX_QUEUED: usize = 100_000;
+
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the flusher: the queue got its first write, got long, or the store is closing.
+    wake: Condvar,
+}
+
+struct State {
+    conn: Connection,
+    queue: Queue,
+    /// When `seen` was last pruned (unix seconds).
+    seen_pruned_at: i64,
+    /// Why the last save failed; cleared by the next one that works. `ping` reports it.
+    failing: Option<String>,
+    closing: bool,
+}
+
+/// Writes not yet saved.
+#[derive(Default)]
+struct Queue {
+    answers: Vec<AnswerRecord>,
+    /// (at, platform, channel, redacted text, grouping key)
+    unmatched: Vec<(i64, String, String, String, String)>,
+    /// key -> when seen
+    seen: HashMap<String, i64>,
+    /// (channel, entry id) -> when answered
+    cooldowns: HashMap<(String, String), i64>,
+    /// Delete `seen` rows older than this.
+    prune_seen_before: Option<i64>,
+}
+
+impl Queue {
+    fn len(&self) -> usize {
+        self.answers.len() + self.unmatched.len() + self.seen.len() + self.cooldowns.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0 && self.prune_seen_before.is_none()
+    }
+}
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,14 +189,176 @@ impl SqliteStore {
             tx.commit().map_err(|e| classify(name, e))?;
         }
         conn.set_prepared_statement_cache_capacity(32);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                conn,
+                queue: Queue::default(),
+                seen_pruned_at: 0,
+                failing: None,
+                closing: false,
+            }),
+            wake: Condvar::new(),
+        });
+        let s = shared.clone();
+        let flusher = std::thread::Builder::new()
+            .name("kotae-store".into())
+            .spawn(move || s.run_flusher())
+            .map_err(|e| StoreError::Open {
+                path: name.into(),
+                message: format!("cannot start the writer thread: {e}"),
+            })?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
-            seen_pruned_at: AtomicI64::new(0),
+            shared,
+            flusher: Some(flusher),
         })
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.shared.lock()
+    }
+
+    /// The state with the queue saved, for reads that must see every write.
+    fn saved(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        let mut st = self.state();
+        st.save()?;
+        Ok(st)
+    }
+
+    /// Queues a write (done by `push`) under the lock `st`, and wakes the flusher when it
+    /// has work to start or a batch to save.
+    fn enqueue(&self, st: &mut State, push: impl FnOnce(&mut Queue)) {
+        if st.queue.len() >= MAX_QUEUED {
+            tracing::error!(
+                queued = MAX_QUEUED,
+                reason = st.failing.as_deref().unwrap_or("-"),
+                "the database is not taking writes; dropping one"
+            );
+            return;
+        }
+        let was_empty = st.queue.is_empty();
+        push(&mut st.queue);
+        if was_empty || st.queue.len() >= FLUSH_BATCH {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// [`Self::enqueue`] for writes that read nothing first.
+    fn queue(&self, push: impl FnOnce(&mut Queue)) {
+        let mut st = self.state();
+        self.enqueue(&mut st, push);
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.state().closing = true;
+        self.shared.wake.notify_one();
+        if let Some(t) = self.flusher.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The writer thread: waits for a first queued write, lets more gather for up to
+    /// [`FLUSH_EVERY`], saves them in one transaction; saves the rest when closing.
+    fn run_flusher(&self) {
+        let mut st = self.lock();
+        loop {
+            while st.queue.is_empty() && !st.closing {
+                st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
+            let deadline = Instant::now() + FLUSH_EVERY;
+            while !st.closing && st.queue.len() < FLUSH_BATCH {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                st = self
+                    .wake
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            if let Err(e) = st.save() {
+                tracing::warn!(error = %e, queued = st.queue.len(), "cannot save to the database; retrying");
+                // Retry later, not in a tight loop.
+                st = self
+                    .wake
+                    .wait_timeout(st, Duration::from_secs(1))
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            if st.closing {
+                if let Err(e) = st.save() {
+                    tracing::error!(error = %e, lost = st.queue.len(), "closing: queued writes could not be saved");
+                }
+                return;
+            }
+        }
+    }
+}
+
+impl State {
+    /// Saves the queue in one transaction; on failure the queue is kept for the next try.
+    fn save(&mut self) -> Result<(), StoreError> {
+        if self.queue.is_empty() {
+            return Ok(());
+        }
+        let result = Self::write(&mut self.conn, &self.queue);
+        match &result {
+            Ok(()) => {
+                self.queue = Queue::default();
+                self.failing = None;
+            }
+            Err(e) => self.failing = Some(e.to_string()),
+        }
+        result
+    }
+
+    fn write(conn: &mut Connection, q: &Queue) -> Result<(), StoreError> {
+        let tx = conn.transaction()?;
+        if let Some(before) = q.prune_seen_before {
+            tx.prepare_cached("DELETE FROM seen WHERE at < ?1")?
+                .execute(params![before])?;
+        }
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO seen (key, at) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET at = excluded.at",
+            )?;
+            for (key, at) in &q.seen {
+                stmt.execute(params![key, at])?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO cooldowns (channel, entry_id, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (channel, entry_id) DO UPDATE SET at = excluded.at",
+            )?;
+            for ((channel, entry_id), at) in &q.cooldowns {
+                stmt.execute(params![channel, entry_id, at])?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO answers (at, platform, channel, message, entry_id, mode, score)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for a in &q.answers {
+                stmt.execute(params![
+                    a.at, a.platform, a.channel, a.message, a.entry_id, a.mode, a.score
+                ])?;
+            }
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for (at, platform, channel, text, key) in &q.unmatched {
+                stmt.execute(params![at, platform, channel, text, key])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 
@@ -177,34 +392,41 @@ fn gap_key(text: &str) -> String {
 
 impl Store for SqliteStore {
     fn ping(&self) -> Result<(), StoreError> {
-        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
+        let st = self.state();
+        if let Some(why) = &st.failing {
+            return Err(StoreError::Unsaved(why.clone()));
+        }
+        st.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
 
-    fn record_answer(&self, a: &AnswerRecord) -> Result<i64, StoreError> {
-        let conn = self.conn();
-        conn.prepare_cached(
-            "INSERT INTO answers (at, platform, channel, message, entry_id, mode, score)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            a.at, a.platform, a.channel, a.message, a.entry_id, a.mode, a.score
-        ])?;
-        Ok(conn.last_insert_rowid())
+    fn flush(&self) -> Result<(), StoreError> {
+        self.state().save()
+    }
+
+    fn record_answer(&self, a: &AnswerRecord) -> Result<(), StoreError> {
+        self.queue(|q| q.answers.push(a.clone()));
+        Ok(())
     }
 
     fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
-            .conn()
-            .prepare_cached("SELECT id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1")?
+            .saved()?
+            .conn
+            .prepare_cached(
+                "SELECT id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
+            )?
             .query_row(params![platform, message], |r| r.get(0))
             .optional()?)
     }
 
     fn answer_entry(&self, platform: &str, message: &str) -> Result<Option<String>, StoreError> {
         Ok(self
-            .conn()
-            .prepare_cached("SELECT entry_id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1")?
+            .saved()?
+            .conn
+            .prepare_cached(
+                "SELECT entry_id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
+            )?
             .query_row(params![platform, message], |r| r.get(0))
             .optional()?)
     }
@@ -216,16 +438,19 @@ impl Store for SqliteStore {
         helpful: bool,
         at: i64,
     ) -> Result<Vote, StoreError> {
-        let conn = self.conn();
-        let before: Option<bool> = conn
+        // Votes are rare and read-modify-write: saved at once, not queued.
+        let st = self.saved()?;
+        let before: Option<bool> = st
+            .conn
             .prepare_cached("SELECT helpful FROM votes WHERE answer = ?1 AND user = ?2")?
             .query_row(params![answer, user], |r| r.get(0))
             .optional()?;
-        conn.prepare_cached(
-            "INSERT INTO votes (answer, user, helpful, at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (answer, user) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
-        )?
-        .execute(params![answer, user, helpful, at])?;
+        st.conn
+            .prepare_cached(
+                "INSERT INTO votes (answer, user, helpful, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (answer, user) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
+            )?
+            .execute(params![answer, user, helpful, at])?;
         Ok(match before {
             None => Vote::New,
             Some(b) if b == helpful => Vote::Same,
@@ -239,11 +464,8 @@ impl Store for SqliteStore {
             .take(MAX_UNMATCHED_CHARS)
             .collect();
         let key = gap_key(&text);
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![u.at, u.platform, u.channel, text, key])?;
+        let row = (u.at, u.platform.clone(), u.channel.clone(), text, key);
+        self.queue(|q| q.unmatched.push(row));
         Ok(())
     }
 
@@ -254,48 +476,58 @@ impl Store for SqliteStore {
         now: i64,
         window: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<i64> = tx
-            .prepare_cached("SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2")?
-            .query_row(params![channel, entry_id], |r| r.get(0))
-            .optional()?;
+        // Check and set under one lock: the queue holds the newest time of anything answered
+        // since the last save, the database the rest.
+        let mut st = self.state();
+        let key = (channel.to_string(), entry_id.to_string());
+        let last = match st.queue.cooldowns.get(&key) {
+            Some(at) => Some(*at),
+            None => st
+                .conn
+                .prepare_cached("SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2")?
+                .query_row(params![channel, entry_id], |r| r.get(0))
+                .optional()?,
+        };
         if let Some(at) = last {
             let ago = now - at;
             if (0..window).contains(&ago) {
                 return Ok(Some(ago));
             }
         }
-        tx.prepare_cached(
-            "INSERT INTO cooldowns (channel, entry_id, at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (channel, entry_id) DO UPDATE SET at = excluded.at",
-        )?
-        .execute(params![channel, entry_id, now])?;
-        tx.commit()?;
+        self.enqueue(&mut st, |q| {
+            q.cooldowns.insert(key, now);
+        });
         Ok(None)
     }
 
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
-        let conn = self.conn();
-        // Pruning on every event was a second write per event; once a minute is enough, and
-        // a key older than `keep` but not yet pruned is still treated as new (checked below).
-        let last_prune = self.seen_pruned_at.load(Ordering::Relaxed);
-        if now - last_prune >= SEEN_PRUNE_EVERY_SECS || now < last_prune {
-            self.seen_pruned_at.store(now, Ordering::Relaxed);
-            conn.prepare_cached("DELETE FROM seen WHERE at < ?1")?
-                .execute(params![now - keep])?;
+        let mut st = self.state();
+        let at: Option<i64> = match st.queue.seen.get(key) {
+            Some(at) => Some(*at),
+            None => st
+                .conn
+                .prepare_cached("SELECT at FROM seen WHERE key = ?1")?
+                .query_row(params![key], |r| r.get(0))
+                .optional()?,
+        };
+        // A key older than `keep` counts as new even before the prune removes it.
+        if at.is_some_and(|at| at >= now - keep) {
+            return Ok(false);
         }
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO seen (key, at) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET at = excluded.at WHERE seen.at < ?3",
-            )?
-            .execute(params![key, now, now - keep])?;
-        Ok(inserted == 1)
+        // Old rows go once a minute, with the next save, not with every event.
+        if now - st.seen_pruned_at >= SEEN_PRUNE_EVERY_SECS || now < st.seen_pruned_at {
+            st.seen_pruned_at = now;
+            st.queue.prune_seen_before = Some(now - keep);
+        }
+        self.enqueue(&mut st, |q| {
+            q.seen.insert(key.to_string(), now);
+        });
+        Ok(true)
     }
 
     fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError> {
-        let conn = self.conn();
+        let st = self.saved()?;
+        let conn = &st.conn;
         let mut stmt = conn.prepare(
             "SELECT a.entry_id,
                     COUNT(DISTINCT a.id),
@@ -360,7 +592,8 @@ mod tests {
     #[test]
     fn votes_count_once_per_user_and_answer() {
         let s = SqliteStore::in_memory().unwrap();
-        let a = s.record_answer(&answer("e", 10)).unwrap();
+        s.record_answer(&answer("e", 10)).unwrap();
+        let a = s.answer_by_message("discord", "m-e-10").unwrap().unwrap();
         assert_eq!(s.record_vote(a, "u1", true, 11).unwrap(), Vote::New);
         assert_eq!(s.record_vote(a, "u1", true, 12).unwrap(), Vote::Same);
         assert_eq!(s.record_vote(a, "u2", false, 12).unwrap(), Vote::New);
@@ -404,7 +637,9 @@ mod tests {
     fn old_seen_keys_are_pruned_at_most_once_a_minute() {
         let s = SqliteStore::in_memory().unwrap();
         let rows = |s: &SqliteStore| -> i64 {
-            s.conn()
+            s.saved()
+                .unwrap()
+                .conn
                 .query_row("SELECT COUNT(*) FROM seen", [], |r| r.get(0))
                 .unwrap()
         };
@@ -426,6 +661,54 @@ mod tests {
             .first_time("new1", 1100 + SEEN_PRUNE_EVERY_SECS, 30)
             .unwrap());
         assert_eq!(rows(&s), 1, "only new1 is left");
+    }
+
+    #[test]
+    fn queued_writes_reach_the_file_without_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let s = SqliteStore::open(&db).unwrap();
+        s.record_answer(&answer("e", 10)).unwrap();
+        assert!(s.first_time("ev", 10, 100).unwrap());
+        // A second connection, as `kotae report` would be: the writer thread saves the
+        // queue within FLUSH_EVERY; allow a slow machine much longer.
+        let other = Connection::open(&db).unwrap();
+        let count = |sql: &str| -> i64 { other.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while count("SELECT COUNT(*) FROM answers") + count("SELECT COUNT(*) FROM seen") < 2 {
+            assert!(Instant::now() < deadline, "the queue was never saved");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(s);
+    }
+
+    #[test]
+    fn one_key_is_new_once_however_many_threads_ask() {
+        let s = Arc::new(SqliteStore::in_memory().unwrap());
+        let firsts: usize = (0..8)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    (0..200)
+                        .filter(|i| s.first_time(&format!("k{i}"), 10, 100).unwrap())
+                        .count()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum();
+        assert_eq!(firsts, 200);
+        let cooldowns: usize = (0..8)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || s.cooldown("c", "e", 10, 600).unwrap().is_none())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| usize::from(t.join().unwrap()))
+            .sum();
+        assert_eq!(cooldowns, 1, "one answer per cooldown window");
     }
 
     #[test]

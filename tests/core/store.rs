@@ -39,10 +39,12 @@ fn answers_and_votes_survive_a_restart_and_a_vote_counts_once() {
         let Decision::Answer(a) = bot.handle("discord", &support("c1"), PASTE, Lang::Ja) else {
             panic!("the paste is answered")
         };
-        let id = bot
-            .record_answer("discord", "c1", "reply-1", &a, Mode::Auto)
-            .expect("recorded");
+        assert!(bot.record_answer("discord", "c1", "reply-1", &a, Mode::Auto));
         let store = bot.store.as_ref().unwrap();
+        let id = store
+            .answer_by_message("discord", "reply-1")
+            .unwrap()
+            .expect("recorded");
         assert_eq!(store.record_vote(id, "u1", true, 1).unwrap(), Vote::New);
         assert_eq!(store.record_vote(id, "u1", true, 2).unwrap(), Vote::Same);
     }
@@ -108,6 +110,8 @@ fn unmatched_errors_are_kept_redacted_and_chatter_is_not() {
         bot.handle("discord", &support("c"), "おはようございます", Lang::Ja),
         Decision::Silent(_)
     ));
+    // Another connection (kotae report) sees writes once saved: within FLUSH_EVERY, or now.
+    bot.store.as_ref().unwrap().flush().unwrap();
     let report = SqliteStore::open(&db).unwrap().report(0, 10).unwrap();
     assert_eq!(report.unmatched.len(), 1, "{report:?}");
     let text = &report.unmatched[0].text;
@@ -175,14 +179,10 @@ fn report_command_prints_text_json_and_csv() {
             panic!("answered")
         };
         assert_eq!(a.id, "3ds2-auth-failed");
-        let id = bot
-            .record_answer("slack", "C1", "ts1", &a, Mode::Auto)
-            .unwrap();
-        bot.store
-            .as_ref()
-            .unwrap()
-            .record_vote(id, "U1", true, 1)
-            .unwrap();
+        assert!(bot.record_answer("slack", "C1", "ts1", &a, Mode::Auto));
+        let store = bot.store.as_ref().unwrap();
+        let id = store.answer_by_message("slack", "ts1").unwrap().unwrap();
+        store.record_vote(id, "U1", true, 1).unwrap();
         bot.handle("slack", &support("C1"), "決済エラー E-555 が出る", Lang::Ja);
     }
     let run = |format: &str| {
