@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::api::{Identity, Target, WebApi};
 use super::blocks;
 use super::dedup::Dedup;
+use super::rendered::{Prepared, RenderCache};
 use crate::bot::{Bot, Decision};
 use crate::policy::Incoming;
 use crate::reply::Labels;
@@ -41,6 +42,7 @@ pub struct Handler {
     /// Who may run `/kotae-admin`.
     admin_users: HashSet<String>,
     seen: Dedup,
+    rendered: RenderCache,
 }
 
 /// The slash command for admins.
@@ -133,6 +135,7 @@ impl Handler {
             support_channels: support_channels.iter().cloned().collect(),
             admin_users: admin_users.iter().cloned().collect(),
             seen: Dedup::default(),
+            rendered: RenderCache::default(),
         }
     }
 
@@ -170,9 +173,12 @@ impl Handler {
         let (message, answer) = match decision {
             Decision::Answer(a) => {
                 tracing::info!(channel = %ev.channel, entry = %a.id, "answering");
-                (blocks::render_with_feedback(&a), Some(a))
+                (self.rendered.with_feedback(&a), Some(a))
             }
-            Decision::NoMatch => (blocks::notice(Labels::get(lang).no_match), None),
+            Decision::NoMatch => {
+                let notice = blocks::notice(Labels::get(lang).no_match);
+                (Arc::new(Prepared::from_message(&notice)), None)
+            }
             Decision::Repeat { entry_id, ago } => {
                 tracing::debug!(channel = %ev.channel, entry = %entry_id, ago_secs = ago.as_secs(), "answered recently; staying quiet");
                 return;
@@ -182,7 +188,7 @@ impl Handler {
                 return;
             }
         };
-        match self.api.post_message(&target, &message).await {
+        match self.api.post_prepared(&target, &message).await {
             Ok(ts) => {
                 if let Some(a) = answer {
                     self.bot.record_answer("slack", &ev.channel, &ts, &a, mode);

@@ -17,6 +17,7 @@ pub mod blocks;
 pub mod dedup;
 pub mod events;
 pub mod http;
+pub mod rendered;
 pub mod signature;
 pub mod socket;
 
