@@ -683,6 +683,40 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_save_is_reported_and_retried_without_losing_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let s = SqliteStore::open(&db).unwrap();
+        let other = Connection::open(&db).unwrap();
+        let wait = |what: &str, ok: &dyn Fn() -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !ok() {
+                assert!(Instant::now() < deadline, "{what}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        // Saves fail while the table is away.
+        other
+            .execute_batch("ALTER TABLE answers RENAME TO answers_away")
+            .unwrap();
+        s.record_answer(&answer("e", 10)).unwrap();
+        wait("the failing save was never reported", &|| s.ping().is_err());
+        let err = s.ping().unwrap_err().to_string();
+        assert!(
+            err.contains("not saved") && err.contains("answers"),
+            "{err}"
+        );
+        other
+            .execute_batch("ALTER TABLE answers_away RENAME TO answers")
+            .unwrap();
+        wait("the save was not retried", &|| s.ping().is_ok());
+        let saved: i64 = other
+            .query_row("SELECT COUNT(*) FROM answers", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(saved, 1, "the queued answer was kept and saved");
+    }
+
+    #[test]
     fn one_key_is_new_once_however_many_threads_ask() {
         let s = Arc::new(SqliteStore::in_memory().unwrap());
         let firsts: usize = (0..8)
