@@ -2,18 +2,19 @@
 //!
 //! `slack_load pack --entries N --out FILE` writes `synthetic::entries(N)` as a knowledge file.
 //!
-//! `slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S]`:
+//! `slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--reloads N]`:
 //! starts a fake Slack Web API (`auth.test`, `chat.postMessage`) in this process, writes a
 //! config (`[slack] mode = "http"`, a support channel, a SQLite store, `ops_listen`) into a
 //! temporary folder, and starts `BIN serve` on it, with the built-in pack (`--entries 0`, the
 //! default) or a generated pack of N entries in a watched folder. It then prints:
 //! the time to start (process spawned → Events receiver accepts connections → `/healthz` ok),
 //! the resident memory idle, after M messages (all answered, `kotae_messages_total` checked),
-//! the hot-reload time of the pack (file edited, then SIGHUP: until an event naming a new
-//! entry gets its `chat.postMessage`), and, for each rate in `--rates`, a fixed-rate step of
-//! signed events over keep-alive connections: acks per second, p50/p99 ack latency (from the
-//! time each request was due, so a stalled server is not hidden), and event → `chat.postMessage`
-//! latency at the fake API.
+//! the hot-reload time of the pack for each of `--reloads` reloads (default 2, alternately
+//! file edited and file edited then SIGHUP: until an event naming a new entry gets its
+//! `chat.postMessage`) with the resident memory after each, so growth and plateau show, and,
+//! for each rate in `--rates`, a fixed-rate step of signed events over keep-alive
+//! connections: acks per second, p50/p99 ack latency (from the time each request was due, so
+//! a stalled server is not hidden), and event → `chat.postMessage` latency at the fake API.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -40,7 +41,7 @@ const MAX_EVENTS: usize = 2_000_000;
 fn usage() -> ! {
     eprintln!(
         "usage: slack_load pack --entries N --out FILE\n       \
-         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--conns C]"
+         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--conns C] [--reloads N]"
     );
     std::process::exit(2)
 }
@@ -337,6 +338,8 @@ struct Args {
     step_secs: f64,
     out: Option<PathBuf>,
     conns: usize,
+    /// Hot reloads in a row, alternately by file edit and by SIGHUP.
+    reloads: usize,
 }
 
 fn parse(mut it: impl Iterator<Item = String>) -> Args {
@@ -348,6 +351,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
         step_secs: 5.0,
         out: None,
         conns: 256,
+        reloads: 2,
     };
     while let Some(flag) = it.next() {
         let v = it.next().unwrap_or_else(|| usage());
@@ -360,6 +364,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
             "--step-secs" => a.step_secs = num(&v),
             "--out" => a.out = Some(v.into()),
             "--conns" => a.conns = num(&v) as usize,
+            "--reloads" => a.reloads = num(&v) as usize,
             _ => usage(),
         }
     }
@@ -538,11 +543,17 @@ async fn run(a: Args) {
 
     // Hot reload: the file watcher (polls every second), then SIGHUP.
     if a.entries > 0 {
-        for (round, how) in [(1usize, "file edit (watcher)"), (2, "SIGHUP")] {
+        for round in 1..=a.reloads {
+            let by_signal = round % 2 == 0;
+            let how = if by_signal {
+                "SIGHUP"
+            } else {
+                "file edit (watcher)"
+            };
             let reloads = bench.metric("kotae_reloads_total{result=\"ok\"}").await;
             std::fs::write(&pack_file, pack_toml(a.entries, round)).unwrap();
             let t0 = Instant::now();
-            if round == 2 {
+            if by_signal {
                 let _ = Command::new("kill")
                     .args(["-HUP", &pid.to_string()])
                     .status();
@@ -566,13 +577,18 @@ async fn run(a: Args) {
                 );
             }
             let answered = t0.elapsed();
-            let counted = bench.metric("kotae_reloads_total{result=\"ok\"}").await;
             let (now, hwm) = rss(pid);
+            // The watcher also sees the edit behind a SIGHUP and reloads once more: let it.
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+            let counted = bench.metric("kotae_reloads_total{result=\"ok\"}").await;
+            let (settled, settled_hwm) = rss(pid);
             println!(
-                "reload by {how}: new entry answered {:.0} ms after the file was written (reloads ok {reloads} -> {counted}); VmRSS {} (VmHWM {}) (load {})",
+                "reload {round} by {how}: new entry answered {:.0} ms after the file was written; VmRSS {} (VmHWM {}); 2.5 s later (reloads ok {reloads} -> {counted}) VmRSS {} (VmHWM {}) (load {})",
                 answered.as_secs_f64() * 1e3,
                 mib(now),
                 mib(hwm),
+                mib(settled),
+                mib(settled_hwm),
                 loadavg()
             );
         }

@@ -378,7 +378,8 @@ impl Bot {
     }
 
     /// `/kotae-admin reload`: reloads the knowledge like SIGHUP does; the result in one
-    /// message (`file:line: problem` lines when refused).
+    /// message (`file:line: problem` lines when refused). Blocking: the adapters run it
+    /// through [`crate::reload::on_reload_thread`], like every other reload.
     pub fn reload(&self) -> Result<String, String> {
         let Some(path) = &self.knowledge_path else {
             return Err("kotae runs on its built-in knowledge; set `knowledge` in the config to reload from files".into());

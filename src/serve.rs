@@ -205,7 +205,7 @@ async fn reload_on_sighup(bot: Arc<Bot>, path: std::path::PathBuf, stop: Cancell
         tracing::info!("SIGHUP: reloading knowledge");
         let (b, p) = (bot.clone(), path.clone());
         if let Ok(reload::Reloaded::Refused(e)) =
-            tokio::task::spawn_blocking(move || reload::reload(&b, &p)).await
+            reload::on_reload_thread(move || reload::reload(&b, &p)).await
         {
             bot.notify_admins(format!(
                 "knowledge reload (SIGHUP) refused; the previous knowledge keeps answering:\n{e}"

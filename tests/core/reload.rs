@@ -1,5 +1,5 @@
 //! Hot reload: a valid edit is picked up within 2 s without dropping concurrent lookups; a
-//! broken edit leaves the old pack answering and reports the error.
+//! broken edit leaves the old pack answering and reports the error; reloads share one thread.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -180,4 +180,15 @@ fn a_file_that_fails_its_own_examples_is_refused() {
         Reloaded::Swapped(_) => panic!("a pack failing its counter-examples was accepted"),
     }
     assert_eq!(bot.metrics.reload_failed.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test]
+async fn every_reload_runs_on_the_one_reload_thread_which_outlives_a_panic() {
+    let on = || std::thread::current().id();
+    let first = reload::on_reload_thread(on).await.unwrap();
+    assert_ne!(first, on(), "the reload ran on the caller's thread");
+    assert!(reload::on_reload_thread(|| panic!("a reload bug"))
+        .await
+        .is_err());
+    assert_eq!(reload::on_reload_thread(on).await.unwrap(), first);
 }

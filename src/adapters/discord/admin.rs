@@ -45,10 +45,10 @@ async fn reload(ctx: Context<'_>) -> Result<(), Error> {
     // Reading and self-testing a pack can outlast the 3 s Discord gives an interaction.
     ctx.defer_ephemeral().await?;
     let bot = ctx.data().bot.clone();
-    let text = match tokio::task::spawn_blocking(move || bot.reload()).await {
+    let text = match crate::reload::on_reload_thread(move || bot.reload()).await {
         Ok(Ok(done)) => done,
         Ok(Err(why)) => why,
-        Err(e) => format!("the reload task failed: {e}"),
+        Err(e) => e.to_string(),
     };
     send_blocks(ctx, &text).await
 }

@@ -289,11 +289,10 @@ impl Handler {
             tracing::info!(user = %cmd.user_id, verb = %verb, "/kotae-admin");
             match verb.as_str() {
                 "reload" => {
-                    // Reading and self-testing the pack is file I/O and CPU: off the runtime.
                     let bot = self.bot.clone();
-                    let outcome = tokio::task::spawn_blocking(move || bot.reload())
+                    let outcome = crate::reload::on_reload_thread(move || bot.reload())
                         .await
-                        .unwrap_or_else(|e| Err(format!("the reload task failed: {e}")));
+                        .unwrap_or_else(|e| Err(e.to_string()));
                     match outcome {
                         Ok(done) => blocks::preformatted("reload", &done),
                         Err(why) => blocks::preformatted("reload refused", &why),
