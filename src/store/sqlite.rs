@@ -87,11 +87,17 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the flusher: the queue got its first write, got long, or the store is closing.
     wake: Condvar,
+    /// The batch being saved outside the lock is saved (or back in the queue).
+    batch_done: Condvar,
 }
 
 struct State {
+    /// Reads, votes, and saves made by readers that must see everything.
     conn: Connection,
     queue: Queue,
+    /// The batch the writer thread is saving on its own connection, outside the lock; the
+    /// checks look here too.
+    saving: Option<Arc<Queue>>,
     /// When `seen` was last pruned (unix seconds).
     seen_pruned_at: i64,
     /// Why the last save failed; cleared by the next one that works. `ping` reports it.
@@ -100,7 +106,7 @@ struct State {
 }
 
 /// Writes not yet saved.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Queue {
     answers: Vec<AnswerRecord>,
     /// (at, platform, channel, redacted text, grouping key)
@@ -120,6 +126,22 @@ impl Queue {
 
     fn is_empty(&self) -> bool {
         self.len() == 0 && self.prune_seen_before.is_none()
+    }
+
+    /// Appends `newer` (queued after `self`); where both set a key, the newer value wins.
+    fn absorb(&mut self, newer: Queue) {
+        self.answers.extend(newer.answers);
+        self.unmatched.extend(newer.unmatched);
+        self.seen.extend(newer.seen);
+        self.cooldowns.extend(newer.cooldowns);
+        self.prune_seen_before = newer.prune_seen_before.or(self.prune_seen_before);
+    }
+}
+
+impl State {
+    /// What the unsaved writes (queued, then being saved) say about `f`, newest first.
+    fn unsaved<T>(&self, f: impl Fn(&Queue) -> Option<T>) -> Option<T> {
+        f(&self.queue).or_else(|| self.saving.as_deref().and_then(f))
     }
 }
 
@@ -141,12 +163,28 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(|e| classify(&name, e))?;
-        Self::init(conn, &name)
+        let mut store = Self::init(conn, &name)?;
+        // The writer thread's own connection, opened after the migrations: it saves batches
+        // (and runs WAL checkpoints) without holding the lock the checks need.
+        let writer = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| classify(&name, e))?;
+        writer.busy_timeout(Duration::from_secs(5))?;
+        writer
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| classify(&name, e))?;
+        store.start_flusher(Some(writer), &name)?;
+        Ok(store)
     }
 
-    /// A private in-memory database, for tests and `kotae shell`.
+    /// A private in-memory database, for tests and `kotae shell`. Its batches are saved under
+    /// the lock: a second connection would see another, empty database.
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        Self::init(Connection::open_in_memory()?, ":memory:")
+        let mut store = Self::init(Connection::open_in_memory()?, ":memory:")?;
+        store.start_flusher(None, ":memory:")?;
+        Ok(store)
     }
 
     fn init(conn: Connection, name: &str) -> Result<SqliteStore, StoreError> {
@@ -193,24 +231,31 @@ impl SqliteStore {
             state: Mutex::new(State {
                 conn,
                 queue: Queue::default(),
+                saving: None,
                 seen_pruned_at: 0,
                 failing: None,
                 closing: false,
             }),
             wake: Condvar::new(),
+            batch_done: Condvar::new(),
         });
-        let s = shared.clone();
+        Ok(SqliteStore {
+            shared,
+            flusher: None,
+        })
+    }
+
+    fn start_flusher(&mut self, writer: Option<Connection>, name: &str) -> Result<(), StoreError> {
+        let s = self.shared.clone();
         let flusher = std::thread::Builder::new()
             .name("kotae-store".into())
-            .spawn(move || s.run_flusher())
+            .spawn(move || s.run_flusher(writer))
             .map_err(|e| StoreError::Open {
                 path: name.into(),
                 message: format!("cannot start the writer thread: {e}"),
             })?;
-        Ok(SqliteStore {
-            shared,
-            flusher: Some(flusher),
-        })
+        self.flusher = Some(flusher);
+        Ok(())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -220,6 +265,13 @@ impl SqliteStore {
     /// The state with the queue saved, for reads that must see every write.
     fn saved(&self) -> Result<MutexGuard<'_, State>, StoreError> {
         let mut st = self.state();
+        while st.saving.is_some() {
+            st = self
+                .shared
+                .batch_done
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
+        }
         st.save()?;
         Ok(st)
     }
@@ -265,8 +317,9 @@ impl Shared {
     }
 
     /// The writer thread: waits for a first queued write, lets more gather for up to
-    /// [`FLUSH_EVERY`], saves them in one transaction; saves the rest when closing.
-    fn run_flusher(&self) {
+    /// [`FLUSH_EVERY`], saves them in one transaction; saves the rest when closing. With its
+    /// own connection (`writer`) it saves outside the lock.
+    fn run_flusher(&self, mut writer: Option<Connection>) {
         let mut st = self.lock();
         loop {
             while st.queue.is_empty() && !st.closing {
@@ -284,7 +337,15 @@ impl Shared {
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
-            if let Err(e) = st.save() {
+            let saved = match writer.as_mut() {
+                Some(w) => {
+                    let (guard, r) = self.save_unlocked(st, w);
+                    st = guard;
+                    r
+                }
+                None => st.save(),
+            };
+            if let Err(e) = saved {
                 tracing::warn!(error = %e, queued = st.queue.len(), "cannot save to the database; retrying");
                 // Retry later, not in a tight loop.
                 st = self
@@ -300,6 +361,36 @@ impl Shared {
                 return;
             }
         }
+    }
+
+    /// Moves the queue out, saves it on `writer` without the lock, and takes the lock back;
+    /// on failure the batch goes back in front of what queued meanwhile.
+    fn save_unlocked<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        writer: &mut Connection,
+    ) -> (MutexGuard<'a, State>, Result<(), StoreError>) {
+        if st.queue.is_empty() {
+            return (st, Ok(()));
+        }
+        let batch = Arc::new(std::mem::take(&mut st.queue));
+        st.saving = Some(batch.clone());
+        drop(st);
+        let result = State::write(writer, &batch);
+        let mut st = self.lock();
+        st.saving = None;
+        match &result {
+            Ok(()) => st.failing = None,
+            Err(e) => {
+                st.failing = Some(e.to_string());
+                let newer = std::mem::take(&mut st.queue);
+                let mut older = Arc::try_unwrap(batch).unwrap_or_else(|b| b.as_ref().clone());
+                older.absorb(newer);
+                st.queue = older;
+            }
+        }
+        self.batch_done.notify_all();
+        (st, result)
     }
 }
 
@@ -401,7 +492,7 @@ impl Store for SqliteStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.state().save()
+        self.saved().map(drop)
     }
 
     fn record_answer(&self, a: &AnswerRecord) -> Result<(), StoreError> {
@@ -480,8 +571,8 @@ impl Store for SqliteStore {
         // since the last save, the database the rest.
         let mut st = self.state();
         let key = (channel.to_string(), entry_id.to_string());
-        let last = match st.queue.cooldowns.get(&key) {
-            Some(at) => Some(*at),
+        let last = match st.unsaved(|q| q.cooldowns.get(&key).copied()) {
+            Some(at) => Some(at),
             None => st
                 .conn
                 .prepare_cached("SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2")?
@@ -502,8 +593,8 @@ impl Store for SqliteStore {
 
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
         let mut st = self.state();
-        let at: Option<i64> = match st.queue.seen.get(key) {
-            Some(at) => Some(*at),
+        let at: Option<i64> = match st.unsaved(|q| q.seen.get(key).copied()) {
+            Some(at) => Some(at),
             None => st
                 .conn
                 .prepare_cached("SELECT at FROM seen WHERE key = ?1")?
@@ -716,15 +807,21 @@ mod tests {
         assert_eq!(saved, 1, "the queued answer was kept and saved");
     }
 
-    #[test]
-    fn one_key_is_new_once_however_many_threads_ask() {
-        let s = Arc::new(SqliteStore::in_memory().unwrap());
+    /// Eight threads ask about the same keys and cooldown while batches are being saved (on
+    /// the writer's own connection for a file): each key is new once, one answer per window.
+    fn new_once_under_threads(s: Arc<SqliteStore>) {
         let firsts: usize = (0..8)
             .map(|_| {
                 let s = s.clone();
                 std::thread::spawn(move || {
-                    (0..200)
-                        .filter(|i| s.first_time(&format!("k{i}"), 10, 100).unwrap())
+                    (0..3000)
+                        .filter(|i| {
+                            if i % 500 == 0 {
+                                // Let a batch or two be saved meanwhile.
+                                std::thread::sleep(FLUSH_EVERY);
+                            }
+                            s.first_time(&format!("k{i}"), 10, 100).unwrap()
+                        })
                         .count()
                 })
             })
@@ -732,7 +829,7 @@ mod tests {
             .into_iter()
             .map(|t| t.join().unwrap())
             .sum();
-        assert_eq!(firsts, 200);
+        assert_eq!(firsts, 3000);
         let cooldowns: usize = (0..8)
             .map(|_| {
                 let s = s.clone();
@@ -743,6 +840,37 @@ mod tests {
             .map(|t| usize::from(t.join().unwrap()))
             .sum();
         assert_eq!(cooldowns, 1, "one answer per cooldown window");
+    }
+
+    #[test]
+    fn keys_in_a_batch_being_saved_are_still_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("k.db")).unwrap();
+        // Each new key is followed by a check of one from a few hundred before, which is in
+        // the queue, in the batch the writer is saving, or saved.
+        for i in 0..20_000 {
+            assert!(s.first_time(&format!("k{i}"), 10, 100).unwrap());
+            for back in [100, 300, 600, 1200] {
+                if i >= back {
+                    let old = format!("k{}", i - back);
+                    assert!(!s.first_time(&old, 10, 100).unwrap(), "{old} was new again");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_key_is_new_once_however_many_threads_ask() {
+        new_once_under_threads(Arc::new(SqliteStore::in_memory().unwrap()));
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        new_once_under_threads(Arc::new(SqliteStore::open(&db).unwrap()));
+        // And all of it reached the file.
+        let saved: i64 = Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM seen", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(saved, 3000);
     }
 
     #[test]
