@@ -71,7 +71,8 @@ struct Inner {
     channels: Mutex<std::collections::HashMap<String, Value>>,
     /// Set by [`FakeDiscord::tap`]: called for every REST request instead of recording it.
     tap: std::sync::OnceLock<Tap>,
-    /// Ids of the messages the fake says it posted.
+    /// REST requests answered so far; the ids of the messages the fake says it posted are
+    /// made from it (as many as `requests` holds, when not tapped).
     posted_ids: std::sync::atomic::AtomicU64,
 }
 
