@@ -16,8 +16,11 @@
 //! connections: acks per second, p50/p99 ack latency (from the time each request was due, so
 //! a stalled server is not hidden), and event → `chat.postMessage` latency at the fake API.
 
+#[path = "load_common/mod.rs"]
+mod load_common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -27,6 +30,7 @@ use axum::extract::Path as UrlPath;
 use axum::routing::post;
 use axum::{Json, Router};
 use kotae::knowledge::synthetic;
+use load_common::{cpu_secs, free_port, loadavg, mib, pct, rss, Killer};
 use serde_json::{json, Value};
 
 const SECRET: &str = "bench-signing-secret";
@@ -148,55 +152,6 @@ fn pack_toml(n: usize, extra: usize) -> String {
 fn toml_str(s: &str) -> String {
     // Basic strings: escape backslashes and quotes (the generated texts have no control characters).
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `(VmRSS, VmHWM)` in KiB.
-fn rss(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// User + system CPU seconds used so far by `pid`.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which ends with the last ')'): utime is the 12th, stime the 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    f.iter().sum::<u64>() as f64 / 100.0
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn unix_now() -> u64 {
@@ -329,14 +284,6 @@ impl Bench {
     }
 }
 
-fn pct(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i] as f64 / 1e6
-}
-
 struct Args {
     kotae: Option<PathBuf>,
     entries: usize,
@@ -376,16 +323,6 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
         }
     }
     a
-}
-
-struct Killer(Child);
-impl Drop for Killer {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
 }
 
 fn write_config(dir: &Path, entries: usize, listen: u16, ops: u16, api: u16) -> PathBuf {
