@@ -30,7 +30,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use fake_discord::{user, FakeDiscord, Faults, GUILD_ID};
-use load_common::{cpu_secs, loadavg, mib, pct, rss, Killer};
+use load_common::{cpu_secs, loadavg, mib, paced, pct, rss, timeline, Killer, MAX_EVENTS};
 use serde_json::{json, Value};
 
 /// A paste the shipped pack answers with confidence.
@@ -39,18 +39,14 @@ const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)
 const CHANNEL_BASE: u64 = 100_000_000_000_000_001;
 /// Message `seq` has the id `MSG_BASE + seq`; the reply's `message_reference` tells which.
 const MSG_BASE: u64 = 300_000_000_000_000_000;
-const MAX_EVENTS: usize = 2_000_000;
 
 fn usage() -> ! {
     eprintln!("usage: discord_load --kotae BIN [--rates R,R…] [--step-secs S] [--channels N]");
     std::process::exit(2)
 }
 
-/// Shared between the dispatcher and the fake's tap.
-struct Clock {
-    start: Instant,
-    /// Nanoseconds after `start` at which event `seq` was due (0: not sent).
-    due: Vec<AtomicU64>,
+/// What the fake's tap counts.
+struct Counts {
     /// Event → reply POST latencies, nanoseconds.
     replies_lat: Mutex<Vec<u64>>,
     replies: AtomicU64,
@@ -58,11 +54,9 @@ struct Clock {
     other: AtomicU64,
 }
 
-fn clock() -> &'static Clock {
-    static C: OnceLock<Clock> = OnceLock::new();
-    C.get_or_init(|| Clock {
-        start: Instant::now(),
-        due: (0..MAX_EVENTS).map(|_| AtomicU64::new(0)).collect(),
+fn clock() -> &'static Counts {
+    static C: OnceLock<Counts> = OnceLock::new();
+    C.get_or_init(|| Counts {
         replies_lat: Mutex::new(Vec::new()),
         replies: AtomicU64::new(0),
         reactions: AtomicU64::new(0),
@@ -70,13 +64,9 @@ fn clock() -> &'static Clock {
     })
 }
 
-fn nanos() -> u64 {
-    clock().start.elapsed().as_nanos() as u64
-}
-
 /// Counts each REST request kotae makes; times the replies.
 fn tap(method: &axum::http::Method, path: &str, body: Option<&Value>) {
-    let now = nanos();
+    let now = timeline().nanos();
     let c = clock();
     let is_reply = method == axum::http::Method::POST
         && path.starts_with("/api/v10/channels/")
@@ -86,11 +76,8 @@ fn tap(method: &axum::http::Method, path: &str, body: Option<&Value>) {
             .and_then(|b| b["message_reference"]["message_id"].as_str())
             .and_then(|id| id.parse::<u64>().ok())
             .and_then(|id| id.checked_sub(MSG_BASE));
-        if let Some(due) = seq.and_then(|s| c.due.get(s as usize)) {
-            let due = due.load(Ordering::Relaxed);
-            if due > 0 {
-                c.replies_lat.lock().unwrap().push(now.saturating_sub(due));
-            }
+        if let Some(lat) = seq.and_then(|s| timeline().since_due(s as usize, now)) {
+            c.replies_lat.lock().unwrap().push(lat);
         }
         c.replies.fetch_add(1, Ordering::Relaxed);
     } else if method == axum::http::Method::PUT && path.contains("/reactions/") {
@@ -200,7 +187,7 @@ async fn run(a: Args) {
     let mut seq = 1usize;
     let ready = Instant::now();
     loop {
-        clock().due[seq].store(nanos().max(1), Ordering::Relaxed);
+        timeline().due_now(seq);
         fake.dispatch("MESSAGE_CREATE", event(&fake, seq, a.channels));
         seq += 1;
         if wait_replies(1, Duration::from_millis(200)).await {
@@ -242,23 +229,16 @@ async fn run(a: Args) {
         );
         let cpu_before = cpu_secs(pid);
         let own_before = cpu_secs(std::process::id());
-        let start = nanos();
-        let period = 1e9 / rate;
-        let mut tick = tokio::time::interval(Duration::from_micros(500));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut events = events.into_iter();
-        let mut sent = 0usize;
-        while sent < count {
-            tick.tick().await;
-            let due_count = (((nanos() - start) as f64 / period) as usize + 1).min(count);
-            while sent < due_count {
-                let due = start + (sent as f64 * period) as u64;
-                c.due[seq + sent].store(due.max(1), Ordering::Relaxed);
-                fake.dispatch("MESSAGE_CREATE", events.next().unwrap());
-                sent += 1;
-            }
-        }
-        let took = (nanos() - start) as f64 / 1e9;
+        let took = paced(rate, count, |i, due| {
+            timeline().set_due(seq + i, due);
+            fake.dispatch(
+                "MESSAGE_CREATE",
+                events.next().expect("one event per message"),
+            );
+        })
+        .await
+        .as_secs_f64();
         seq += count;
         // Let the replies and their reactions drain (at most 30 s).
         wait_replies(replies0 + count as u64, Duration::from_secs(30)).await;

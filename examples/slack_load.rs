@@ -30,7 +30,7 @@ use axum::extract::Path as UrlPath;
 use axum::routing::post;
 use axum::{Json, Router};
 use kotae::knowledge::synthetic;
-use load_common::{cpu_secs, free_port, loadavg, mib, pct, rss, Killer};
+use load_common::{cpu_secs, free_port, loadavg, mib, paced, pct, rss, timeline, Killer};
 use serde_json::{json, Value};
 
 const SECRET: &str = "bench-signing-secret";
@@ -40,7 +40,6 @@ const CHANNEL: &str = "C0BENCH01";
 const SHIPPED_PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
 /// Event `ts` are `BASE_TS.<seq>`; the reply's `thread_ts` tells which event it answers.
 const BASE_TS: u64 = 1_700_000_000;
-const MAX_EVENTS: usize = 2_000_000;
 
 fn usage() -> ! {
     eprintln!(
@@ -50,28 +49,19 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
-/// Shared between the load generator and the fake Web API: when each event was due.
-struct Clock {
-    start: Instant,
-    /// Nanoseconds after `start` at which event `seq` was due (0: not sent).
-    due: Vec<AtomicU64>,
+/// What the fake Web API counts.
+struct Posts {
     /// Event → chat.postMessage latencies, nanoseconds.
-    posts: Mutex<Vec<u64>>,
+    lat: Mutex<Vec<u64>>,
     posted: AtomicU64,
 }
 
-fn clock() -> &'static Clock {
-    static C: OnceLock<Clock> = OnceLock::new();
-    C.get_or_init(|| Clock {
-        start: Instant::now(),
-        due: (0..MAX_EVENTS).map(|_| AtomicU64::new(0)).collect(),
-        posts: Mutex::new(Vec::new()),
+fn clock() -> &'static Posts {
+    static C: OnceLock<Posts> = OnceLock::new();
+    C.get_or_init(|| Posts {
+        lat: Mutex::new(Vec::new()),
         posted: AtomicU64::new(0),
     })
-}
-
-fn nanos() -> u64 {
-    clock().start.elapsed().as_nanos() as u64
 }
 
 async fn web_api(UrlPath(method): UrlPath<String>, body: Bytes) -> Json<Value> {
@@ -80,7 +70,7 @@ async fn web_api(UrlPath(method): UrlPath<String>, body: Bytes) -> Json<Value> {
             Json(json!({"ok": true, "user_id": "U0KOTAE", "bot_id": "B0KOTAE", "team": "T0BENCH"}))
         }
         "chat.postMessage" => {
-            let now = nanos();
+            let now = timeline().nanos();
             // kotae posts JSON; the answered event's sequence number is in its thread_ts.
             // Only that field is read (no tree of the whole answer): the driver shares the
             // CPU with kotae, so its own cost is kept low.
@@ -92,11 +82,9 @@ async fn web_api(UrlPath(method): UrlPath<String>, body: Bytes) -> Json<Value> {
             let args: Option<Args> = serde_json::from_slice(&body).ok();
             let c = clock();
             if let Some(ts) = args.and_then(|a| a.thread_ts) {
-                if let Some(seq) = ts.split('.').nth(1).and_then(|s| s.parse::<usize>().ok()) {
-                    let due = c.due.get(seq).map_or(0, |d| d.load(Ordering::Relaxed));
-                    if due > 0 {
-                        c.posts.lock().unwrap().push(now.saturating_sub(due));
-                    }
+                let seq = ts.split('.').nth(1).and_then(|s| s.parse::<usize>().ok());
+                if let Some(lat) = seq.and_then(|seq| timeline().since_due(seq, now)) {
+                    c.lat.lock().unwrap().push(lat);
                 }
             }
             let n = c.posted.fetch_add(1, Ordering::Relaxed);
@@ -246,39 +234,26 @@ impl Bench {
         let sem = Arc::new(tokio::sync::Semaphore::new(self.conns));
         let skipped = 0;
         let mut tasks = tokio::task::JoinSet::new();
-        let start = nanos();
-        let period = 1e9 / rate;
-        let mut tick = tokio::time::interval(Duration::from_micros(500));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut reqs = reqs.into_iter().enumerate();
-        let mut sent = 0usize;
-        while sent < count {
-            tick.tick().await;
-            let now = nanos();
-            let due_count = (((now - start) as f64 / period) as usize + 1).min(count);
-            while sent < due_count {
-                let (i, req) = reqs.next().unwrap();
-                sent += 1;
-                let due = start + (i as f64 * period) as u64;
-                clock().due[first + i].store(due.max(1), Ordering::Relaxed);
-                let (me, lat, failed, sem) =
-                    (self.clone(), lat.clone(), failed.clone(), sem.clone());
-                tasks.spawn(async move {
-                    // Waits for a free connection: queueing shows up in the latency.
-                    let permit = sem.acquire_owned().await.unwrap();
-                    let ok = matches!(me.send(req).await, Ok(200));
-                    let done = nanos();
-                    drop(permit);
-                    if ok {
-                        lat.lock().unwrap().push(done.saturating_sub(due));
-                    } else {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                });
-            }
-        }
+        let mut reqs = reqs.into_iter();
+        let took = paced(rate, count, |i, due| {
+            let req = reqs.next().expect("one request per event");
+            timeline().set_due(first + i, due);
+            let (me, lat, failed, sem) = (self.clone(), lat.clone(), failed.clone(), sem.clone());
+            tasks.spawn(async move {
+                // Waits for a free connection: queueing shows up in the latency.
+                let permit = sem.acquire_owned().await.unwrap();
+                let ok = matches!(me.send(req).await, Ok(200));
+                let done = timeline().nanos();
+                drop(permit);
+                if ok {
+                    lat.lock().unwrap().push(done.saturating_sub(due));
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        })
+        .await;
         while tasks.join_next().await.is_some() {}
-        let took = Duration::from_nanos(nanos() - start);
         let lat = std::mem::take(&mut *lat.lock().unwrap());
         (lat, failed.load(Ordering::Relaxed) as usize, skipped, took)
     }
@@ -509,7 +484,7 @@ async fn run(a: Args) {
             loop {
                 let seq = b.next_seq;
                 b.next_seq += 1;
-                clock().due[seq].store(nanos().max(1), Ordering::Relaxed);
+                timeline().due_now(seq);
                 let _ = b.send(signed_event(seq, "R", &code)).await;
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 if clock().posted.load(Ordering::Relaxed) > posted {
@@ -546,7 +521,7 @@ async fn run(a: Args) {
     let b = Arc::new(bench);
     let mut seq = b.next_seq;
     for &rate in &a.rates {
-        clock().posts.lock().unwrap().clear();
+        clock().lat.lock().unwrap().clear();
         let count = (rate * a.step_secs) as usize;
         let posted_before = clock().posted.load(Ordering::Relaxed);
         let cpu_before = cpu_secs(pid);
@@ -573,7 +548,7 @@ async fn run(a: Args) {
         }
         let posted = clock().posted.load(Ordering::Relaxed) - posted_before;
         lat.sort_unstable();
-        let mut posts = std::mem::take(&mut *clock().posts.lock().unwrap());
+        let mut posts = std::mem::take(&mut *clock().lat.lock().unwrap());
         posts.sort_unstable();
         println!(
             "| {rate:.0} | {} | {:.0} | {failed} | {skipped} | {:.2} | {:.2} | {:.2} | {posted} | {:.2} | {:.2} | {} |",
