@@ -756,14 +756,7 @@ async fn kotae_serve_runs_discord_from_the_config_file() {
         "lang = \"ja\"\ncooldown_secs = 600\ndatabase = {db:?}\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nshards = 1\nrest_proxy = \"{}\"\n",
         fake.rest_url
     );
-    let config =
-        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
-    let secrets = kotae::config::Secrets {
-        discord_token: Some("fake-token".into()),
-        ..Default::default()
-    };
-    let stop = CancellationToken::new();
-    let task = tokio::spawn(kotae::serve::run(config, secrets, stop.clone()));
+    let (stop, task) = serve_toml(&toml);
     let identify = fake.wait_frame(2, 1).await;
     assert_eq!(identify["d"]["shard"], json!([0, 1]));
     let id = paste(&fake, SUPPORT, Some(GUILD_ID), member(), PASTE);
@@ -786,18 +779,11 @@ async fn kotae_serve_runs_discord_from_the_config_file() {
         "database = {db:?}\n[discord]\nrest_proxy = \"{}\"\n",
         fake.rest_url
     );
-    let config =
-        kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
-    let secrets = kotae::config::Secrets {
-        discord_token: Some("fake-token".into()),
-        ..Default::default()
-    };
-    let result = tokio::time::timeout(
-        WAIT,
-        kotae::serve::run(config, secrets, CancellationToken::new()),
-    )
-    .await
-    .expect("serve gives up on 4014");
+    let (_stop, task) = serve_toml(&toml);
+    let result = tokio::time::timeout(WAIT, task)
+        .await
+        .expect("serve gives up on 4014")
+        .expect("no panic");
     let e = result.expect_err("4014 stops serve").to_string();
     assert!(
         e.starts_with("discord: ") && e.contains("MESSAGE_CONTENT"),
@@ -892,11 +878,21 @@ fn serve_with_database(
     CancellationToken,
     JoinHandle<Result<(), kotae::serve::ServeError>>,
 ) {
-    tracing();
-    let toml = format!(
+    serve_toml(&format!(
         "database = {db:?}\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nrest_proxy = \"{}\"\n",
         fake.rest_url
-    );
+    ))
+}
+
+/// `kotae serve`'s library entry point, configured from TOML text as a user writes it, with
+/// the fake's token; the token stops it.
+fn serve_toml(
+    toml: &str,
+) -> (
+    CancellationToken,
+    JoinHandle<Result<(), kotae::serve::ServeError>>,
+) {
+    tracing();
     let config =
         kotae::config::Config::parse(std::path::Path::new("kotae.toml"), toml.as_bytes()).unwrap();
     let secrets = kotae::config::Secrets {
