@@ -168,6 +168,11 @@ impl Receiver {
             .await
     }
 
+    /// Delivers `event` in an `event_callback` envelope with `event_id`, signed, no retry.
+    async fn callback(&self, event_id: &str, event: Value) -> reqwest::Response {
+        self.event(&event_callback(event_id, event), &[]).await
+    }
+
     async fn command(&self, fields: &[(&str, &str)]) -> reqwest::Response {
         let body = serde_urlencoded::to_string(fields).unwrap().into_bytes();
         self.post_signed(
@@ -236,24 +241,16 @@ async fn a_pasted_error_in_a_support_channel_gets_a_threaded_block_kit_reply() {
     let fake = FakeSlack::start().await;
     let rx = start_http(&fake).await;
     let resp = rx
-        .event(
-            &event_callback(
-                "Ev001",
-                message(SUPPORT, "U0PERSON1", PASTE, "1700000001.000100"),
-            ),
-            &[],
+        .callback(
+            "Ev001",
+            message(SUPPORT, "U0PERSON1", PASTE, "1700000001.000100"),
         )
         .await;
     assert_eq!(resp.status(), 200);
     // A paste inside an existing thread is answered in that thread.
     let mut in_thread = message(SUPPORT2, "U0PERSON2", PASTE, "1700000002.000300");
     in_thread["thread_ts"] = json!("1700000002.000200");
-    assert_eq!(
-        rx.event(&event_callback("Ev002", in_thread), &[])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(rx.callback("Ev002", in_thread).await.status(), 200);
 
     let posts = fake.wait_for("chat.postMessage", 2, WAIT).await;
     assert_eq!(posts.len(), 2, "{posts:?}");
@@ -373,12 +370,9 @@ async fn unsigned_stale_and_oversized_requests_are_refused_and_nothing_is_posted
 
     // A valid event afterwards is answered, and it is the only post.
     let ok = rx
-        .event(
-            &event_callback(
-                "EvGood",
-                message(SUPPORT, "U0PERSON1", PASTE, "1700000012.000100"),
-            ),
-            &[],
+        .callback(
+            "EvGood",
+            message(SUPPORT, "U0PERSON1", PASTE, "1700000012.000100"),
         )
         .await;
     assert_eq!(ok.status(), 200);
@@ -402,12 +396,9 @@ async fn the_ack_comes_before_a_slow_reply() {
     let rx = start_http(&fake).await;
     let started = Instant::now();
     let r = rx
-        .event(
-            &event_callback(
-                "EvSlow",
-                message(SUPPORT, "U0PERSON1", PASTE, "1700000020.000100"),
-            ),
-            &[],
+        .callback(
+            "EvSlow",
+            message(SUPPORT, "U0PERSON1", PASTE, "1700000020.000100"),
         )
         .await;
     let acked = started.elapsed();
@@ -557,19 +548,12 @@ async fn bots_edits_and_kotae_itself_are_ignored() {
     .into_iter()
     .enumerate()
     {
-        let r = rx
-            .event(&event_callback(&format!("EvIgnored{i}"), ev), &[])
-            .await;
+        let r = rx.callback(&format!("EvIgnored{i}"), ev).await;
         assert_eq!(r.status(), 200);
     }
     // The same paste from a person in the other support channel is answered: the barrier.
     let person = message(SUPPORT2, "U0PERSON1", PASTE, "1700000041.000100");
-    assert_eq!(
-        rx.event(&event_callback("EvPerson", person), &[])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(rx.callback("EvPerson", person).await.status(), 200);
     fake.wait_for("chat.postMessage", 1, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let posts = fake.calls("chat.postMessage");
@@ -583,12 +567,9 @@ async fn mentions_and_dms_are_answered_anywhere_but_chatter_elsewhere_is_not() {
     let rx = start_http(&fake).await;
     // Chatter and even a paste outside the support channels: silent.
     let r = rx
-        .event(
-            &event_callback(
-                "EvChat",
-                message(OTHER, "U0PERSON1", PASTE, "1700000050.000100"),
-            ),
-            &[],
+        .callback(
+            "EvChat",
+            message(OTHER, "U0PERSON1", PASTE, "1700000050.000100"),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -600,13 +581,9 @@ async fn mentions_and_dms_are_answered_anywhere_but_chatter_elsewhere_is_not() {
         "1700000051.000100",
     );
     msg_with_mention["channel_type"] = json!("channel");
-    rx.event(&event_callback("EvMentionMsg", msg_with_mention), &[])
+    rx.callback("EvMentionMsg", msg_with_mention).await;
+    rx.callback("EvMention", mention(SUPPORT, PASTE, "1700000051.000100"))
         .await;
-    rx.event(
-        &event_callback("EvMention", mention(SUPPORT, PASTE, "1700000051.000100")),
-        &[],
-    )
-    .await;
     // A DM that matches nothing gets the "no match" hint, top level.
     let mut dm = message(
         "D0PERSON01",
@@ -615,7 +592,7 @@ async fn mentions_and_dms_are_answered_anywhere_but_chatter_elsewhere_is_not() {
         "1700000052.000100",
     );
     dm["channel_type"] = json!("im");
-    rx.event(&event_callback("EvDm", dm), &[]).await;
+    rx.callback("EvDm", dm).await;
     fake.wait_for("chat.postMessage", 2, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let posts = fake.calls("chat.postMessage");
@@ -711,12 +688,9 @@ async fn a_429_is_retried_once_after_retry_after_and_the_answer_arrives() {
     let fake = FakeSlack::start().await;
     fake.rate_limit_next(1);
     let rx = start_http(&fake).await;
-    rx.event(
-        &event_callback(
-            "Ev429",
-            message(SUPPORT, "U0PERSON1", PASTE, "1700000060.000100"),
-        ),
-        &[],
+    rx.callback(
+        "Ev429",
+        message(SUPPORT, "U0PERSON1", PASTE, "1700000060.000100"),
     )
     .await;
     fake.wait_for("chat.postMessage", 2, WAIT).await;
@@ -877,12 +851,9 @@ fn the_signature_check_passes_slacks_worked_example() {
 async fn post_message_arguments_match_slacks_openapi_spec() {
     let fake = FakeSlack::start().await;
     let rx = start_http(&fake).await;
-    rx.event(
-        &event_callback(
-            "EvSpec",
-            message(SUPPORT, "U0PERSON1", PASTE, "1700000080.000100"),
-        ),
-        &[],
+    rx.callback(
+        "EvSpec",
+        message(SUPPORT, "U0PERSON1", PASTE, "1700000080.000100"),
     )
     .await;
     let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
@@ -1107,11 +1078,8 @@ async fn feedback_buttons_count_once_per_user_and_a_thumbs_down_gets_the_officia
     let bot = stored_bot();
     let rx = start_http_with(&fake, bot.clone()).await;
     let paste_ts = "1700000090.000100";
-    rx.event(
-        &event_callback("EvVote", message(SUPPORT, "U0PERSON1", PASTE, paste_ts)),
-        &[],
-    )
-    .await;
+    rx.callback("EvVote", message(SUPPORT, "U0PERSON1", PASTE, paste_ts))
+        .await;
     let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
     assert_eq!(posts.len(), 1);
     wait_recorded(&bot).await;
@@ -1325,11 +1293,8 @@ async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answerin
         "no file:line in {shown}"
     );
     // The old pack keeps answering.
-    rx.event(
-        &event_callback("EvAfterReload", mention(OTHER, PASTE, "1700000099.000100")),
-        &[],
-    )
-    .await;
+    rx.callback("EvAfterReload", mention(OTHER, PASTE, "1700000099.000100"))
+        .await;
     let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
     assert_eq!(posts.len(), 1);
     check_against_openapi(&posts[0]);
