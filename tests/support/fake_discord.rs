@@ -310,22 +310,13 @@ impl FakeDiscord {
 
     /// A user message as Discord dispatches it.
     pub fn message(&self, channel: u64, guild: Option<u64>, author: Value, content: &str) -> Value {
-        let mut m = json!({
-            "id": self.next_id().to_string(),
-            "channel_id": channel.to_string(),
-            "author": author,
-            "content": content,
-            "timestamp": "2026-11-23T10:00:00.000000+00:00",
-            "edited_timestamp": null,
-            "tts": false,
-            "mention_everyone": false,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": false,
-            "type": 0,
-        });
+        let mut m = message_object(
+            &self.next_id().to_string(),
+            &channel.to_string(),
+            author,
+            json!(content),
+            0,
+        );
         if let Some(g) = guild {
             m["guild_id"] = json!(g.to_string());
         }
@@ -438,11 +429,19 @@ async fn rest_handler(
 /// A message object as Discord returns it for one kotae posted (`type` 19 = reply, 0 =
 /// default).
 fn posted_message(channel: &str, kind: u8, body: Option<&Value>) -> Value {
+    let content = body
+        .and_then(|b| b.get("content").cloned())
+        .unwrap_or(json!(""));
+    message_object("700000000000000001", channel, bot_user(), content, kind)
+}
+
+/// A Discord message object with the fields serenity requires.
+fn message_object(id: &str, channel: &str, author: Value, content: Value, kind: u8) -> Value {
     json!({
-        "id": "700000000000000001",
+        "id": id,
         "channel_id": channel,
-        "author": bot_user(),
-        "content": body.and_then(|b| b.get("content").cloned()).unwrap_or(json!("")),
+        "author": author,
+        "content": content,
         "timestamp": "2026-11-23T10:00:00.000000+00:00",
         "edited_timestamp": null,
         "tts": false,
