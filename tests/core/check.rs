@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::manifest_dir;
+use crate::{manifest_dir, run_kotae};
 
 /// Runs `kotae check --knowledge <path>` from the fixtures folder; returns (exit code, stderr).
 fn check(path: &str) -> (i32, String) {
@@ -241,11 +241,8 @@ fn every_problem_is_reported_not_just_the_first() {
 
 #[test]
 fn shipped_pack_passes() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .args(["check", "--knowledge"])
-        .arg(manifest_dir().join("knowledge"))
-        .output()
-        .unwrap();
+    let knowledge = manifest_dir().join("knowledge");
+    let out = run_kotae(&["check", "--knowledge", knowledge.to_str().unwrap()], None);
     assert!(
         out.status.success(),
         "{}",

@@ -1,26 +1,8 @@
 //! The `kotae` binary as a user runs it: output, JSON shape, stdin, exit codes, the shell.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn kotae(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .args(args)
-        .env_remove("KOTAE_KNOWLEDGE")
-        .env_remove("KOTAE_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kotae starts");
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        // The child may exit before reading everything; that is fine.
-        let _ = pipe.write_all(bytes);
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
+use crate::run_kotae;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
@@ -32,7 +14,7 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn ask_prints_the_answer_with_cause_steps_and_links() {
-    let o = kotae(
+    let o = run_kotae(
         &["ask", "本人認証に不正が検知しました。(MW1M01AJ0004)"],
         None,
     );
@@ -46,7 +28,7 @@ fn ask_prints_the_answer_with_cause_steps_and_links() {
 
 #[test]
 fn ask_in_english() {
-    let o = kotae(&["ask", "--lang", "en", "MW1M01AJ0004"], None);
+    let o = run_kotae(&["ask", "--lang", "en", "MW1M01AJ0004"], None);
     assert!(
         stdout(&o).contains("Since 2025-04-30 JAL Pay"),
         "{}",
@@ -56,7 +38,7 @@ fn ask_in_english() {
 
 #[test]
 fn json_has_the_documented_shape() {
-    let o = kotae(
+    let o = run_kotae(
         &[
             "ask",
             "--json",
@@ -81,7 +63,7 @@ fn json_has_the_documented_shape() {
 
 #[test]
 fn json_facts_are_empty_when_nothing_is_found() {
-    let o = kotae(&["ask", "--json", "--mode", "auto", "おはよう"], None);
+    let o = run_kotae(&["ask", "--json", "--mode", "auto", "おはよう"], None);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["reply"], false);
@@ -92,7 +74,7 @@ fn json_facts_are_empty_when_nothing_is_found() {
 #[test]
 fn text_from_stdin() {
     for args in [&["ask"][..], &["ask", "-"][..]] {
-        let o = kotae(
+        let o = run_kotae(
             args,
             Some("セッションタイムアウトが発生しました。".as_bytes()),
         );
@@ -103,7 +85,7 @@ fn text_from_stdin() {
 
 #[test]
 fn auto_mode_silence_exits_1() {
-    let o = kotae(&["ask", "--mode", "auto", "今日はいい天気"], None);
+    let o = run_kotae(&["ask", "--mode", "auto", "今日はいい天気"], None);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).is_empty());
     assert!(stderr(&o).contains("stay silent"));
@@ -111,13 +93,13 @@ fn auto_mode_silence_exits_1() {
 
 #[test]
 fn lookup_with_no_candidate_exits_1() {
-    let o = kotae(&["ask", "zzzz"], None);
+    let o = run_kotae(&["ask", "zzzz"], None);
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn invalid_utf8_on_stdin_is_a_clear_error() {
-    let o = kotae(&["ask"], Some(&[0x83, 0x47, 0x83, 0x89, 0x81, 0x5b]));
+    let o = run_kotae(&["ask"], Some(&[0x83, 0x47, 0x83, 0x89, 0x81, 0x5b]));
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
@@ -131,7 +113,7 @@ fn invalid_utf8_on_stdin_is_a_clear_error() {
 fn a_five_megabyte_paste_is_answered_from_its_start() {
     let mut text = b"MW1M01AJ0004\n".to_vec();
     text.extend(std::iter::repeat_n(b'a', 5 * 1024 * 1024));
-    let o = kotae(&["ask", "--mode", "auto"], Some(&text));
+    let o = run_kotae(&["ask", "--mode", "auto"], Some(&text));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("only the first 65536 bytes"));
 }
@@ -139,10 +121,12 @@ fn a_five_megabyte_paste_is_answered_from_its_start() {
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(
-        kotae(&["ask", "--mode", "loud", "x"], None).status.code(),
+        run_kotae(&["ask", "--mode", "loud", "x"], None)
+            .status
+            .code(),
         Some(2)
     );
-    assert_eq!(kotae(&["frobnicate"], None).status.code(), Some(2));
+    assert_eq!(run_kotae(&["frobnicate"], None).status.code(), Some(2));
 }
 
 #[test]
@@ -153,7 +137,7 @@ fn knowledge_errors_exit_2_without_a_backtrace() {
         "format_version = 1\n[[entry]]\nid = 3\n",
     )
     .unwrap();
-    let o = kotae(
+    let o = run_kotae(
         &["ask", "--knowledge", dir.path().to_str().unwrap(), "x"],
         None,
     );
@@ -169,7 +153,7 @@ fn knowledge_errors_exit_2_without_a_backtrace() {
 #[test]
 fn shell_answers_like_a_support_channel() {
     let session = "おはよう\nMW1M01AJ0004\n/lookup 楽天カード 3Dセキュア\n/list\n/lang en\nｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました\n/quit\nMW1M01AJ0004\n";
-    let o = kotae(&["shell"], Some(session.as_bytes()));
+    let o = run_kotae(&["shell"], Some(session.as_bytes()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("kotae stays silent"), "{out}");
@@ -192,7 +176,7 @@ fn shell_cooldown_and_bad_lines() {
     let mut session = b"MW1M01AJ0004\nMW1M01AJ0004\n".to_vec();
     session.extend_from_slice(&[0xff, b'\n']);
     session.extend_from_slice("/nope\n".as_bytes());
-    let o = kotae(&["shell", "--cooldown", "600"], Some(&session));
+    let o = run_kotae(&["shell", "--cooldown", "600"], Some(&session));
     let out = stdout(&o);
     assert_eq!(
         out.matches("id: jalpay-to-anapay-charge-20000").count(),

@@ -10,8 +10,31 @@ mod redact;
 mod reload;
 mod store;
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the built `kotae` with `args` (and `stdin`), without the environment overrides a
+/// developer may have set.
+pub fn run_kotae(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(args)
+        .env_remove("KOTAE_KNOWLEDGE")
+        .env_remove("KOTAE_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kotae starts");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        // The child may exit before reading everything; that is fine.
+        let _ = pipe.write_all(bytes);
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
 }

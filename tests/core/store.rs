@@ -1,7 +1,6 @@
 //! The store on real SQLite files in temp dirs: what must survive a restart, and the clear
 //! errors for files kotae cannot use.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +8,8 @@ use kotae::bot::{Bot, Decision};
 use kotae::policy::Incoming;
 use kotae::store::{SqliteStore, Store, StoreError, Vote};
 use kotae::{Lang, Mode};
+
+use crate::run_kotae;
 
 const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
 
@@ -142,11 +143,7 @@ fn a_corrupt_database_is_a_clear_error() {
     );
 
     // The same through the binary: one line, exit 2, no panic.
-    let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
-        .args(["report", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
+    let out = run_kotae(&["report", "--db", db.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -186,11 +183,11 @@ fn report_command_prints_text_json_and_csv() {
         bot.handle("slack", &support("C1"), "決済エラー E-555 が出る", Lang::Ja);
     }
     let run = |format: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
-            .args(["report", "--since", "1d", "--format", format, "--db"])
-            .arg(&db)
-            .output()
-            .unwrap();
+        let db = db.to_str().unwrap();
+        let out = run_kotae(
+            &["report", "--since", "1d", "--format", format, "--db", db],
+            None,
+        );
         assert!(
             out.status.success(),
             "{}",
