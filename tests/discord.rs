@@ -187,6 +187,14 @@ fn referenced(r: &Recorded) -> String {
         .to_string()
 }
 
+/// The replies posted so far that reference `message`.
+fn replies_to(fake: &FakeDiscord, message: &str) -> Vec<Recorded> {
+    replies(fake)
+        .into_iter()
+        .filter(|r| referenced(r) == message)
+        .collect()
+}
+
 /// Waits for the reply that references `message`.
 async fn reply_to(fake: &FakeDiscord, channel: u64, message: &str) -> Value {
     let r = fake
@@ -1063,10 +1071,7 @@ async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person()
     f.react(SUPPORT, &answer, BOT_ID, user(202, "b", false), "👎");
     let sentinel = paste(f, DM, None, member(), PASTE);
     reply_to(f, DM, &sentinel).await;
-    let to_answer: Vec<_> = replies(f)
-        .into_iter()
-        .filter(|r| referenced(r) == answer)
-        .collect();
+    let to_answer = replies_to(f, &answer);
     assert_eq!(to_answer.len(), 1, "{to_answer:#?}");
     settle_votes(&k.bot, (1, 1)).await;
     assert_eq!(
@@ -1074,10 +1079,7 @@ async fn kotae_adds_thumbs_under_its_answers_and_a_vote_counts_once_per_person()
         (1, 1),
         "kotae's and bots' reactions, and repeats, are not votes"
     );
-    let to_answer = replies(f)
-        .into_iter()
-        .filter(|r| referenced(r) == answer)
-        .count();
+    let to_answer = replies_to(f, &answer).len();
     assert_eq!(to_answer, 1);
     k.finish().await;
 }
@@ -1100,10 +1102,7 @@ async fn kotaes_own_reactions_in_a_dm_are_not_votes() {
         (0, 1),
         "only the person's 👎 is a vote"
     );
-    let to_answer = replies(f)
-        .into_iter()
-        .filter(|r| referenced(r) == answer)
-        .count();
+    let to_answer = replies_to(f, &answer).len();
     assert_eq!(to_answer, 1, "kotae's own 👎 gets no reply");
     k.finish().await;
 }
