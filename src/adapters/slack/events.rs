@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::api::{Identity, Target, WebApi};
 use super::blocks;
-use super::dedup::Dedup;
 use super::rendered::{Prepared, RenderCache};
 use crate::bot::{Bot, Decision};
 use crate::policy::Incoming;
@@ -41,7 +40,6 @@ pub struct Handler {
     support_channels: HashSet<String>,
     /// Who may run `/kotae-admin`.
     admin_users: HashSet<String>,
-    seen: Dedup,
     rendered: RenderCache,
 }
 
@@ -134,16 +132,15 @@ impl Handler {
             me,
             support_channels: support_channels.iter().cloned().collect(),
             admin_users: admin_users.iter().cloned().collect(),
-            seen: Dedup::default(),
             rendered: RenderCache::default(),
         }
     }
 
     /// True the first time an event id is seen; retries and re-deliveries get false. The
-    /// in-memory set answers fast; the bot's store (when there is one) also remembers across
-    /// a restart.
+    /// bot's shared record of handled ids (the store when there is one, so also across a
+    /// restart; else memory), as for Discord's message ids.
     pub fn first_delivery(&self, event_id: &str) -> bool {
-        self.seen.first_time(event_id) && self.bot.first_time(&format!("slack:{event_id}"))
+        self.bot.first_time(&format!("slack:{event_id}"))
     }
 
     /// Handles one `event_callback` body (already authenticated and deduplicated).

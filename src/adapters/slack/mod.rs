@@ -10,11 +10,9 @@
 //!   first).
 //! - [`socket`]: the Socket Mode client (ack, dedup, reconnect).
 //! - [`signature`]: checks `X-Slack-Signature`.
-//! - [`dedup`]: event ids already handled.
 
 pub mod api;
 pub mod blocks;
-pub mod dedup;
 pub mod events;
 pub mod http;
 pub mod rendered;
