@@ -8,7 +8,10 @@
 //! [`FLUSH_EVERY`] or [`FLUSH_BATCH`] writes): a commit per event was a third of the Slack
 //! receiver's CPU. Every read sees the queue: the checks (`first_time`, `cooldown`) look in
 //! it before the database, and the other reads save it first. Dropping the store or calling
-//! [`Store::flush`] saves what is queued; a crash loses at most the last [`FLUSH_EVERY`].
+//! [`Store::flush`] saves what is queued. Each batch is committed with `synchronous = FULL`
+//! (an fsync per batch, at most one every [`FLUSH_EVERY`]), so a crash of the process or of
+//! the machine loses at most the writes of the last [`FLUSH_EVERY`] and the batch being
+//! committed at that moment.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,10 +23,17 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use super::{AnswerRecord, EntryStats, GapStats, Report, Store, StoreError, Unmatched, Vote};
 use crate::matcher::normalize::normalize;
 
+/// One schema version: SQL, or Rust for what SQL cannot do (redaction).
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Transaction) -> rusqlite::Result<()>),
+}
+
 /// Schema versions, applied in order; `PRAGMA user_version` says how many ran.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: the first schema.
-    "CREATE TABLE answers (
+    Migration::Sql(
+        "CREATE TABLE answers (
          id INTEGER PRIMARY KEY,
          at INTEGER NOT NULL,
          platform TEXT NOT NULL,
@@ -62,7 +72,36 @@ const MIGRATIONS: &[&str] = &[
          at INTEGER NOT NULL
      );
      CREATE INDEX seen_at ON seen(at);",
+    ),
+    // 2: gaps stored before the redaction rule of docs/operations.md kept card numbers with
+    // dots, or with a digit too many; redact them again by today's rule.
+    Migration::Code(redact_stored_gaps),
 ];
+
+/// Migration 2: every stored gap text through [`crate::redact::redact`] again, its grouping
+/// key recomputed.
+fn redact_stored_gaps(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT id, text FROM unmatched")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE unmatched SET text = ?2, key = ?3 WHERE id = ?1")?;
+    for (id, text) in rows {
+        let clean = redact_for_store(&text);
+        if clean != text {
+            update.execute(params![id, clean, gap_key(&clean)])?;
+        }
+    }
+    Ok(())
+}
+
+/// The text kept for a gap: redacted, then shortened.
+fn redact_for_store(text: &str) -> String {
+    crate::redact::redact(text)
+        .chars()
+        .take(MAX_UNMATCHED_CHARS)
+        .collect()
+}
 
 /// The longest unmatched text kept, in characters.
 pub const MAX_UNMATCHED_CHARS: usize = 500;
@@ -75,6 +114,8 @@ pub struct SqliteStore {
 
 /// How often old `seen` rows are deleted.
 const SEEN_PRUNE_EVERY_SECS: i64 = 60;
+/// How often gaps older than the retention are deleted (also once at open).
+const GAP_PRUNE_EVERY_SECS: i64 = 3600;
 /// The longest a write waits in the queue.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// A queue this long is saved at once.
@@ -100,6 +141,13 @@ struct State {
     saving: Option<Arc<Queue>>,
     /// When `seen` was last pruned (unix seconds).
     seen_pruned_at: i64,
+    /// How long gaps are kept, in seconds: None = for ever, Some(0) = not stored at all.
+    gap_retention: Option<i64>,
+    /// When gaps were last pruned (unix seconds).
+    gaps_pruned_at: i64,
+    /// The writer thread waits for a first write: a write that makes the queue non-empty
+    /// must wake it, however the queue became non-empty.
+    flusher_idle: bool,
     /// Why the last save failed; cleared by the next one that works. `ping` reports it.
     failing: Option<String>,
     closing: bool,
@@ -117,6 +165,8 @@ struct Queue {
     cooldowns: HashMap<(String, String), i64>,
     /// Delete `seen` rows older than this.
     prune_seen_before: Option<i64>,
+    /// Delete gaps older than this.
+    prune_gaps_before: Option<i64>,
 }
 
 impl Queue {
@@ -125,7 +175,7 @@ impl Queue {
     }
 
     fn is_empty(&self) -> bool {
-        self.len() == 0 && self.prune_seen_before.is_none()
+        self.len() == 0 && self.prune_seen_before.is_none() && self.prune_gaps_before.is_none()
     }
 
     /// Appends `newer` (queued after `self`); where both set a key, the newer value wins.
@@ -135,6 +185,7 @@ impl Queue {
         self.seen.extend(newer.seen);
         self.cooldowns.extend(newer.cooldowns);
         self.prune_seen_before = newer.prune_seen_before.or(self.prune_seen_before);
+        self.prune_gaps_before = newer.prune_gaps_before.or(self.prune_gaps_before);
     }
 }
 
@@ -168,12 +219,14 @@ impl SqliteStore {
         // (and runs WAL checkpoints) without holding the lock the checks need.
         let writer = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(|e| classify(&name, e))?;
         writer.busy_timeout(Duration::from_secs(5))?;
         writer
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .map_err(|e| classify(&name, e))?;
         store.start_flusher(Some(writer), &name)?;
         Ok(store)
@@ -207,7 +260,7 @@ impl SqliteStore {
                 .map_err(|e| classify(name, e))?;
             tracing::debug!(journal_mode = %mode, "database opened");
         }
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
             .map_err(|e| classify(name, e))?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let known = MIGRATIONS.len() as i64;
@@ -218,11 +271,15 @@ impl SqliteStore {
                 known,
             });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn
                 .unchecked_transaction()
                 .map_err(|e| classify(name, e))?;
-            tx.execute_batch(sql).map_err(|e| classify(name, e))?;
+            match migration {
+                Migration::Sql(sql) => tx.execute_batch(sql),
+                Migration::Code(run) => run(&tx),
+            }
+            .map_err(|e| classify(name, e))?;
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit().map_err(|e| classify(name, e))?;
         }
@@ -233,6 +290,9 @@ impl SqliteStore {
                 queue: Queue::default(),
                 saving: None,
                 seen_pruned_at: 0,
+                gap_retention: None,
+                gaps_pruned_at: 0,
+                flusher_idle: false,
                 failing: None,
                 closing: false,
             }),
@@ -276,8 +336,35 @@ impl SqliteStore {
         Ok(st)
     }
 
+    /// Keeps knowledge gaps for `days` (0: stores none), deleting older ones now and then
+    /// once an hour. Without it gaps are kept for ever (what `kotae report` wants: it must
+    /// not delete what a running bot keeps).
+    pub fn with_gap_retention(self, days: u32) -> SqliteStore {
+        {
+            let mut st = self.state();
+            st.gap_retention = Some(i64::from(days) * 86_400);
+            st.gaps_pruned_at = i64::MIN;
+        }
+        self.prune_gaps(unix_now());
+        self
+    }
+
+    /// Queues the deletion of gaps past the retention, at most once an hour.
+    fn prune_gaps(&self, now: i64) {
+        let mut st = self.state();
+        let Some(keep) = st.gap_retention else {
+            return;
+        };
+        if now.saturating_sub(st.gaps_pruned_at) < GAP_PRUNE_EVERY_SECS && now >= st.gaps_pruned_at
+        {
+            return;
+        }
+        st.gaps_pruned_at = now;
+        self.enqueue(&mut st, |q| q.prune_gaps_before = Some(now - keep));
+    }
+
     /// Queues a write (done by `push`) under the lock `st`, and wakes the flusher when it
-    /// has work to start or a batch to save.
+    /// waits for a first write or a batch is full.
     fn enqueue(&self, st: &mut State, push: impl FnOnce(&mut Queue)) {
         if st.queue.len() >= MAX_QUEUED {
             tracing::error!(
@@ -287,9 +374,9 @@ impl SqliteStore {
             );
             return;
         }
-        let was_empty = st.queue.is_empty();
         push(&mut st.queue);
-        if was_empty || st.queue.len() >= FLUSH_BATCH {
+        if (st.flusher_idle && !st.queue.is_empty()) || st.queue.len() >= FLUSH_BATCH {
+            st.flusher_idle = false;
             self.shared.wake.notify_one();
         }
     }
@@ -323,8 +410,10 @@ impl Shared {
         let mut st = self.lock();
         loop {
             while st.queue.is_empty() && !st.closing {
+                st.flusher_idle = true;
                 st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
             }
+            st.flusher_idle = false;
             let deadline = Instant::now() + FLUSH_EVERY;
             while !st.closing && st.queue.len() < FLUSH_BATCH {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -417,6 +506,10 @@ impl State {
             tx.prepare_cached("DELETE FROM seen WHERE at < ?1")?
                 .execute(params![before])?;
         }
+        if let Some(before) = q.prune_gaps_before {
+            tx.prepare_cached("DELETE FROM unmatched WHERE at < ?1")?
+                .execute(params![before])?;
+        }
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO seen (key, at) VALUES (?1, ?2)
@@ -451,6 +544,12 @@ impl State {
         tx.commit()?;
         Ok(())
     }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Turns SQLite's codes into the errors an operator can act on.
@@ -550,10 +649,11 @@ impl Store for SqliteStore {
     }
 
     fn record_unmatched(&self, u: &Unmatched) -> Result<(), StoreError> {
-        let text: String = crate::redact::redact(&u.text)
-            .chars()
-            .take(MAX_UNMATCHED_CHARS)
-            .collect();
+        if self.state().gap_retention == Some(0) {
+            return Ok(());
+        }
+        self.prune_gaps(unix_now());
+        let text = redact_for_store(&u.text);
         let key = gap_key(&text);
         let row = (u.at, u.platform.clone(), u.channel.clone(), text, key);
         self.queue(|q| q.unmatched.push(row));
@@ -606,11 +706,14 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         // Old rows go once a minute, with the next save, not with every event.
-        if now - st.seen_pruned_at >= SEEN_PRUNE_EVERY_SECS || now < st.seen_pruned_at {
+        let prune = now - st.seen_pruned_at >= SEEN_PRUNE_EVERY_SECS || now < st.seen_pruned_at;
+        if prune {
             st.seen_pruned_at = now;
-            st.queue.prune_seen_before = Some(now - keep);
         }
         self.enqueue(&mut st, |q| {
+            if prune {
+                q.prune_seen_before = Some(now - keep);
+            }
             q.seen.insert(key.to_string(), now);
         });
         Ok(true)
@@ -901,6 +1004,143 @@ mod tests {
             r.unmatched[0].text
         );
         assert!(r.unmatched[0].text.contains("[card]"));
+    }
+
+    fn wait_until_idle(s: &SqliteStore) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !s.state().flusher_idle {
+            assert!(Instant::now() < deadline, "the writer never went idle");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// The bug of issue 10: the first `first_time` of a minute queued the prune of `seen`
+    /// without waking the writer, and later writes then never woke it either, so nothing
+    /// reached the file before shutdown.
+    #[test]
+    fn writes_after_a_first_event_check_reach_the_file_without_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        // A real clock: the first check of a minute queues the prune of old keys.
+        const T: i64 = 1_700_000_000;
+        let s = SqliteStore::open(&db).unwrap();
+        // As in a running bot: the writer waits for work before the first event comes.
+        wait_until_idle(&s);
+        assert!(s.first_time("ev", T, 100).unwrap());
+        s.record_answer(&answer("e", T)).unwrap();
+        s.record_unmatched(&Unmatched {
+            at: T,
+            platform: "slack".into(),
+            channel: "C1".into(),
+            text: "XY0001 エラー".into(),
+        })
+        .unwrap();
+        let other = Connection::open(&db).unwrap();
+        let count = |sql: &str| -> i64 { other.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while count("SELECT COUNT(*) FROM answers")
+            + count("SELECT COUNT(*) FROM seen")
+            + count("SELECT COUNT(*) FROM unmatched")
+            < 3
+        {
+            assert!(Instant::now() < deadline, "the queue was never saved");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // And a second burst after the writer went back to waiting.
+        wait_until_idle(&s);
+        assert!(s.first_time("ev2", T + 1, 100).unwrap());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while count("SELECT COUNT(*) FROM seen") < 2 {
+            assert!(
+                Instant::now() < deadline,
+                "the second write was never saved"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(s);
+    }
+
+    #[test]
+    fn gaps_stored_before_the_redaction_rule_are_redacted_by_the_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        {
+            let conn = Connection::open(&db).unwrap();
+            let Migration::Sql(v1) = &MIGRATIONS[0] else {
+                unreachable!()
+            };
+            conn.execute_batch(v1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            // What the old rule let through: dots between the groups, a digit too many.
+            for text in [
+                "カード 4111.1111.1111.1111 で MW1M01AJ0004",
+                "カード 41111111111111112 で MW1M01AJ0004",
+            ] {
+                conn.execute(
+                    "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (1, 'slack', 'C1', ?1, ?1)",
+                    params![text],
+                )
+                .unwrap();
+            }
+        }
+        let s = SqliteStore::open(&db).unwrap();
+        let r = s.report(0, 10).unwrap();
+        assert_eq!(r.unmatched.len(), 1, "both now group together: {r:?}");
+        assert_eq!(r.unmatched[0].count, 2);
+        assert_eq!(r.unmatched[0].text, "カード [card] で MW1M01AJ0004");
+        drop(s);
+        let version: i64 = Connection::open(&db)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn gaps_are_kept_for_the_retention_and_none_with_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let gap = |at: i64, text: &str| Unmatched {
+            at,
+            platform: "slack".into(),
+            channel: "C1".into(),
+            text: text.into(),
+        };
+        let now = unix_now();
+        {
+            let s = SqliteStore::open(&db).unwrap().with_gap_retention(7);
+            s.record_unmatched(&gap(now - 8 * 86_400, "old XY0001"))
+                .unwrap();
+            s.record_unmatched(&gap(now - 86_400, "recent XY0002"))
+                .unwrap();
+        }
+        // Without a retention (as `kotae report` opens it) nothing is deleted.
+        assert_eq!(
+            SqliteStore::open(&db)
+                .unwrap()
+                .report(0, 10)
+                .unwrap()
+                .unmatched
+                .len(),
+            2
+        );
+        // A bot with a 7-day retention deletes the old one when it opens the store.
+        let s = SqliteStore::open(&db).unwrap().with_gap_retention(7);
+        let texts: Vec<String> = s
+            .report(0, 10)
+            .unwrap()
+            .unmatched
+            .into_iter()
+            .map(|g| g.text)
+            .collect();
+        assert_eq!(texts, ["recent XY0002"]);
+        drop(s);
+        let s = SqliteStore::open(&db).unwrap().with_gap_retention(0);
+        s.record_unmatched(&gap(now, "kept? XY0003")).unwrap();
+        assert!(
+            s.report(0, 10).unwrap().unmatched.is_empty(),
+            "0 days keeps none"
+        );
     }
 
     #[test]
