@@ -31,6 +31,9 @@ pub struct Config {
     /// to the config file.
     #[serde(default = "default_database")]
     pub database: PathBuf,
+    /// Days an unmatched paste (a knowledge gap, redacted) is kept; 0 keeps none.
+    #[serde(default = "default_gap_retention_days")]
+    pub gap_retention_days: u32,
     /// Address for `/healthz` and `/metrics` (keep it local or firewalled); off when absent.
     #[serde(default)]
     pub ops_listen: Option<String>,
@@ -42,6 +45,14 @@ pub struct Config {
 
 fn default_database() -> PathBuf {
     PathBuf::from("kotae.db")
+}
+
+/// Long enough to see which errors keep coming across a quarter, short enough that a paste
+/// does not stay for good.
+pub const DEFAULT_GAP_RETENTION_DAYS: u32 = 90;
+
+fn default_gap_retention_days() -> u32 {
+    DEFAULT_GAP_RETENTION_DAYS
 }
 
 fn default_cooldown() -> u64 {
@@ -299,6 +310,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("KOTAE_LANG", "lang"),
     ("KOTAE_COOLDOWN_SECS", "cooldown_secs"),
     ("KOTAE_DATABASE", "database"),
+    ("KOTAE_GAP_RETENTION_DAYS", "gap_retention_days"),
     ("KOTAE_OPS_LISTEN", "ops_listen"),
     ("KOTAE_DISCORD_SUPPORT_CHANNELS", "discord.support_channels"),
     ("KOTAE_DISCORD_SHARDS", "discord.shards"),
@@ -400,6 +412,7 @@ impl Config {
                 "lang" => self.lang = parse(var, &quoted(value))?,
                 "cooldown_secs" => self.cooldown_secs = parse(var, value)?,
                 "database" => self.database = PathBuf::from(value),
+                "gap_retention_days" => self.gap_retention_days = parse(var, value)?,
                 "ops_listen" => self.ops_listen = Some(value.to_string()),
                 "discord.support_channels" => {
                     self.discord
@@ -651,6 +664,27 @@ mod tests {
             .to_string();
         assert!(
             e.starts_with("environment variable KOTAE_SLACK_API_BASE_URL: slack.api_base_url:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gap_retention_from_the_file_and_the_environment() {
+        assert_eq!(
+            parse("").unwrap().gap_retention_days,
+            DEFAULT_GAP_RETENTION_DAYS
+        );
+        let mut c = parse("gap_retention_days = 7\n").unwrap();
+        assert_eq!(c.gap_retention_days, 7);
+        c.apply_env(|k| (k == "KOTAE_GAP_RETENTION_DAYS").then(|| "0".to_string()))
+            .unwrap();
+        assert_eq!(c.gap_retention_days, 0);
+        let e = c
+            .apply_env(|k| (k == "KOTAE_GAP_RETENTION_DAYS").then(|| "-3".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("environment variable KOTAE_GAP_RETENTION_DAYS:"),
             "{e}"
         );
     }

@@ -83,7 +83,7 @@ pub async fn run(
         None => crate::builtin_pack()?,
     };
     tracing::info!(entries = pack.entries().len(), "knowledge loaded");
-    let store = SqliteStore::open(&config.database)?;
+    let store = SqliteStore::open(&config.database)?.with_gap_retention(config.gap_retention_days);
     tracing::info!(database = %config.database.display(), "store opened");
     let store: Arc<dyn crate::store::Store> = Arc::new(store);
     let bot = Arc::new(
