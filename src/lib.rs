@@ -9,6 +9,7 @@
 //! - [`bot`]: the shared decision for a chat message (gate, match, cooldown, answer) and the
 //!   swappable knowledge handle.
 //! - [`config`]: `config/kotae.toml` and the secrets read from the environment.
+//! - [`eval`]: `kotae eval`, answer quality on the labeled corpus (`tests/corpus`).
 //! - [`serve`]: `kotae serve`, running the configured adapters until a signal.
 //! - [`reload`]: hot reload of the knowledge pack (poll + SIGHUP), all or nothing.
 //! - [`store`]: SQLite: answers, votes, knowledge gaps, cooldowns and seen events.
@@ -22,6 +23,7 @@
 pub mod adapters;
 pub mod bot;
 pub mod config;
+pub mod eval;
 pub mod knowledge;
 pub mod matcher;
 pub mod metrics;

@@ -50,6 +50,21 @@ enum Command {
         #[command(flatten)]
         knowledge: KnowledgeArg,
     },
+    /// Measure answer quality on a labeled corpus: recall, precision, false auto-replies,
+    /// lookups and facts, per set (dev, holdout) and per entry; exit 1 under the thresholds
+    Eval {
+        /// Case files or folders (every *.toml below; the folder a file sits in names its set)
+        #[arg(long, value_name = "PATH", num_args = 1.., default_value = "tests/corpus")]
+        cases: Vec<PathBuf>,
+        /// Print one JSON object instead of text
+        #[arg(long)]
+        json: bool,
+        /// Also list the holdout's failures (do not read them while tuning the matcher)
+        #[arg(long)]
+        show_holdout: bool,
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+    },
     /// Validate a knowledge pack: syntax, keys, regexes, links, examples
     Check {
         #[command(flatten)]
@@ -217,6 +232,40 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
             }
             Ok(if answered { 0 } else { NO_MATCH })
+        }
+        Command::Eval {
+            cases,
+            json,
+            show_holdout,
+            knowledge,
+        } => {
+            let pack = load(&knowledge)?;
+            let cases = kotae::eval::load_cases(&cases)?;
+            let sets = kotae::eval::run(&pack, &cases);
+            let thresholds = kotae::eval::Thresholds::default();
+            let shortfalls: Vec<String> = sets
+                .iter()
+                .flat_map(|s| s.shortfalls(&thresholds))
+                .collect();
+            if json {
+                let value = serde_json::json!({
+                    "sets": sets.iter().map(|s| serde_json::json!({
+                        "set": s.set,
+                        "recall": s.recall(),
+                        "precision": s.precision(),
+                        "false_reply_rate": s.false_reply_rate(),
+                        "lookup_top1": s.top1(),
+                        "lookup_top3": s.top3(),
+                        "facts": s.facts(),
+                        "figures": s,
+                    })).collect::<Vec<_>>(),
+                    "shortfalls": shortfalls,
+                });
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            } else {
+                print!("{}", kotae::eval::render(&sets, &thresholds, show_holdout));
+            }
+            Ok(if shortfalls.is_empty() { 0 } else { NO_MATCH })
         }
         Command::Check { knowledge } => {
             let pack = match load(&knowledge) {
