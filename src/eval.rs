@@ -443,11 +443,12 @@ fn score(pack: &Pack, case: &Case, r: &mut SetReport) {
                         .entry(format!("auto {id} -> silent"))
                         .or_default() += 1;
                     let lookup = pack.query(&case.text, Mode::Lookup);
-                    let evidence = lookup.matches.first().map_or_else(Vec::new, |m| {
-                        let mut ev = vec![format!("best lookup candidate: {}", m.id)];
-                        ev.extend(evidence_of(m));
-                        ev
-                    });
+                    let mut evidence: Vec<String> =
+                        outcome.judgement.explain().into_iter().collect();
+                    if let Some(m) = lookup.matches.first() {
+                        evidence.push(format!("best lookup candidate: {}", m.id));
+                        evidence.extend(evidence_of(m));
+                    }
                     r.misses.push(failure("silent".into(), evidence));
                 }
             }

@@ -281,6 +281,20 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             );
             continue;
         }
+        if let Some(bad) = group
+            .iter()
+            .find(|w| w.starts_with('@') && *w != crate::matcher::index::FAILURE_GROUP)
+        {
+            ctx.report(
+                k.span(),
+                Some(&id),
+                format!(
+                    "unknown shared keyword `{bad}`; the one there is is `{}` (every failure word: エラー, 失敗, できない and their forms)",
+                    crate::matcher::index::FAILURE_GROUP
+                ),
+            );
+            continue;
+        }
         keywords.push(group);
     }
 

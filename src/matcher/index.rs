@@ -13,6 +13,10 @@ use unicode_normalization::UnicodeNormalization;
 use super::normalize::compact;
 use crate::knowledge::Entry;
 
+/// The keyword alternative that stands for every failure word of
+/// [`super::intent::FAILURE`] and their forms.
+pub const FAILURE_GROUP: &str = "@failure";
+
 /// The compiled size one knowledge regex may take; a pattern that needs more is a mistake.
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The most regexes in one `RegexSet` of the index.
@@ -132,6 +136,8 @@ pub(crate) struct EntryHits {
     pub families: Vec<(u16, String)>,
     pub keywords: Vec<u16>,
     pub aliases: Vec<u16>,
+    /// Codes found only with look-alike characters folded (also listed in `codes`).
+    pub retyped: Vec<u16>,
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -144,6 +150,12 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
 pub struct Index {
     ac: Option<AhoCorasick>,
     ac_targets: Vec<Vec<Target>>,
+    /// Per automaton literal: whether it starts / ends with an ASCII letter or digit. Such an
+    /// end must stand on an ASCII word boundary ("charge" is not in "recharge").
+    ac_ascii_edges: Vec<(bool, bool)>,
+    /// Codes with look-alike characters folded (O->0, I/L->1, S->5, B->8) and separators
+    /// dropped, for codes retyped from a screenshot; None when the pack has no codes.
+    folded_codes: Option<(AhoCorasick, Vec<(u32, u16)>)>,
     /// The true regexes, in sets of at most `set_chunk` ([`SET_CHUNK`]); set `k` holds
     /// global indexes `k * set_chunk ..`.
     sets: Vec<RegexSet>,
@@ -244,14 +256,25 @@ impl Index {
                 }
             }
             for (gi, group) in e.keywords.iter().enumerate() {
+                let target = Target::Keyword {
+                    entry,
+                    group: gi as u16,
+                };
                 for alt in group {
-                    add_literal(
-                        alt.clone(),
-                        Target::Keyword {
-                            entry,
-                            group: gi as u16,
-                        },
-                    );
+                    if alt == FAILURE_GROUP {
+                        for w in super::intent::FAILURE {
+                            let w = compact(w);
+                            for form in super::intent::inflections(&w) {
+                                add_literal(form, target);
+                            }
+                            add_literal(w, target);
+                        }
+                        continue;
+                    }
+                    for form in super::intent::inflections(alt) {
+                        add_literal(form, target);
+                    }
+                    add_literal(alt.clone(), target);
                 }
             }
             for (li, link) in e.links.iter().enumerate() {
@@ -292,6 +315,29 @@ impl Index {
             }
         }
 
+        let ac_ascii_edges = literals
+            .iter()
+            .map(|l| {
+                let first = l.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+                let last = l.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
+                (first, last)
+            })
+            .collect();
+        let mut folded: Vec<String> = Vec::new();
+        let mut folded_targets = Vec::new();
+        for (ei, e) in entries.iter().enumerate() {
+            for (ci, code) in e.codes.iter().enumerate() {
+                folded.push(fold_code(&compact(code)).0);
+                folded_targets.push((ei as u32, ci as u16));
+            }
+        }
+        let folded_codes = (!folded.is_empty()).then(|| {
+            let ac = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(&folded)
+                .expect("code automaton within size limits");
+            (ac, folded_targets)
+        });
         let ac = (!literals.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
@@ -326,6 +372,8 @@ impl Index {
         Index {
             ac,
             ac_targets,
+            ac_ascii_edges,
+            folded_codes,
             sets,
             set_chunk,
             set_targets,
@@ -351,15 +399,29 @@ impl Index {
                 }
             }
         };
+        // Compact offsets where the spaced text had a space: word boundaries the compact form
+        // hides. Computed on the first ASCII literal that needs them.
+        let mut gaps: Option<Vec<usize>> = None;
+        let mut any_code = false;
         if let Some(ac) = &self.ac {
             let bytes = compact.as_bytes();
             for m in ac.find_overlapping_iter(compact) {
+                let (ascii_first, ascii_last) = self.ac_ascii_edges[m.pattern().as_usize()];
+                let word_ok = |gaps: &mut Option<Vec<usize>>| {
+                    let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
+                    (!ascii_first || ascii_boundary(bytes, m.start(), gaps))
+                        && (!ascii_last || ascii_boundary(bytes, m.end(), gaps))
+                };
                 for &t in &self.ac_targets[m.pattern().as_usize()] {
+                    if !matches!(t, Target::Code { .. }) && !word_ok(&mut gaps) {
+                        continue;
+                    }
                     match t {
                         Target::Code { entry, code } => {
                             let ok = code_boundary_ok(bytes, m.start(), m.end())
                                 || occurs_as_code(spaced, &compact[m.start()..m.end()]);
                             if ok {
+                                any_code = true;
                                 let i = slot(&mut hits, entry);
                                 push_unique(&mut hits[i].codes, code);
                             }
@@ -377,6 +439,32 @@ impl Index {
                             push_unique(&mut hits[i].aliases, link);
                         }
                         Target::Family { .. } => {}
+                    }
+                }
+            }
+        }
+        // A code retyped from a screenshot (O for 0, a hyphen inside): only when no code was
+        // found as typed, and only in text with a digit, so chat without codes pays nothing.
+        if let Some((fac, targets)) = &self.folded_codes {
+            if !any_code && compact.bytes().any(|b| b.is_ascii_digit()) {
+                let (folded, origin) = fold_code(compact);
+                let fb = folded.as_bytes();
+                let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
+                for m in fac.find_overlapping_iter(&folded) {
+                    // On its own: not glued to more letters or digits, unless a space was there.
+                    let start = origin[m.start()];
+                    let end = origin[m.end() - 1] + 1;
+                    let ok = (m.start() == 0
+                        || !fb[m.start() - 1].is_ascii_alphanumeric()
+                        || gaps.binary_search(&start).is_ok())
+                        && (m.end() == fb.len()
+                            || !fb[m.end()].is_ascii_alphanumeric()
+                            || gaps.binary_search(&end).is_ok());
+                    if ok {
+                        let (entry, code) = targets[m.pattern().as_usize()];
+                        let i = slot(&mut hits, entry);
+                        push_unique(&mut hits[i].codes, code);
+                        push_unique(&mut hits[i].retyped, code);
                     }
                 }
             }
@@ -458,6 +546,49 @@ impl Index {
             .map(|(e, c)| (e, f64::from(c) / total))
             .collect()
     }
+}
+
+/// The compact byte offsets where `spaced` had a space (sorted).
+fn space_gaps(spaced: &str) -> Vec<usize> {
+    spaced
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b' ')
+        .enumerate()
+        .map(|(removed, (i, _))| i - removed)
+        .collect()
+}
+
+/// Whether compact offset `at` is an ASCII word boundary: no ASCII letter or digit on one
+/// side of it, or a space there before the spaces were removed.
+fn ascii_boundary(compact: &[u8], at: usize, gaps: &[usize]) -> bool {
+    at == 0
+        || at >= compact.len()
+        || !compact[at - 1].is_ascii_alphanumeric()
+        || !compact[at].is_ascii_alphanumeric()
+        || gaps.binary_search(&at).is_ok()
+}
+
+/// Folds characters people mistake for one another when they retype a code from a
+/// screenshot (O->0, I and L->1, S->5, B->8) and drops hyphens, dots and underscores.
+/// Returns the folded text and, for each of its bytes, the offset of the byte it came from.
+pub(crate) fn fold_code(compact: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(compact.len());
+    let mut origin = Vec::with_capacity(compact.len());
+    for (i, c) in compact.char_indices() {
+        let f = match c {
+            'o' => '0',
+            'i' | 'l' => '1',
+            's' => '5',
+            'b' => '8',
+            '-' | '.' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | 'ー' => continue,
+            c => c,
+        };
+        let start = out.len();
+        out.push(f);
+        origin.extend(std::iter::repeat_n(i, out.len() - start));
+    }
+    (out, origin)
 }
 
 /// A code must not be the middle of a longer code: `MW1M01AJ00045` is not `MW1M01AJ0004`.
@@ -567,6 +698,53 @@ mod tests {
         assert!(code_boundary_ok(t, 0, 12));
         let t = b"(mw1m01aj0004)";
         assert!(code_boundary_ok(t, 1, 13));
+    }
+
+    #[test]
+    fn ascii_keywords_match_whole_words_only() {
+        let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+        e.keywords = vec![vec!["charge".into()], vec!["jalpay".into()]];
+        let index = Index::build(std::slice::from_ref(&e));
+        let hit = |text: &str| {
+            let n = crate::matcher::normalize(text);
+            index
+                .scan(&n.compact, &n.spaced)
+                .first()
+                .map_or(Vec::new(), |h| h.keywords.clone())
+        };
+        assert_eq!(hit("I want to recharge it"), Vec::<u16>::new());
+        assert_eq!(hit("charged twice"), Vec::<u16>::new());
+        assert_eq!(hit("the charge failed"), vec![0]);
+        assert_eq!(hit("I use JAL Pay"), vec![1]);
+        assert_eq!(hit("JAL Payでchargeできない"), vec![1, 0]);
+        assert_eq!(hit("myjalpay"), Vec::<u16>::new());
+    }
+
+    #[test]
+    fn codes_retyped_from_a_screenshot_are_found() {
+        let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+        e.codes = vec!["MW1M01AJ0004".into()];
+        let index = Index::build(std::slice::from_ref(&e));
+        let codes = |text: &str| {
+            let n = crate::matcher::normalize(text);
+            index
+                .scan(&n.compact, &n.spaced)
+                .first()
+                .map_or(Vec::new(), |h| h.codes.clone())
+        };
+        for typed in [
+            "MWIMOIAJOOO4",
+            "MW1M0lAJ0004",
+            "MW1M01AJ-0004",
+            "mw1m01aj 0004",
+            "エラーMW-1M01-AJ0004です",
+        ] {
+            assert_eq!(codes(typed), vec![0], "{typed}");
+        }
+        // A real digit differs: not this code.
+        for other in ["MW1M01AJ0005", "MW1M01AJ00045", "XMW1M01AJ0004"] {
+            assert_eq!(codes(other), Vec::<u16>::new(), "{other}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod facts;
 pub mod index;
+pub mod intent;
 pub mod normalize;
 mod rank;
 
@@ -11,6 +12,7 @@ use std::fmt;
 use serde::Serialize;
 
 pub use facts::Facts;
+pub use intent::{Judgement, NotAReport};
 pub use normalize::{normalize, Normalized, MAX_INPUT_BYTES};
 
 use crate::knowledge::Pack;
@@ -122,6 +124,9 @@ pub struct Outcome {
     /// Best first; in auto mode only confident ones.
     pub matches: Vec<Match>,
     pub facts: Facts,
+    /// In auto mode, why the message is not a problem report (then kotae stays silent).
+    #[serde(skip_serializing_if = "Judgement::allows_reply")]
+    pub judgement: Judgement,
     /// The message was longer than [`MAX_INPUT_BYTES`]; only its start was read.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
@@ -149,7 +154,14 @@ impl Pack {
         let hits = self.index().scan(&n.compact, &n.spaced);
         let facts = Facts::extract(&n.spaced);
         let matches = rank::rank(self, hits, n, mode);
-        let reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
+        let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
+        // Only a message with something to answer is judged: chat without hits costs nothing.
+        let judgement = if mode == Mode::Auto && reply {
+            intent::judge(&n.compact)
+        } else {
+            Judgement::default()
+        };
+        reply &= judgement.allows_reply();
         let matches = match mode {
             Mode::Auto => matches.into_iter().filter(|m| m.confident).collect(),
             Mode::Lookup => matches,
@@ -158,6 +170,7 @@ impl Pack {
             reply,
             matches,
             facts,
+            judgement,
             truncated: n.truncated,
         }
     }

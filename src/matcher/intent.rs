@@ -1,0 +1,592 @@
+//! Is this message a problem report at all? The judgement made before any entry may answer in
+//! a support channel, and the shared words it rests on.
+//!
+//! A message that shares words with an entry is often not asking for help: "it works now,
+//! thanks", a note about the code itself, a negated or hypothetical sentence, an announcement
+//! or an opinion. Replying to those gets a bot muted. The rules here are cue lists over the
+//! normalized text (kept in this file, with a test per rule), applied in order; the first that
+//! fires names the reason, which `kotae ask --json` and `/kotae-admin test` show.
+//!
+//! The same file holds the verb and adjective forms of the words the pack relies on
+//! ([`inflections`]) and the shared `@failure` keyword group, so an entry's keywords match
+//! "できなくなりました" as well as "できない" without every author listing the forms.
+
+use serde::Serialize;
+
+/// Why a message was judged not to be a problem report (auto mode stays silent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotAReport {
+    /// It works now / it was fixed ("通りました", "worked").
+    Resolved,
+    /// Thanks, with nothing failing after it.
+    Thanks,
+    /// The failure is denied ("エラーは出てない", "didn't get").
+    Negated,
+    /// The failure is imagined ("もし", "万が一", "what if").
+    Hypothetical,
+    /// An announcement, a summary, a pinned note, a note about the knowledge or the bot.
+    Announcement,
+    /// A note about the error text or code itself (its wording, searching for it).
+    AboutTheCode,
+    /// An opinion or comparison.
+    Opinion,
+}
+
+impl NotAReport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotAReport::Resolved => "it reports that the problem is solved",
+            NotAReport::Thanks => "it thanks someone and reports no open problem",
+            NotAReport::Negated => "it says the error did not happen",
+            NotAReport::Hypothetical => "it imagines the error rather than reporting it",
+            NotAReport::Announcement => "it is an announcement or a note, not a question",
+            NotAReport::AboutTheCode => "it talks about the error text or code itself",
+            NotAReport::Opinion => "it is an opinion, not a problem report",
+        }
+    }
+}
+
+/// The judgement on one message, with the cue that decided it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Judgement {
+    /// None: a problem report or a question (kotae may answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_a_report: Option<NotAReport>,
+    /// The words that decided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cue: Option<String>,
+}
+
+impl Judgement {
+    pub fn allows_reply(&self) -> bool {
+        self.not_a_report.is_none()
+    }
+
+    /// One line for people: why kotae stays silent, or None.
+    pub fn explain(&self) -> Option<String> {
+        let why = self.not_a_report?;
+        Some(match &self.cue {
+            Some(cue) => format!("{} (\"{cue}\")", why.as_str()),
+            None => why.as_str().to_string(),
+        })
+    }
+}
+
+/// Words that say something failed, in compact normalized form. Also the `@failure` keyword
+/// group of the pack. Negative forms get their other forms from [`inflections`].
+pub const FAILURE: &[&str] = &[
+    "エラー",
+    "失敗",
+    "できない",
+    "出来ない",
+    "できず",
+    "使えない",
+    "通らない",
+    "届かない",
+    "来ない",
+    "こない",
+    "登録できない",
+    "弾かれ",
+    "はじかれ",
+    "拒否",
+    "ダメ",
+    "だめ",
+    "無理",
+    "止ま",
+    "ロック",
+    "不正",
+    "おかしい",
+    "fail",
+    "error",
+    "declined",
+    "rejected",
+    "denied",
+    "can't",
+    "cannot",
+    "won't",
+    "doesn't",
+    "didn'twork",
+    "notworking",
+    "stopped",
+    "blocked",
+    "lockedout",
+    "timedout",
+    "timeout",
+    "brokeagain",
+    "isn'tarriving",
+    "notarriving",
+    "neverarrive",
+    "nevergot",
+];
+
+/// Words that say it works now. Only counted when they come after every failure word.
+const RESOLVED: &[&str] = &[
+    "通りました",
+    "通った",
+    "とおった",
+    "いけた",
+    "いけました",
+    "できました",
+    "できた!",
+    "できた！",
+    "成功",
+    "やっと届",
+    "使えるようになり",
+    "使えました",
+    "itworked",
+    "thatworked",
+    "worked!",
+    "workedforme",
+    "worksnow",
+    "workingnow",
+    "wentthrough",
+    "succeeded",
+];
+
+/// Words that say a problem was fixed: they need no contrast after a failure word.
+const FIXED: &[&str] = &[
+    "直りました",
+    "直った",
+    "なおった",
+    "治った",
+    "解決",
+    "無事",
+    "復活",
+    "sorted",
+    "fixed",
+    "resolved",
+    "solved",
+];
+
+/// Past states that sound like a success but tell what used to work ("it worked last month").
+const RESOLVED_EXCEPT: &[&str] = &[
+    "itworkedbefore",
+    "itworkedlast",
+    "itworkeduntil",
+    "itworkedyesterday",
+    "itworkedfine",
+];
+
+/// Words that put a failure in the past before a success ("エラーだったけど、…で通りました").
+const CONTRAST: &[&str] = &["けど", "けれど", "が、", "but", "though", "then"];
+
+const THANKS: &[&str] = &[
+    "ありがとう",
+    "有難う",
+    "助かりました",
+    "助かる",
+    "感謝",
+    "thanks",
+    "thankyou",
+    "thx",
+];
+
+/// A thanks followed by one of these still asks for help.
+const HELP: &[&str] = &[
+    "教えて",
+    "助けて",
+    "わかる人",
+    "分かる人",
+    "どうすれば",
+    "どうしたら",
+    "?",
+    "？",
+    "help",
+    "anyone",
+];
+
+/// Denials that hold only when nothing fails after them ("問題ないはずなのにエラー" is a
+/// report).
+const NEGATED_UNLESS_FAILURE_AFTER: &[&str] =
+    &["問題なく", "問題ない", "問題なかった", "ちゃんと届"];
+
+const NEGATED: &[&str] = &[
+    "出てない",
+    "出ていない",
+    "出てません",
+    "出なかった",
+    "出ませんでした",
+    "ならなかった",
+    "なりませんでした",
+    "にはならない",
+    "エラーにならない",
+    "失敗したことない",
+    "失敗したことがない",
+    "なったことない",
+    "なったことがない",
+    "出たことない",
+    "出たことがない",
+    "全然出ない",
+    "じゃなくて",
+    "ではなくて",
+    "ではなく",
+    "じゃなかった",
+    "noerror",
+    "didn'tgetany",
+    "didn'tgetthe",
+    "didn'tgetan",
+    "didn'tsee",
+    "neverhad",
+    "nevergotthe",
+    "withoutanyerror",
+    "wentthroughfine",
+];
+
+const HYPOTHETICAL: &[&str] = &[
+    "もし",
+    "万が一",
+    "万一",
+    "仮に",
+    "whatif",
+    "incase",
+    "ifiever",
+    "ifitever",
+    "ifthat",
+    "ifthishappens",
+    "might",
+];
+
+/// "もし分かる人いたら" is a polite request, not a hypothetical.
+const HYPOTHETICAL_EXCEPT: &[&str] = &[
+    "もし分かる",
+    "もしわかる",
+    "もし知って",
+    "もし詳しい",
+    "もしよければ",
+    "もしよろしければ",
+    "もしくは",
+    "もしもし",
+    // 何もしてない: も + する, not もし.
+    "もして",
+    "もしな",
+    "もしま",
+    "もしお",
+];
+
+const ANNOUNCEMENT: &[&str] = &[
+    "【重要】",
+    "【告知】",
+    "【お知らせ】",
+    "【周知】",
+    "【まとめ】",
+    "まとめ",
+    "テンプレ",
+    "リンク集",
+    "固定メッセージ",
+    "ピン留め",
+    "pinned",
+    "fyi",
+    "psa",
+    "ナレッジ",
+    "辞書",
+    "周知",
+    "告知",
+    "お知らせします",
+];
+
+const ABOUT_THE_CODE: &[&str] = &[
+    "で検索",
+    "検索すると",
+    "検索しやす",
+    "検索に",
+    "の略",
+    "って何の略",
+    "表記",
+    "文言",
+    "件名",
+    "見分け",
+    "タイトルに",
+    "searchfor",
+    "insearch",
+    "incaseanyonesearches",
+    "wording",
+];
+
+const OPINION: &[&str] = &[
+    "のほうが",
+    "の方が",
+    "ithink",
+    "imo",
+    "すぎでは",
+    "すぎじゃ",
+    "不親切",
+    "紛らわし",
+    "わかりにくい",
+    "分かりにくい",
+    "変だよね",
+    "お得",
+    "おすすめ",
+    "オススメ",
+    "どっちが",
+    "どっちの",
+    "便利",
+];
+
+/// Which list a cue comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    Failure,
+    Resolved,
+    Fixed,
+    ResolvedExcept,
+    Contrast,
+    Thanks,
+    Help,
+    NegatedUnlessFailureAfter,
+    Negated,
+    Hypothetical,
+    HypotheticalExcept,
+    Announcement,
+    AboutTheCode,
+    Opinion,
+}
+
+/// Every cue of every list in one automaton, so a message is read once (a 1 KB message at
+/// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
+static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static str)>)> =
+    std::sync::LazyLock::new(|| {
+        let lists: [(Cue, &[&'static str]); 14] = [
+            (Cue::Failure, FAILURE),
+            (Cue::Resolved, RESOLVED),
+            (Cue::Fixed, FIXED),
+            (Cue::ResolvedExcept, RESOLVED_EXCEPT),
+            (Cue::Contrast, CONTRAST),
+            (Cue::Thanks, THANKS),
+            (Cue::Help, HELP),
+            (Cue::NegatedUnlessFailureAfter, NEGATED_UNLESS_FAILURE_AFTER),
+            (Cue::Negated, NEGATED),
+            (Cue::Hypothetical, HYPOTHETICAL),
+            (Cue::HypotheticalExcept, HYPOTHETICAL_EXCEPT),
+            (Cue::Announcement, ANNOUNCEMENT),
+            (Cue::AboutTheCode, ABOUT_THE_CODE),
+            (Cue::Opinion, OPINION),
+        ];
+        let cues: Vec<(Cue, &'static str)> = lists
+            .iter()
+            .flat_map(|(cue, words)| words.iter().map(move |w| (*cue, *w)))
+            .collect();
+        let ac = aho_corasick::AhoCorasick::new(cues.iter().map(|(_, w)| w))
+            .expect("cue automaton within size limits");
+        (ac, cues)
+    });
+
+/// Judges `compact` (the normalized message with spaces removed).
+pub fn judge(compact: &str) -> Judgement {
+    let (ac, cues) = &*CUES;
+    // (start, end, cue, word) of every cue, in order of their end.
+    let found: Vec<(usize, usize, Cue, &'static str)> = ac
+        .find_overlapping_iter(compact)
+        .map(|m| {
+            let (cue, word) = cues[m.pattern().as_usize()];
+            (m.start(), m.end(), cue, word)
+        })
+        .collect();
+    if found.is_empty() {
+        return Judgement::default();
+    }
+    let last = |kind: Cue| {
+        found
+            .iter()
+            .filter(|f| f.2 == kind)
+            .max_by_key(|f| f.1)
+            .copied()
+    };
+    let first = |kind: Cue| {
+        found
+            .iter()
+            .filter(|f| f.2 == kind)
+            .min_by_key(|f| f.0)
+            .copied()
+    };
+    let verdict = |why: NotAReport, cue: &str| Judgement {
+        not_a_report: Some(why),
+        cue: Some(cue.to_string()),
+    };
+    let failure_end = last(Cue::Failure).map(|f| f.1);
+    let after_failures = |end: usize| failure_end.is_none_or(|f| end > f);
+    // Solved: a success after every failure, and if a failure was named, a contrast
+    // between them ("…エラーだったけど…で通りました"; not "QUICPayはエラー。タッチなら通った").
+    let past: Vec<usize> = found
+        .iter()
+        .filter(|f| f.2 == Cue::ResolvedExcept)
+        .map(|f| f.0)
+        .collect();
+    if let Some(&(start, end, _, word)) = found
+        .iter()
+        .filter(|f| matches!(f.2, Cue::Resolved | Cue::Fixed) && !past.contains(&f.0))
+        .max_by_key(|f| f.1)
+    {
+        let fixed = found.iter().any(|f| f.2 == Cue::Fixed && f.0 == start);
+        let solved = match failure_end {
+            None => true,
+            Some(f) => {
+                end > f
+                    && (fixed
+                        || found
+                            .iter()
+                            .any(|c| c.2 == Cue::Contrast && c.0 >= f && c.1 <= start))
+            }
+        };
+        if solved {
+            return verdict(NotAReport::Resolved, word);
+        }
+    }
+    if let Some((.., word)) = first(Cue::Negated) {
+        return verdict(NotAReport::Negated, word);
+    }
+    if let Some((_, end, _, word)) = last(Cue::NegatedUnlessFailureAfter) {
+        if after_failures(end) {
+            return verdict(NotAReport::Negated, word);
+        }
+    }
+    let excused: Vec<usize> = found
+        .iter()
+        .filter(|f| f.2 == Cue::HypotheticalExcept)
+        .map(|f| f.0)
+        .collect();
+    if let Some(&(.., word)) = found
+        .iter()
+        .filter(|f| f.2 == Cue::Hypothetical && !excused.contains(&f.0))
+        .min_by_key(|f| f.0)
+    {
+        return verdict(NotAReport::Hypothetical, word);
+    }
+    if let Some((_, end, _, word)) = last(Cue::Thanks) {
+        let asks_after = found.iter().any(|f| f.2 == Cue::Help && f.0 >= end);
+        if !asks_after && after_failures(end) {
+            return verdict(NotAReport::Thanks, word);
+        }
+    }
+    for (kind, why) in [
+        (Cue::Announcement, NotAReport::Announcement),
+        (Cue::AboutTheCode, NotAReport::AboutTheCode),
+        (Cue::Opinion, NotAReport::Opinion),
+    ] {
+        if let Some((.., word)) = first(kind) {
+            return verdict(why, word);
+        }
+    }
+    Judgement::default()
+}
+
+/// Other forms of a keyword (compact form) that a substring match would miss: for a
+/// negative "…ない", the continuative "…なく" (なくなった, なくて), the past "…なかっ"
+/// (なかった) and the polite "…ません" (ませんでした too, as a substring).
+pub fn inflections(word: &str) -> Vec<String> {
+    let Some(stem) = word.strip_suffix("ない") else {
+        return Vec::new();
+    };
+    if stem.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![format!("{stem}なく"), format!("{stem}なかっ")];
+    // Polite: a godan stem moves from the a-row to the i-row (届か -> 届きません); others
+    // take ません directly (でき -> できません, 使え -> 使えません).
+    let mut chars: Vec<char> = stem.chars().collect();
+    if let Some(last) = chars.last_mut() {
+        let i_row = match *last {
+            'か' => Some('き'),
+            'が' => Some('ぎ'),
+            'さ' => Some('し'),
+            'た' => Some('ち'),
+            'な' => Some('に'),
+            'ば' => Some('び'),
+            'ま' => Some('み'),
+            'ら' => Some('り'),
+            'わ' => Some('い'),
+            _ => None,
+        };
+        if let Some(c) = i_row {
+            *last = c;
+        }
+    }
+    let polite: String = chars.into_iter().collect();
+    out.push(format!("{polite}ません"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matcher::normalize::compact;
+
+    fn why(text: &str) -> Option<NotAReport> {
+        judge(&compact(text)).not_a_report
+    }
+
+    #[test]
+    fn reports_stay_reports() {
+        for text in [
+            "MW1M01AJ0004 が出てチャージできません",
+            "前は通ったのに今はエラーになる",
+            "教えてくれてありがとう、でもまだエラーが出ます",
+            "もし分かる人いたら教えてください、3Dセキュアで失敗します",
+            "JAL Payのカード登録でセッションタイムアウトが発生しました。もしくは、ブラウザのクッキー設定がオフである可能性もあります",
+            "問題ないはずなのにエラーになる",
+            "QUICPay出したらエラー。Mastercardタッチにしたら通った",
+            "JAL Payから通知が来た。何もしてないのに",
+            "My card gets declined with a 3DS error. It worked last month.",
+        ] {
+            assert_eq!(why(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn each_rule_fires_on_its_own_kind() {
+        let cases = [
+            (
+                "MW1M01AJ0004出てたけど2万1千円にしたら通りました！",
+                NotAReport::Resolved,
+            ),
+            ("The error sorted itself out", NotAReport::Resolved),
+            (
+                "エラーになってたけど、20,001円にしたら通りました",
+                NotAReport::Resolved,
+            ),
+            (
+                "丁寧にありがとうございます！MW1M01AJ0004の件、試してみます",
+                NotAReport::Thanks,
+            ),
+            ("MW1M01AJ0004は出てないです", NotAReport::Negated),
+            ("I didn't get any error", NotAReport::Negated),
+            (
+                "もし3Dセキュアで失敗したら別のカードにする",
+                NotAReport::Hypothetical,
+            ),
+            (
+                "【重要】セッションタイムアウトの問い合わせが多いです",
+                NotAReport::Announcement,
+            ),
+            (
+                "MW1M01AJ0004で検索するとブログが出る",
+                NotAReport::AboutTheCode,
+            ),
+            (
+                "PayPayカードのほうが3Dセキュア楽な気がする",
+                NotAReport::Opinion,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(why(text), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn negative_forms_inflect() {
+        assert_eq!(
+            inflections("できない"),
+            ["できなく", "できなかっ", "できません"]
+        );
+        assert_eq!(
+            inflections("届かない"),
+            ["届かなく", "届かなかっ", "届きません"]
+        );
+        assert_eq!(
+            inflections("通らない"),
+            ["通らなく", "通らなかっ", "通りません"]
+        );
+        assert!(inflections("エラー").is_empty());
+        assert!(inflections("ない").is_empty());
+    }
+}
