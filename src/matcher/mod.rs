@@ -40,8 +40,6 @@ pub enum Evidence {
     Family { pattern: String, found: String },
     /// Keyword groups that co-occur, and how many the entry needs.
     Keywords { found: Vec<String>, needed: usize },
-    /// A name that selects one of the entry's links (a card company, say).
-    LinkAlias { alias: String },
     /// A code typed almost like a known one.
     NearCode {
         typed: String,
@@ -68,7 +66,6 @@ impl fmt::Display for Evidence {
                 found.join(", "),
                 found.len()
             ),
-            Evidence::LinkAlias { alias } => write!(f, "names {alias}"),
             Evidence::NearCode {
                 typed,
                 code,
@@ -109,9 +106,6 @@ pub struct Match {
     pub confident: bool,
     /// Only a family pattern (or a near-miss code) points here: the exact code is unknown.
     pub unverified: bool,
-    /// Links whose aliases the text names, to be shown first.
-    #[serde(skip)]
-    pub highlighted_links: Vec<usize>,
 }
 
 /// The result of matching one message.
@@ -146,9 +140,10 @@ impl Pack {
     }
 
     pub fn query_normalized(&self, n: &Normalized, mode: Mode) -> Outcome {
-        let hits = self.index().scan(&n.compact, &n.spaced);
-        let facts = Facts::extract(&n.spaced);
-        let matches = rank::rank(self, hits, n, mode);
+        let scan = self.index().scan(&n.compact, &n.spaced);
+        let mut facts = Facts::extract(&n.spaced);
+        facts.read_cards(self.issuers(), &scan.cards);
+        let matches = rank::rank(self, scan.entries, &scan.cards, n, mode);
         let reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
         let matches = match mode {
             Mode::Auto => matches.into_iter().filter(|m| m.confident).collect(),

@@ -134,7 +134,7 @@ fn knowledge_errors_exit_2_without_a_backtrace() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("x.toml"),
-        "format_version = 1\n[[entry]]\nid = 3\n",
+        "format_version = 2\n[[entry]]\nid = 3\n",
     )
     .unwrap();
     let o = run_kotae(
@@ -161,7 +161,7 @@ fn shell_answers_like_a_support_channel() {
     assert!(out.contains("★ 楽天カード"), "{out}");
     assert!(out.contains("3ds2-one-time-password"), "/list: {out}");
     assert!(
-        out.contains("Cause: Registering a charge credit card"),
+        out.contains("Cause: As the message says, the session may have expired"),
         "/lang en: {out}"
     );
     assert_eq!(
