@@ -59,6 +59,21 @@ fn json_has_the_documented_shape() {
         .iter()
         .any(|e| e == "code MW1M01AJ0004"));
     assert_eq!(v["facts"]["amount_jpy"], 10000);
+    assert_eq!(v["facts"]["card"], "jal-pay");
+
+    let o = run_kotae(
+        &[
+            "ask",
+            "--json",
+            "楽天カードでANA Payに残高3万あるのに1万チャージしたら MW1M01AJ0004",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(
+        v["facts"],
+        serde_json::json!({"amount_jpy": 10000, "card": "rakuten-card"})
+    );
 }
 
 #[test]
