@@ -330,38 +330,37 @@ fn parse_str(run: &str) -> Option<u64> {
 /// charge, in text order; overlaps are read once.
 fn candidates(s: &str) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    for (i, c) in s.char_indices() {
-        match c {
-            // `¥20,000` / `￥20,000` (NFKC keeps ¥ and maps ￥ to ¥).
-            '¥' | '\\' => {
-                let mut j = i + c.len_utf8();
-                if s[j..].starts_with(' ') {
-                    j += 1;
-                }
-                let end = run_after(s, j);
-                if let Some(value) = parse_str(&s[j..end]) {
-                    out.push(Candidate {
-                        value,
-                        start: i,
-                        end,
-                    });
-                }
+    // Each marker is found by a substring search (memchr), not a walk over every character:
+    // most of a long message holds none.
+    // `¥20,000` / `￥20,000` (NFKC keeps ¥ and maps ￥ to ¥).
+    for marker in ['¥', '\\'] {
+        for (i, m) in s.match_indices(marker) {
+            let mut j = i + m.len();
+            if s[j..].starts_with(' ') {
+                j += 1;
             }
-            '円' => {
-                let mut e = i;
-                if s[..e].ends_with(' ') {
-                    e -= 1;
-                }
-                let start = run_before(s, e);
-                if let Some(value) = parse_str(&s[start..e]) {
-                    out.push(Candidate {
-                        value,
-                        start,
-                        end: i + c.len_utf8(),
-                    });
-                }
+            let end = run_after(s, j);
+            if let Some(value) = parse_str(&s[j..end]) {
+                out.push(Candidate {
+                    value,
+                    start: i,
+                    end,
+                });
             }
-            _ => {}
+        }
+    }
+    for (i, m) in s.match_indices('円') {
+        let mut e = i;
+        if s[..e].ends_with(' ') {
+            e -= 1;
+        }
+        let start = run_before(s, e);
+        if let Some(value) = parse_str(&s[start..e]) {
+            out.push(Candidate {
+                value,
+                start,
+                end: i + m.len(),
+            });
         }
     }
     let mut suffixed = |word: &str, bare: bool| {
