@@ -187,8 +187,8 @@ impl Answer {
             }
             _ => None,
         };
-        // The pages of the cards named first, then the entry's own links, then the table's
-        // pages the entry asks for; a page is listed once.
+        // The pages of the cards named first, then the table's pages the entry asks for
+        // (the list is what such an entry is for), then its own links; a page is listed once.
         let mut links: Vec<LinkView> = Vec::new();
         let mut push = |view: LinkView| {
             let dup = view.url.is_some() && links.iter().any(|l| l.url == view.url);
@@ -203,9 +203,6 @@ impl Answer {
                 }
             }
         }
-        for l in &e.links {
-            push(link_view(l, lang, false));
-        }
         for i in pack.issuers() {
             let wanted = match e.card_pages {
                 CardPages::All => true,
@@ -215,6 +212,9 @@ impl Answer {
             if let Some(page) = i.page.as_ref().filter(|_| wanted) {
                 push(link_view(page, lang, false));
             }
+        }
+        for l in &e.links {
+            push(link_view(l, lang, false));
         }
         let card = outcome
             .facts
