@@ -11,6 +11,7 @@
 
 use serde::Serialize;
 
+use super::normalize::compact;
 use crate::knowledge::{Issuer, IssuerKind};
 
 /// What was found; every field is optional because most messages state nothing.
@@ -29,8 +30,13 @@ pub struct Facts {
 
 impl Facts {
     pub fn extract(spaced: &str) -> Facts {
+        Facts::extract_marked(spaced, ALL_MARKERS)
+    }
+
+    /// [`Facts::extract`] when the index has found which amount markers the text holds.
+    pub(crate) fn extract_marked(spaced: &str, markers: u16) -> Facts {
         Facts {
-            amount_jpy: amount_jpy(spaced),
+            amount_jpy: amount_jpy_marked(spaced, markers),
             ..Facts::default()
         }
     }
@@ -216,19 +222,17 @@ const CONTEXT_CHARS: usize = 12;
 /// not. Of the rest, the first one marked as being charged (`1万チャージ`, `チャージ金額は
 /// 1万円`) wins, else the first one left.
 pub fn amount_jpy(spaced: &str) -> Option<u64> {
-    // Every amount hangs on one of these; most messages have none.
-    if !(spaced.contains('円')
-        || spaced.contains('¥')
-        || spaced.contains('\\')
-        || spaced.contains("チャージ")
-        || spaced.contains("charge")
-        || spaced.contains("入金")
-        || spaced.contains("yen")
-        || spaced.contains("jpy"))
-    {
+    amount_jpy_marked(spaced, ALL_MARKERS)
+}
+
+/// [`amount_jpy`], searching only for the markers whose bit (index in [`MARKER_WORDS`]) is
+/// set in `markers`: the pack's one-pass index has already seen which ones the message
+/// holds ([`marker_literals`]), so a message with none costs nothing here.
+pub(crate) fn amount_jpy_marked(spaced: &str, markers: u16) -> Option<u64> {
+    if markers & ALL_MARKERS == 0 {
         return None;
     }
-    let cands = candidates(spaced);
+    let cands = candidates(spaced, markers);
     let mut first_left = None;
     for (k, c) in cands.iter().enumerate() {
         let floor = if k > 0 {
@@ -326,53 +330,91 @@ fn parse_str(run: &str) -> Option<u64> {
     parse_amount(&chars)
 }
 
+/// What an amount hangs on: 円, ¥ (and `\\`, which some fonts show as ¥), `yen`, `jpy`, and
+/// the words for charge, after which a bare number counts. They are already normalized.
+pub(crate) const MARKER_WORDS: [&str; 9] = [
+    "円",
+    "¥",
+    "\\",
+    "yen",
+    "jpy",
+    "チャージ",
+    "ちゃーじ",
+    "入金",
+    "charge",
+];
+/// Every marker's bit.
+const ALL_MARKERS: u16 = (1 << MARKER_WORDS.len()) - 1;
+/// Markers from this index on are the word charge, after which a bare number counts.
+const FIRST_BARE: usize = 5;
+/// The characters a bare amount can end with (`5000`, `1万`, `二万`).
+const NUMBER_END: &str = "0123456789〇一二三四五六七八九十百千万億";
+
+/// The literals the pack's one-pass index looks for on our behalf, in compact form, with the
+/// bit of [`MARKER_WORDS`] each one sets. A charge word counts only right after a number
+/// (and a particle): `5000をチャージ` sets its bit, `アプリでチャージ` does not, so the chat
+/// that mentions charging costs no search here.
+pub(crate) fn marker_literals() -> Vec<(String, u8)> {
+    let mut out = Vec::new();
+    for (k, word) in MARKER_WORDS.iter().enumerate() {
+        if k < FIRST_BARE {
+            out.push((compact(word), k as u8));
+            continue;
+        }
+        for n in NUMBER_END.chars() {
+            for p in std::iter::once(&"").chain(PARTICLES) {
+                out.push((compact(&format!("{n}{p}{word}")), k as u8));
+            }
+        }
+    }
+    out
+}
+
 /// Every amount written with 円, ¥ or yen, and every bare number right before the word
 /// charge, in text order; overlaps are read once.
-fn candidates(s: &str) -> Vec<Candidate> {
+fn candidates(s: &str, markers: u16) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    // Each marker is found by a substring search (memchr), not a walk over every character:
-    // most of a long message holds none.
-    // `¥20,000` / `￥20,000` (NFKC keeps ¥ and maps ￥ to ¥).
-    for marker in ['¥', '\\'] {
-        for (i, m) in s.match_indices(marker) {
-            let mut j = i + m.len();
-            if s[j..].starts_with(' ') {
-                j += 1;
-            }
-            let end = run_after(s, j);
-            if let Some(value) = parse_str(&s[j..end]) {
-                out.push(Candidate {
+    let found = MARKER_WORDS
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| markers & (1 << k) != 0)
+        .flat_map(|(k, w)| s.match_indices(w).map(move |(i, m)| (k, i, i + m.len())));
+    for (kind, i, end_of_marker) in found {
+        let candidate = match kind {
+            // `¥20,000` / `￥20,000` (NFKC keeps ¥ and maps ￥ to ¥).
+            1 | 2 => {
+                let mut j = end_of_marker;
+                if s[j..].starts_with(' ') {
+                    j += 1;
+                }
+                let end = run_after(s, j);
+                parse_str(&s[j..end]).map(|value| Candidate {
                     value,
                     start: i,
                     end,
-                });
+                })
             }
-        }
-    }
-    for (i, m) in s.match_indices('円') {
-        let mut e = i;
-        if s[..e].ends_with(' ') {
-            e -= 1;
-        }
-        let start = run_before(s, e);
-        if let Some(value) = parse_str(&s[start..e]) {
-            out.push(Candidate {
-                value,
-                start,
-                end: i + m.len(),
-            });
-        }
-    }
-    let mut suffixed = |word: &str, bare: bool| {
-        for (i, w) in s.match_indices(word) {
-            let after = s.as_bytes().get(i + w.len());
-            if !bare && after.is_some_and(|b| b.is_ascii_alphanumeric()) {
-                continue;
+            // `15,000円`, `5000 yen`.
+            0 | 3 | 4 => {
+                let word_end = s.as_bytes().get(end_of_marker);
+                if kind != 0 && word_end.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                    continue;
+                }
+                let mut e = i;
+                if s[..e].ends_with(' ') {
+                    e -= 1;
+                }
+                let start = run_before(s, e);
+                parse_str(&s[start..e]).map(|value| Candidate {
+                    value,
+                    start,
+                    end: end_of_marker,
+                })
             }
-            let mut e = i;
-            if bare {
-                // `1万円をチャージ` is already read from its 円; `1万をチャージ` is read here.
-                let mut t = &s[..e];
+            // `1万チャージ`, `5000をチャージ`; `1万円をチャージ` was read from its 円.
+            _ => {
+                debug_assert!(kind >= FIRST_BARE);
+                let mut t = &s[..i];
                 loop {
                     let trimmed = t.trim_end();
                     match PARTICLES.iter().find(|p| trimmed.ends_with(*p)) {
@@ -383,34 +425,23 @@ fn candidates(s: &str) -> Vec<Candidate> {
                         }
                     }
                 }
-                e = t.len();
-            } else if s[..e].ends_with(' ') {
-                e -= 1;
+                let e = t.len();
+                let start = run_before(s, e);
+                let run = &s[start..e];
+                // A bare `1` or `万` before チャージ is a count or a word, not an amount.
+                let has_digit = run.chars().any(|c| digit_value(c).is_some());
+                parse_str(run)
+                    .filter(|&v| has_digit && v >= 100)
+                    .map(|value| Candidate {
+                        value,
+                        start,
+                        end: e,
+                    })
             }
-            let start = run_before(s, e);
-            if start == e || out.iter().any(|c| c.start <= start && start < c.end) {
-                continue;
-            }
-            let run = &s[start..e];
-            let has_digit = run.chars().any(|c| digit_value(c).is_some());
-            let Some(value) = parse_str(run) else {
-                continue;
-            };
-            // A bare `1` or `万` before チャージ is a count or a word, not an amount.
-            if bare && (!has_digit || value < 100) {
-                continue;
-            }
-            out.push(Candidate {
-                value,
-                start,
-                end: if bare { e } else { i + w.len() },
-            });
+        };
+        if let Some(c) = candidate {
+            out.push(c);
         }
-    };
-    suffixed("yen", false);
-    suffixed("jpy", false);
-    for word in ["チャージ", "ちゃーじ", "入金", "charge"] {
-        suffixed(word, true);
     }
     out.sort_by_key(|c| c.start);
     out.dedup_by(|b, a| b.start < a.end);
@@ -480,6 +511,17 @@ mod tests {
         assert_eq!(amount("3DSでチャージ"), None);
         assert_eq!(amount("アプリでチャージしようとした"), None);
         assert_eq!(amount("2チャージ目"), None);
+    }
+
+    #[test]
+    fn marker_literals_need_a_number_before_the_charge_word() {
+        let lits = marker_literals();
+        let has = |l: &str| lits.iter().any(|(x, _)| x == l);
+        assert!(has("円") && has("¥") && has("yen"));
+        assert!(has("0チャージ") && has("万をチャージ") && has("0charge"));
+        assert!(!has("チャージ") && !has("でチャージ"));
+        // A particle is never a number end, so `3dsでチャージ` has no marker.
+        assert!(!lits.iter().any(|(x, _)| x.ends_with("sでチャージ")));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use unicode_normalization::UnicodeNormalization;
 
+use super::facts::marker_literals;
 use super::normalize::compact;
 use crate::knowledge::{Entry, Issuer, CARD_KEYWORD};
 
@@ -140,6 +141,10 @@ pub(crate) enum Target {
     CardNot {
         issuer: u16,
     },
+    /// A word an amount hangs on (円, ¥, チャージ, …): bit `marker` of [`Scan::amount_markers`].
+    AmountMarker {
+        marker: u8,
+    },
 }
 
 /// Everything one message hit, per entry, in the order first hit.
@@ -159,6 +164,9 @@ pub(crate) struct EntryHits {
 pub(crate) struct Scan {
     pub entries: Vec<EntryHits>,
     pub cards: Vec<u16>,
+    /// Which amount markers (`facts::MARKER_WORDS`) the text holds, one bit each: the amount
+    /// reader searches only for those.
+    pub amount_markers: u16,
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -228,6 +236,10 @@ impl Index {
         let mut codes_by_len: HashMap<usize, Vec<(String, u32, u16)>> = HashMap::new();
         let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut card_groups = Vec::new();
+
+        for (literal, marker) in marker_literals() {
+            add_literal(literal, Target::AmountMarker { marker });
+        }
 
         for (ii, issuer) in issuers.iter().enumerate() {
             for alias in &issuer.aliases {
@@ -378,6 +390,7 @@ impl Index {
         // are known. Both stay empty for a pack without an issuer table.
         let mut card_spans: Vec<(u16, usize, usize)> = Vec::new();
         let mut not_spans: Vec<(u16, usize, usize)> = Vec::new();
+        let mut amount_markers = 0u16;
         let slot = |hits: &mut Vec<EntryHits>, entry: u32| -> usize {
             match hits.iter().position(|h| h.entry == entry) {
                 Some(i) => i,
@@ -417,6 +430,7 @@ impl Index {
                             }
                         }
                         Target::CardNot { issuer } => not_spans.push((issuer, m.start(), m.end())),
+                        Target::AmountMarker { marker } => amount_markers |= 1 << marker,
                         Target::Family { .. } => {}
                     }
                 }
@@ -466,6 +480,7 @@ impl Index {
         Scan {
             entries: hits,
             cards,
+            amount_markers,
         }
     }
 

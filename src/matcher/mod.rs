@@ -141,7 +141,7 @@ impl Pack {
 
     pub fn query_normalized(&self, n: &Normalized, mode: Mode) -> Outcome {
         let scan = self.index().scan(&n.compact, &n.spaced);
-        let mut facts = Facts::extract(&n.spaced);
+        let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
         facts.read_cards(self.issuers(), &scan.cards);
         let matches = rank::rank(self, scan.entries, &scan.cards, n, mode);
         let reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
