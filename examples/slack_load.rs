@@ -98,7 +98,7 @@ async fn web_api(UrlPath(method): UrlPath<String>, body: Bytes) -> Json<Value> {
 /// for the reload test), in the format of `knowledge/README.md`.
 fn pack_toml(n: usize, extra: usize) -> String {
     use std::fmt::Write;
-    let mut out = String::from("format_version = 1\n");
+    let mut out = String::from("format_version = 2\n");
     let q = |s: &str| toml_str(s);
     for e in synthetic::entries(n) {
         let _ = write!(
@@ -121,17 +121,18 @@ fn pack_toml(n: usize, extra: usize) -> String {
         }
         let _ = write!(
             out,
-            "cause = {{ ja = {} }}\nsteps = [{}]\nexamples = [{}]\nverified = {}\nsources = [\"generated\"]\n",
+            "cause = {{ ja = {} }}\nsteps = [{}]\nexamples = [{}]\nreported = {}\nchecked = {}\nsources = [\"generated\"]\n",
             q(&e.cause.ja),
             e.steps.iter().map(|s| format!("{{ ja = {} }}", q(&s.ja))).collect::<Vec<_>>().join(", "),
             e.examples.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "),
-            e.verified,
+            e.reported,
+            e.checked,
         );
     }
     for i in 0..extra {
         let _ = write!(
             out,
-            "\n[[entry]]\nid = \"extra-{i}\"\nservices = [\"extra\"]\ntitle = {{ ja = \"追加 {i}\" }}\ncodes = [\"XTRA{i:08}\"]\ncause = {{ ja = \"原因\" }}\nsteps = [{{ ja = \"手順\" }}]\nexamples = [\"XTRA{i:08}\"]\nverified = 2025-12-28\nsources = [\"generated\"]\n"
+            "\n[[entry]]\nid = \"extra-{i}\"\nservices = [\"extra\"]\ntitle = {{ ja = \"追加 {i}\" }}\ncodes = [\"XTRA{i:08}\"]\ncause = {{ ja = \"原因\" }}\nsteps = [{{ ja = \"手順\" }}]\nexamples = [\"XTRA{i:08}\"]\nreported = 2025-12-28\nchecked = 2025-12-28\nsources = [\"generated\"]\n"
         );
     }
     out

@@ -334,6 +334,9 @@ impl Bot {
         if let Some(amount) = lookup.facts.amount_jpy {
             let _ = writeln!(out, "amount found: ¥{}", crate::reply::format_yen(amount));
         }
+        if let Some(card) = &lookup.facts.card {
+            let _ = writeln!(out, "card found: {card}");
+        }
         for (i, m) in lookup.matches.iter().enumerate() {
             let _ = writeln!(
                 out,
@@ -514,6 +517,11 @@ mod tests {
             "{e}"
         );
         assert!(bot.explain("zzz").contains("nothing matched"));
+        let e = bot.explain("楽天カードで1万円チャージしたら MW1M01AJ0004");
+        assert!(
+            e.contains("amount found: ¥10,000\ncard found: rakuten-card"),
+            "{e}"
+        );
     }
 
     #[test]

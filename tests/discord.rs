@@ -579,8 +579,9 @@ async fn kotae_list_and_the_message_menu_answer() {
     f.dispatch("INTERACTION_CREATE", i);
     let body = callback(f, &id, &token).await;
     let text = embed_text(&body["data"]["embeds"][0]);
+    // Eleven entries, ten a page.
     assert!(
-        text.contains("MW1M01AJ0004") && text.contains("1/1"),
+        text.contains("MW1M01AJ0004") && text.contains("1/2"),
         "{text}"
     );
 

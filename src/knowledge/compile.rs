@@ -4,9 +4,12 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use super::schema::{self, EntryRaw, FileRaw, LinkRaw, TextRaw, FORMAT_VERSION};
+use super::schema::{
+    self, EntryRaw, FileRaw, IssuerRaw, LinkRaw, TextRaw, VersionOnly, CHANGES, FORMAT_VERSION,
+};
 use super::{
-    AmountRule, Entry, ExampleLocations, KnowledgeError, Link, Location, Problem, Source, Text,
+    AmountRule, CardPages, CardRule, CardVariant, Entry, ExampleLocations, Issuer, IssuerKind,
+    KnowledgeError, Link, Location, Problem, Source, Text, CARD_KEYWORD,
 };
 use crate::matcher::index::prepare_pattern;
 use crate::matcher::normalize::compact;
@@ -77,21 +80,43 @@ impl FileCtx<'_> {
 }
 
 /// Compiles every source, or returns every problem found in all of them.
-pub(super) fn compile(sources: &[Source]) -> Result<Vec<Entry>, KnowledgeError> {
+pub(super) fn compile(sources: &[Source]) -> Result<(Vec<Entry>, Vec<Issuer>), KnowledgeError> {
     let mut problems = Vec::new();
     let mut entries = Vec::new();
+    let mut issuers = Vec::new();
     for source in sources {
-        compile_file(source, &mut entries, &mut problems);
+        compile_file(source, &mut entries, &mut issuers, &mut problems);
     }
     cross_entry_checks(&entries, &mut problems);
+    issuer_checks(&entries, &issuers, &mut problems);
     if problems.is_empty() {
-        Ok(entries)
+        Ok((entries, issuers))
     } else {
         Err(KnowledgeError::Invalid(problems))
     }
 }
 
-fn compile_file(source: &Source, entries: &mut Vec<Entry>, problems: &mut Vec<Problem>) {
+/// The message for a file whose `format_version` this build does not read: what changed
+/// since, for an older file.
+fn version_message(found: u32) -> String {
+    let mut m = format!(
+        "format_version {found} is not supported by this kotae (it reads {FORMAT_VERSION})"
+    );
+    for (old, change) in CHANGES {
+        if found <= *old {
+            m.push_str("; ");
+            m.push_str(change);
+        }
+    }
+    m
+}
+
+fn compile_file(
+    source: &Source,
+    entries: &mut Vec<Entry>,
+    issuers: &mut Vec<Issuer>,
+    problems: &mut Vec<Problem>,
+) {
     let text = match std::str::from_utf8(&source.bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -116,10 +141,25 @@ fn compile_file(source: &Source, entries: &mut Vec<Entry>, problems: &mut Vec<Pr
     let raw: FileRaw = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
+            // An old file fails on the keys that changed: say what changed instead.
+            if let Ok(v) = toml::from_str::<VersionOnly>(text) {
+                if *v.format_version.get_ref() != FORMAT_VERSION {
+                    ctx.report(
+                        v.format_version.span(),
+                        None,
+                        version_message(*v.format_version.get_ref()),
+                    );
+                    return;
+                }
+            }
             let span = e.span().unwrap_or(0..0);
             let id = entry_id_near(text, span.start);
             let message = e.message().trim().replace('\n', " ");
-            let hint = if message.starts_with("unknown field") {
+            let hint = if message.starts_with("unknown field `verified`") {
+                "; format_version 2 replaced it by `reported` (the source's date, or \"undated\") and `checked` (see knowledge/README.md)"
+            } else if message.starts_with("unknown field `aliases`") {
+                "; format_version 2 moved card names to the `[[issuer]]` table (see knowledge/README.md)"
+            } else if message.starts_with("unknown field") {
                 "; see knowledge/README.md for the keys an entry takes"
             } else if message.starts_with("missing field") {
                 "; add it (see knowledge/README.md)"
@@ -134,15 +174,18 @@ fn compile_file(source: &Source, entries: &mut Vec<Entry>, problems: &mut Vec<Pr
         ctx.report(
             raw.format_version.span(),
             None,
-            format!(
-                "format_version {} is not supported by this kotae (it reads {FORMAT_VERSION})",
-                raw.format_version.get_ref()
-            ),
+            version_message(*raw.format_version.get_ref()),
         );
         return;
     }
-    if raw.entries.is_empty() {
-        ctx.report(0..0, None, "the file has no [[entry]] tables");
+    if raw.entries.is_empty() && raw.issuers.is_empty() {
+        ctx.report(0..0, None, "the file has no [[entry]] or [[issuer]] tables");
+    }
+    for spanned in raw.issuers {
+        let span = spanned.span();
+        if let Some(issuer) = compile_issuer(&mut ctx, span, spanned.into_inner()) {
+            issuers.push(issuer);
+        }
     }
     for spanned in raw.entries {
         let span = spanned.span();
@@ -283,14 +326,19 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         }
         if let Some(bad) = group
             .iter()
-            .find(|w| w.starts_with('@') && *w != crate::matcher::index::FAILURE_GROUP)
+            .find(|w| {
+                w.starts_with('@')
+                    && *w != crate::matcher::index::FAILURE_GROUP
+                    && *w != CARD_KEYWORD
+            })
         {
             ctx.report(
                 k.span(),
                 Some(&id),
                 format!(
-                    "unknown shared keyword `{bad}`; the one there is is `{}` (every failure word: エラー, 失敗, できない and their forms)",
-                    crate::matcher::index::FAILURE_GROUP
+                    "unknown shared keyword `{bad}`; there are `{}` (every failure word: エラー, 失敗, できない and their forms) and `{}` (any card of the issuer table)",
+                    crate::matcher::index::FAILURE_GROUP,
+                    CARD_KEYWORD
                 ),
             );
             continue;
@@ -301,45 +349,10 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
     let mut links = Vec::new();
     for l in raw.links {
         let lspan = l.span();
-        let LinkRaw {
-            title,
-            url,
-            where_,
-            aliases,
-        } = l.into_inner();
-        let title = text(ctx, &lspan, &id, "a link title", title);
-        let url = url.map(|u| {
-            if let Some(why) = url_problem(u.get_ref()) {
-                ctx.report(u.span(), Some(&id), why);
-            }
-            u.into_inner()
-        });
-        let where_ = where_.map(|w| text(ctx, &lspan, &id, "a link's `where`", w));
-        if url.is_none() && where_.is_none() {
-            ctx.report(
-                lspan.clone(),
-                Some(&id),
-                format!(
-                    "link \"{}\" has neither `url` nor `where`; give the URL, or say where the page lives if the source gives none",
-                    title.ja
-                ),
-            );
-        }
-        let aliases: Vec<String> = aliases
-            .iter()
-            .map(|a| compact(a))
-            .filter(|a| !a.is_empty())
-            .collect();
-        links.push(Link {
-            title,
-            url,
-            where_,
-            aliases,
-        });
+        links.push(link(ctx, lspan, &id, l.into_inner()));
     }
 
-    let has_aliases = links.iter().any(|l| !l.aliases.is_empty());
-    let groups = keywords.len() + usize::from(has_aliases);
+    let groups = keywords.len();
     let min_keywords = match &raw.min_keywords {
         Some(m) => {
             let n = *m.get_ref() as usize;
@@ -369,18 +382,79 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         above: text(ctx, &span, &id, "amount_rule.above", r.above),
     });
 
-    let verified = raw.verified.get_ref();
-    let verified_text = match (&verified.date, &verified.time) {
+    let reported = match raw.reported.get_ref() {
+        toml::Value::Datetime(d) if d.date.is_some() && d.time.is_none() => d.to_string(),
+        toml::Value::String(s) if s == "undated" => s.clone(),
+        other => {
+            ctx.report(
+                raw.reported.span(),
+                Some(&id),
+                "`reported` must be the source's own date such as 2025-12-28 (no quotes), or \"undated\" when the source gives none",
+            );
+            other.to_string()
+        }
+    };
+    let checked = raw.checked.get_ref();
+    let checked_text = match (&checked.date, &checked.time) {
         (Some(d), None) => d.to_string(),
         _ => {
             ctx.report(
-                raw.verified.span(),
+                raw.checked.span(),
                 Some(&id),
-                "`verified` must be a plain date such as 2025-12-28 (no time, no quotes)",
+                "`checked` must be a plain date such as 2026-11-29 (no time, no quotes)",
             );
-            verified.to_string()
+            checked.to_string()
         }
     };
+    let card_pages = match raw
+        .card_pages
+        .as_ref()
+        .map(|c| (c.get_ref().as_str(), c.span()))
+    {
+        None | Some(("none", _)) => CardPages::None,
+        Some(("named", _)) => CardPages::Named,
+        Some(("brands", _)) => CardPages::Brands,
+        Some(("all", _)) => CardPages::All,
+        Some((other, span)) => {
+            ctx.report(
+                span,
+                Some(&id),
+                format!("card_pages = \"{other}\" is not one of \"none\", \"named\", \"brands\", \"all\""),
+            );
+            CardPages::None
+        }
+    };
+    let card_rule = raw.card_rule.map(|r| {
+        let rspan = r.span();
+        let r = r.into_inner();
+        if r.cards.is_empty() {
+            ctx.report(
+                rspan.clone(),
+                Some(&id),
+                "card_rule.cards is empty; name the issuer ids the entry's texts are written for",
+            );
+        }
+        let other = r.other;
+        CardRule {
+            cards: r.cards.into_iter().map(|c| c.into_inner()).collect(),
+            other: CardVariant {
+                title: other
+                    .title
+                    .map(|t| text(ctx, &rspan, &id, "card_rule.other.title", t)),
+                cause: text(ctx, &rspan, &id, "card_rule.other.cause", other.cause),
+                steps: other
+                    .steps
+                    .into_iter()
+                    .map(|t| text(ctx, &rspan, &id, "a card_rule.other step", t))
+                    .collect(),
+                notes: other.notes.map(|n| {
+                    n.into_iter()
+                        .map(|t| text(ctx, &rspan, &id, "a card_rule.other note", t))
+                        .collect()
+                }),
+            },
+        }
+    });
     if raw.sources.iter().all(|s| s.trim().is_empty()) {
         ctx.report(
             span.clone(),
@@ -421,6 +495,8 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         notes,
         links,
         amount_rule,
+        card_rule,
+        card_pages,
         examples: raw.examples.into_iter().map(|s| s.into_inner()).collect(),
         queries: raw.queries.into_iter().map(|s| s.into_inner()).collect(),
         counter_examples: raw
@@ -428,11 +504,175 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             .into_iter()
             .map(|s| s.into_inner())
             .collect(),
-        verified: verified_text,
+        reported,
+        checked: checked_text,
         sources: raw.sources,
         location,
         example_locations,
     })
+}
+
+/// Validates one link of an entry or of an issuer.
+fn link(ctx: &mut FileCtx, lspan: Range<usize>, id: &str, raw: LinkRaw) -> Link {
+    let LinkRaw { title, url, where_ } = raw;
+    let title = text(ctx, &lspan, id, "a link title", title);
+    let url = url.map(|u| {
+        if let Some(why) = url_problem(u.get_ref()) {
+            ctx.report(u.span(), Some(id), why);
+        }
+        u.into_inner()
+    });
+    let where_ = where_.map(|w| text(ctx, &lspan, id, "a link's `where`", w));
+    if url.is_none() && where_.is_none() {
+        ctx.report(
+            lspan.clone(),
+            Some(id),
+            format!(
+                "link \"{}\" has neither `url` nor `where`; give the URL, or say where the page lives if the source gives none",
+                title.ja
+            ),
+        );
+    }
+    Link { title, url, where_ }
+}
+
+/// Why an alias cannot be used, or None. One or two ASCII letters (`d`, `uc`) occur in too
+/// many words and codes to name a card on their own.
+fn alias_problem(alias: &str) -> Option<String> {
+    let c = compact(alias);
+    if c.is_empty() {
+        return Some("an empty alias".into());
+    }
+    if c == CARD_KEYWORD {
+        return Some(format!(
+            "`{CARD_KEYWORD}` is the keyword for any card, not an alias"
+        ));
+    }
+    if c.is_ascii() && c.chars().count() <= 2 {
+        return Some(format!(
+            "alias `{alias}` is too short to name a card on its own; write it with the word after it (`{alias} card`, `{alias}カード`)"
+        ));
+    }
+    None
+}
+
+fn compile_issuer(ctx: &mut FileCtx, span: Range<usize>, raw: IssuerRaw) -> Option<Issuer> {
+    let id = raw.id.get_ref().clone();
+    let who = format!("issuer {id}");
+    if !is_valid_id(&id) {
+        ctx.report(
+            raw.id.span(),
+            Some(&who),
+            "the id must be lowercase letters and digits joined by single hyphens, e.g. `rakuten-card`",
+        );
+    }
+    let kind = match raw.kind.get_ref().as_str() {
+        "issuer" => IssuerKind::Issuer,
+        "brand" => IssuerKind::Brand,
+        other => {
+            ctx.report(
+                raw.kind.span(),
+                Some(&who),
+                format!("kind = \"{other}\" is not \"issuer\" (a card company) or \"brand\" (an international brand)"),
+            );
+            IssuerKind::Issuer
+        }
+    };
+    let name = text(ctx, &span, &who, "name", raw.name);
+    if raw.aliases.is_empty() {
+        ctx.report(
+            span.clone(),
+            Some(&who),
+            "`aliases` is empty; list the names people write for this card",
+        );
+    }
+    let mut aliases = Vec::new();
+    for a in &raw.aliases {
+        if let Some(why) = alias_problem(a.get_ref()) {
+            ctx.report(a.span(), Some(&who), why);
+            continue;
+        }
+        let c = compact(a.get_ref());
+        if !aliases.contains(&c) {
+            aliases.push(c);
+        }
+    }
+    let not_in = raw
+        .not_in
+        .iter()
+        .map(|p| compact(p))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let page = raw.page.map(|p| {
+        let pspan = p.span();
+        link(ctx, pspan, &who, p.into_inner())
+    });
+    Some(Issuer {
+        id,
+        kind,
+        name,
+        aliases,
+        not_in,
+        page,
+        location: ctx.lines.locate(ctx.name, span.start),
+    })
+}
+
+/// Checks between the issuer table and the entries: unique ids and aliases, rules and
+/// keywords that name the table.
+fn issuer_checks(entries: &[Entry], issuers: &[Issuer], problems: &mut Vec<Problem>) {
+    let mut ids: HashMap<&str, &Issuer> = HashMap::new();
+    let mut aliases: HashMap<&str, &Issuer> = HashMap::new();
+    for i in issuers {
+        let who = Some(format!("issuer {}", i.id));
+        if let Some(first) = ids.insert(&i.id, i) {
+            problems.push(Problem {
+                location: i.location.clone(),
+                entry: who.clone(),
+                message: format!("duplicate issuer id: already used at {}", first.location),
+            });
+        }
+        for a in &i.aliases {
+            if let Some(other) = aliases.insert(a, i) {
+                if other.id != i.id {
+                    problems.push(Problem {
+                        location: i.location.clone(),
+                        entry: who.clone(),
+                        message: format!(
+                            "alias `{a}` also names issuer {}; an alias must name one card",
+                            other.id
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    for e in entries {
+        let mut report = |message: String| {
+            problems.push(Problem {
+                location: e.location.clone(),
+                entry: Some(e.id.clone()),
+                message,
+            })
+        };
+        if let Some(rule) = &e.card_rule {
+            for c in &rule.cards {
+                if !ids.contains_key(c.as_str()) {
+                    report(format!(
+                        "card_rule names `{c}`, which is not an id in the [[issuer]] table"
+                    ));
+                }
+            }
+        }
+        let uses_table = e.card_pages != CardPages::None
+            || e.card_rule.is_some()
+            || e.keywords.iter().flatten().any(|k| k == CARD_KEYWORD);
+        if uses_table && issuers.is_empty() {
+            report(format!(
+                "the entry uses the card table (`{CARD_KEYWORD}`, card_pages or card_rule) but the pack has no [[issuer]] table"
+            ));
+        }
+    }
 }
 
 /// Checks that need every entry: duplicate ids and codes claimed twice.

@@ -67,8 +67,65 @@ pub struct Link {
     pub url: Option<String>,
     /// Where to find a page the sources name without a URL.
     pub where_: Option<Text>,
-    /// Names (card companies, brands) that, when present in the text, put this link first.
+}
+
+/// Whether an [`Issuer`] is a card company or an international brand. A message naming a
+/// company says more than one naming a brand (楽天カード's Visa is still 楽天カード).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerKind {
+    Issuer,
+    Brand,
+}
+
+/// A card company or brand from the pack's `[[issuer]]` table: the card fact read from a
+/// message is one of these ids, and its page is what a failure report gets first.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    pub id: String,
+    pub kind: IssuerKind,
+    pub name: Text,
+    /// Compact (normalized) aliases.
     pub aliases: Vec<String>,
+    /// Compact phrases in which an alias does not name this card.
+    pub not_in: Vec<String>,
+    /// Its 3-D Secure page, when the sources give one.
+    pub page: Option<Link>,
+    pub location: Location,
+}
+
+/// The keyword alternative that stands for "any card in the issuer table".
+pub const CARD_KEYWORD: &str = "@card";
+
+/// Which issuer pages an entry's answer lists besides its own links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CardPages {
+    /// None.
+    #[default]
+    None,
+    /// The pages of the cards the message names, first.
+    Named,
+    /// The named ones first, then every brand's page.
+    Brands,
+    /// The named ones first, then every issuer's and brand's page, in table order.
+    All,
+}
+
+/// Texts written for some cards only, and what replaces them for any other card.
+#[derive(Debug, Clone)]
+pub struct CardRule {
+    /// Issuer ids the entry's own cause, steps and amount rule are written for.
+    pub cards: Vec<String>,
+    pub other: CardVariant,
+}
+
+/// The cause and steps (and optionally title and notes) for a card a [`CardRule`] does not
+/// list.
+#[derive(Debug, Clone)]
+pub struct CardVariant {
+    pub title: Option<Text>,
+    pub cause: Text,
+    pub steps: Vec<Text>,
+    pub notes: Option<Vec<Text>>,
 }
 
 /// A yen threshold and the explanation for each side of it.
@@ -96,11 +153,15 @@ pub struct Entry {
     pub notes: Vec<Text>,
     pub links: Vec<Link>,
     pub amount_rule: Option<AmountRule>,
+    pub card_rule: Option<CardRule>,
+    pub card_pages: CardPages,
     pub examples: Vec<String>,
     pub queries: Vec<String>,
     pub counter_examples: Vec<String>,
-    /// `YYYY-MM-DD`.
-    pub verified: String,
+    /// The source's own date (`YYYY-MM-DD`), or `undated` when the source gives none.
+    pub reported: String,
+    /// When the entry was last checked against its sources (`YYYY-MM-DD`).
+    pub checked: String,
     pub sources: Vec<String>,
     /// Where the entry was read from, for messages.
     pub location: Location,
@@ -142,8 +203,11 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.location)?;
-        if let Some(id) = &self.entry {
-            write!(f, "entry {id}: ")?;
+        match &self.entry {
+            // Problems of the issuer table name it as `issuer <id>`.
+            Some(id) if id.starts_with("issuer ") => write!(f, "{id}: ")?,
+            Some(id) => write!(f, "entry {id}: ")?,
+            None => {}
         }
         f.write_str(&self.message)
     }
@@ -188,6 +252,7 @@ impl KnowledgeError {
 #[derive(Debug)]
 pub struct Pack {
     entries: Vec<Entry>,
+    issuers: Vec<Issuer>,
     index: Index,
 }
 
@@ -200,16 +265,24 @@ impl Pack {
 
     /// Builds a pack from texts already in memory; `Source::name` is used in messages.
     pub fn from_sources(sources: Vec<Source>) -> Result<Pack, KnowledgeError> {
-        let entries = compile::compile(&sources)?;
-        let index = Index::build(&entries);
-        Ok(Pack { entries, index })
+        let (entries, issuers) = compile::compile(&sources)?;
+        let index = Index::build(&entries, &issuers);
+        Ok(Pack {
+            entries,
+            issuers,
+            index,
+        })
     }
 
     /// Builds a pack from entries made in code (generated benchmark packs).
     pub fn from_entries(entries: Vec<Entry>) -> Result<Pack, KnowledgeError> {
         compile::validate_entries(&entries)?;
-        let index = Index::build(&entries);
-        Ok(Pack { entries, index })
+        let index = Index::build(&entries, &[]);
+        Ok(Pack {
+            entries,
+            issuers: Vec::new(),
+            index,
+        })
     }
 
     /// Loads and then runs every entry's examples, queries and counter-examples: what
@@ -230,6 +303,15 @@ impl Pack {
 
     pub fn entry(&self, id: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// The card companies and brands of the `[[issuer]]` table, in file order.
+    pub fn issuers(&self) -> &[Issuer] {
+        &self.issuers
+    }
+
+    pub fn issuer(&self, id: &str) -> Option<&Issuer> {
+        self.issuers.iter().find(|i| i.id == id)
     }
 
     pub(crate) fn index(&self) -> &Index {

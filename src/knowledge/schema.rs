@@ -8,7 +8,17 @@ use serde::Deserialize;
 use toml::Spanned;
 
 /// The schema version this build reads. Bump it when a key changes meaning.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// What changed from each older version, for `kotae check` to explain an old file instead of
+/// only refusing it.
+pub const CHANGES: &[(u32, &str)] = &[(
+    1,
+    "in version 2 `verified` became two keys: `reported` (the source's own date, or \"undated\") \
+     and `checked` (the date the entry was last checked against its sources); link `aliases` \
+     are gone: card companies and brands live in one `[[issuer]]` table whose names every \
+     entry shares (see knowledge/README.md); rename the keys and set format_version = 2",
+)];
 
 /// One `knowledge/*.toml` file.
 #[derive(Debug, Deserialize)]
@@ -17,6 +27,14 @@ pub struct FileRaw {
     pub format_version: Spanned<u32>,
     #[serde(default, rename = "entry")]
     pub entries: Vec<Spanned<EntryRaw>>,
+    #[serde(default, rename = "issuer")]
+    pub issuers: Vec<Spanned<IssuerRaw>>,
+}
+
+/// Only the version, read when a file does not parse, to explain an old schema.
+#[derive(Debug, Deserialize)]
+pub struct VersionOnly {
+    pub format_version: Spanned<u32>,
 }
 
 /// Text shown to people: Japanese is required, English is optional and falls back to Japanese.
@@ -55,12 +73,21 @@ pub struct EntryRaw {
     #[serde(default)]
     pub amount_rule: Option<AmountRuleRaw>,
     #[serde(default)]
+    pub card_rule: Option<Spanned<CardRuleRaw>>,
+    /// Which card companies' 3-D Secure pages the answer lists: `none` (the default),
+    /// `named` (those the message names), `brands`, `all`.
+    #[serde(default)]
+    pub card_pages: Option<Spanned<String>>,
+    #[serde(default)]
     pub examples: Vec<Spanned<String>>,
     #[serde(default)]
     pub queries: Vec<Spanned<String>>,
     #[serde(default)]
     pub counter_examples: Vec<Spanned<String>>,
-    pub verified: Spanned<toml::value::Datetime>,
+    /// The source's own date, or the string "undated".
+    pub reported: Spanned<toml::Value>,
+    /// When the entry was last checked against its sources.
+    pub checked: Spanned<toml::value::Datetime>,
     pub sources: Vec<String>,
 }
 
@@ -74,8 +101,6 @@ pub struct LinkRaw {
     pub url: Option<Spanned<String>>,
     #[serde(default, rename = "where")]
     pub where_: Option<TextRaw>,
-    #[serde(default)]
-    pub aliases: Vec<String>,
 }
 
 /// A yen threshold that decides which explanation fits, when the pasted text names an amount.
@@ -85,4 +110,43 @@ pub struct AmountRuleRaw {
     pub threshold_jpy: u64,
     pub at_or_under: TextRaw,
     pub above: TextRaw,
+}
+
+/// An entry whose cause and steps are written for some cards only (`jal-pay`, say): when the
+/// message names another card, `other` replaces them and the amount rule is not applied.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardRuleRaw {
+    /// Issuer or brand ids (from `[[issuer]]`) the entry's own texts are written for.
+    pub cards: Vec<Spanned<String>>,
+    pub other: CardVariantRaw,
+}
+
+/// What an entry says when the message names a card its texts are not written for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardVariantRaw {
+    #[serde(default)]
+    pub title: Option<TextRaw>,
+    pub cause: TextRaw,
+    pub steps: Vec<TextRaw>,
+    /// Replace the entry's notes when given; otherwise the entry's notes are kept.
+    #[serde(default)]
+    pub notes: Option<Vec<TextRaw>>,
+}
+
+/// One card company (`kind = "issuer"`) or international brand (`kind = "brand"`): the names
+/// people write for it and its 3-D Secure page.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerRaw {
+    pub id: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub name: TextRaw,
+    pub aliases: Vec<Spanned<String>>,
+    /// Phrases in which an alias does not name this card (楽天市場 is a shop, not 楽天カード).
+    #[serde(default)]
+    pub not_in: Vec<String>,
+    #[serde(default)]
+    pub page: Option<Spanned<LinkRaw>>,
 }

@@ -37,10 +37,13 @@ pub fn entries(n: usize) -> Vec<Entry> {
                 notes: Vec::new(),
                 links: Vec::new(),
                 amount_rule: None,
+                card_rule: None,
+                card_pages: Default::default(),
                 examples: vec![format!("GEN{i:08}")],
                 queries: Vec::new(),
                 counter_examples: Vec::new(),
-                verified: "2025-12-28".into(),
+                reported: "2025-12-28".into(),
+                checked: "2025-12-28".into(),
                 sources: vec!["generated".into()],
                 location: Location::default(),
                 example_locations: Default::default(),
@@ -114,7 +117,7 @@ pub struct PeerRules {
     pub id: String,
     /// Codes (with their boundary rule) and patterns: one hit is enough.
     pub strong: Vec<String>,
-    /// One regex per keyword group (its alternatives); link aliases are one more group.
+    /// One regex per keyword group (its alternatives).
     pub keyword_groups: Vec<String>,
     /// Groups that must co-occur.
     pub min_keywords: usize,
@@ -200,7 +203,8 @@ pub fn portable_regex(source: &str) -> Result<String, String> {
 }
 
 /// Translates an entry for the peers. Family patterns are refused: they need a second pass
-/// (is the code found unknown?) that a one-regex-per-rule bot does not have.
+/// (is the code found unknown?) that a one-regex-per-rule bot does not have. So is the card
+/// keyword (`@card`), which stands for the pack's issuer table.
 pub fn peer_rules(e: &Entry) -> Result<PeerRules, String> {
     use crate::matcher::index::{classify_pattern, Prepared};
     use crate::matcher::normalize::compact;
@@ -222,9 +226,16 @@ pub fn peer_rules(e: &Entry) -> Result<PeerRules, String> {
             .collect::<Vec<_>>()
             .join("|")
     };
-    let mut keyword_groups: Vec<String> = e.keywords.iter().map(|g| group(&mut g.iter())).collect();
-    if e.links.iter().any(|l| !l.aliases.is_empty()) {
-        keyword_groups.push(group(&mut e.links.iter().flat_map(|l| l.aliases.iter())));
+    let keyword_groups: Vec<String> = e.keywords.iter().map(|g| group(&mut g.iter())).collect();
+    if e.keywords
+        .iter()
+        .flatten()
+        .any(|k| k == super::CARD_KEYWORD)
+    {
+        return Err(format!(
+            "entry {}: the card keyword needs the issuer table; not translated",
+            e.id
+        ));
     }
     Ok(PeerRules {
         id: e.id.clone(),

@@ -1,5 +1,6 @@
-//! The one-pass index: every code, literal pattern, keyword and alias of every entry in one
-//! Aho-Corasick automaton, every true regex in a few `RegexSet`s (at most 2,000 each).
+//! The one-pass index: every code, literal pattern and keyword of every entry, and every alias
+//! of the issuer table, in one Aho-Corasick automaton; every true regex in a few `RegexSet`s
+//! (at most 2,000 each).
 //!
 //! A message is scanned once by each, whatever the number of entries; only family patterns
 //! that fired are run again to read the code they matched.
@@ -10,8 +11,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use unicode_normalization::UnicodeNormalization;
 
+use super::facts::marker_literals;
 use super::normalize::compact;
-use crate::knowledge::Entry;
+use crate::knowledge::{Entry, Issuer, CARD_KEYWORD};
 
 /// The keyword alternative that stands for every failure word of
 /// [`super::intent::FAILURE`] and their forms.
@@ -119,11 +121,34 @@ fn compile_regex(source: &str) -> Result<Regex, regex::Error> {
 /// What one automaton literal or set regex stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
-    Code { entry: u32, code: u16 },
-    Pattern { entry: u32, pattern: u16 },
-    Family { entry: u32, pattern: u16 },
-    Keyword { entry: u32, group: u16 },
-    Alias { entry: u32, link: u16 },
+    Code {
+        entry: u32,
+        code: u16,
+    },
+    Pattern {
+        entry: u32,
+        pattern: u16,
+    },
+    Family {
+        entry: u32,
+        pattern: u16,
+    },
+    Keyword {
+        entry: u32,
+        group: u16,
+    },
+    /// An alias of an issuer or brand of the table.
+    Card {
+        issuer: u16,
+    },
+    /// A phrase in which that issuer's aliases do not name it.
+    CardNot {
+        issuer: u16,
+    },
+    /// A word an amount hangs on (円, ¥, チャージ, …): bit `marker` of [`Scan::amount_markers`].
+    AmountMarker {
+        marker: u8,
+    },
 }
 
 /// Everything one message hit, per entry, in the order first hit.
@@ -135,9 +160,19 @@ pub(crate) struct EntryHits {
     /// Family pattern and the unknown code it matched (compact form).
     pub families: Vec<(u16, String)>,
     pub keywords: Vec<u16>,
-    pub aliases: Vec<u16>,
     /// Codes found only with look-alike characters folded (also listed in `codes`).
     pub retyped: Vec<u16>,
+}
+
+/// What one pass found: the entries hit, and the cards (issuer indexes) the text names, in
+/// the order first named.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Scan {
+    pub entries: Vec<EntryHits>,
+    pub cards: Vec<u16>,
+    /// Which amount markers (`facts::MARKER_WORDS`) the text holds, one bit each: the amount
+    /// reader searches only for those.
+    pub amount_markers: u16,
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
@@ -168,6 +203,9 @@ pub struct Index {
     codes_by_len: HashMap<usize, Vec<(String, u32, u16)>>,
     /// Character bigram -> entries whose titles/keywords contain it, for free-text lookup.
     grams: HashMap<u64, Vec<u32>>,
+    /// (entry, keyword group) of the groups that hold [`CARD_KEYWORD`]: any card named in the
+    /// text counts as that group.
+    card_groups: Vec<(u32, u16)>,
 }
 
 /// Character bigrams for free-text similarity. Pairs of digits are left out: "00" or "01"
@@ -187,11 +225,11 @@ pub(crate) fn bigrams(compact: &str) -> Vec<u64> {
 impl Index {
     /// Builds the index. Entries must have passed validation: an invalid pattern here is
     /// skipped, never a panic.
-    pub fn build(entries: &[Entry]) -> Index {
-        Index::build_chunked(entries, SET_CHUNK)
+    pub fn build(entries: &[Entry], issuers: &[Issuer]) -> Index {
+        Index::build_chunked(entries, issuers, SET_CHUNK)
     }
 
-    fn build_chunked(entries: &[Entry], set_chunk: usize) -> Index {
+    fn build_chunked(entries: &[Entry], issuers: &[Issuer], set_chunk: usize) -> Index {
         let mut literal_ids: HashMap<String, usize> = HashMap::new();
         let mut literals: Vec<String> = Vec::new();
         let mut ac_targets: Vec<Vec<Target>> = Vec::new();
@@ -209,7 +247,20 @@ impl Index {
         let mut known_codes = HashSet::new();
         let mut codes_by_len: HashMap<usize, Vec<(String, u32, u16)>> = HashMap::new();
         let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut card_groups = Vec::new();
 
+        for (literal, marker) in marker_literals() {
+            add_literal(literal, Target::AmountMarker { marker });
+        }
+
+        for (ii, issuer) in issuers.iter().enumerate() {
+            for alias in &issuer.aliases {
+                add_literal(alias.clone(), Target::Card { issuer: ii as u16 });
+            }
+            for phrase in &issuer.not_in {
+                add_literal(phrase.clone(), Target::CardNot { issuer: ii as u16 });
+            }
+        }
         for (ei, e) in entries.iter().enumerate() {
             let entry = ei as u32;
             for (ci, code) in e.codes.iter().enumerate() {
@@ -261,6 +312,10 @@ impl Index {
                     group: gi as u16,
                 };
                 for alt in group {
+                    if alt == CARD_KEYWORD {
+                        card_groups.push((entry, gi as u16));
+                        continue;
+                    }
                     if alt == FAILURE_GROUP {
                         for w in super::intent::FAILURE {
                             let w = compact(w);
@@ -277,17 +332,6 @@ impl Index {
                     add_literal(alt.clone(), target);
                 }
             }
-            for (li, link) in e.links.iter().enumerate() {
-                for alias in &link.aliases {
-                    add_literal(
-                        alias.clone(),
-                        Target::Alias {
-                            entry,
-                            link: li as u16,
-                        },
-                    );
-                }
-            }
             // Free-text vocabulary: what a person would type to find this entry.
             let mut vocab = String::new();
             vocab.push_str(&e.title.ja);
@@ -300,13 +344,15 @@ impl Index {
                 vocab.push_str(s);
             }
             let mut g = bigrams(&compact(&vocab));
-            for alt in e
-                .keywords
-                .iter()
-                .flatten()
-                .chain(e.links.iter().flat_map(|l| &l.aliases))
-            {
-                g.extend(bigrams(alt));
+            for alt in e.keywords.iter().flatten() {
+                if alt == CARD_KEYWORD {
+                    // The card names are this entry's vocabulary too (楽天カード 3Dセキュア).
+                    for alias in issuers.iter().flat_map(|i| &i.aliases) {
+                        g.extend(bigrams(alias));
+                    }
+                } else {
+                    g.extend(bigrams(alt));
+                }
             }
             g.sort_unstable();
             g.dedup();
@@ -381,12 +427,18 @@ impl Index {
             known_codes,
             codes_by_len,
             grams,
+            card_groups,
         }
     }
 
-    /// One pass over the compact text: every entry with any hit.
-    pub(crate) fn scan(&self, compact: &str, spaced: &str) -> Vec<EntryHits> {
+    /// One pass over the compact text: every entry with any hit, and the cards named.
+    pub(crate) fn scan(&self, compact: &str, spaced: &str) -> Scan {
         let mut hits: Vec<EntryHits> = Vec::new();
+        // (issuer, start, end) in the compact text; kept apart until the `not_in` phrases
+        // are known. Both stay empty for a pack without an issuer table.
+        let mut card_spans: Vec<(u16, usize, usize)> = Vec::new();
+        let mut not_spans: Vec<(u16, usize, usize)> = Vec::new();
+        let mut amount_markers = 0u16;
         let slot = |hits: &mut Vec<EntryHits>, entry: u32| -> usize {
             match hits.iter().position(|h| h.entry == entry) {
                 Some(i) => i,
@@ -413,7 +465,8 @@ impl Index {
                         && (!ascii_last || ascii_boundary(bytes, m.end(), gaps))
                 };
                 for &t in &self.ac_targets[m.pattern().as_usize()] {
-                    if !matches!(t, Target::Code { .. }) && !word_ok(&mut gaps) {
+                    let words = matches!(t, Target::Pattern { .. } | Target::Keyword { .. });
+                    if words && !word_ok(&mut gaps) {
                         continue;
                     }
                     match t {
@@ -434,10 +487,13 @@ impl Index {
                             let i = slot(&mut hits, entry);
                             push_unique(&mut hits[i].keywords, group);
                         }
-                        Target::Alias { entry, link } => {
-                            let i = slot(&mut hits, entry);
-                            push_unique(&mut hits[i].aliases, link);
+                        Target::Card { issuer } => {
+                            if ascii_word_ok(compact, spaced, m.start(), m.end()) {
+                                card_spans.push((issuer, m.start(), m.end()));
+                            }
                         }
+                        Target::CardNot { issuer } => not_spans.push((issuer, m.start(), m.end())),
+                        Target::AmountMarker { marker } => amount_markers |= 1 << marker,
                         Target::Family { .. } => {}
                     }
                 }
@@ -503,7 +559,18 @@ impl Index {
                 }
             }
         }
-        hits
+        let cards = named_cards(card_spans, &not_spans);
+        if !cards.is_empty() {
+            for &(entry, group) in &self.card_groups {
+                let i = slot(&mut hits, entry);
+                push_unique(&mut hits[i].keywords, group);
+            }
+        }
+        Scan {
+            entries: hits,
+            cards,
+            amount_markers,
+        }
     }
 
     /// Known codes within a small edit distance of `token` (compact form): (entry, code, distance).
@@ -589,6 +656,64 @@ pub(crate) fn fold_code(compact: &str) -> (String, Vec<usize>) {
         origin.extend(std::iter::repeat_n(i, out.len() - start));
     }
     (out, origin)
+}
+
+/// The issuers named, in the order first named, leaving out an alias that lies inside one of
+/// that issuer's `not_in` phrases (楽天 inside 楽天市場).
+fn named_cards(mut spans: Vec<(u16, usize, usize)>, not: &[(u16, usize, usize)]) -> Vec<u16> {
+    spans.sort_by_key(|&(_, start, end)| (start, std::cmp::Reverse(end)));
+    let mut out = Vec::new();
+    for (issuer, start, end) in spans {
+        let excluded = not
+            .iter()
+            .any(|&(i, s, e)| i == issuer && s <= start && end <= e);
+        if !excluded && !out.contains(&issuer) {
+            out.push(issuer);
+        }
+    }
+    out
+}
+
+/// The byte offset in `spaced` of the byte at `compact_offset` in the compact text (the
+/// compact text is `spaced` without its spaces).
+fn spaced_offset(spaced: &str, compact_offset: usize) -> usize {
+    let mut seen = 0;
+    for (i, b) in spaced.bytes().enumerate() {
+        if b == b' ' {
+            continue;
+        }
+        if seen == compact_offset {
+            return i;
+        }
+        seen += 1;
+    }
+    spaced.len()
+}
+
+/// Whether a match that starts or ends with an ASCII letter or digit stands as a word there,
+/// judged on the text before white space was removed: `visa` in `my visa card`, not `jcb`
+/// in `jcbx` or `amex` in `examexam`. Japanese on either side is a boundary (`JCBで`).
+fn ascii_word_ok(compact: &str, spaced: &str, start: usize, end: usize) -> bool {
+    let b = compact.as_bytes();
+    let check_start = b[start].is_ascii_alphanumeric();
+    let check_end = b[end - 1].is_ascii_alphanumeric();
+    if !check_start && !check_end {
+        return true;
+    }
+    let sb = spaced.as_bytes();
+    if check_start {
+        let s = spaced_offset(spaced, start);
+        if s > 0 && sb[s - 1].is_ascii_alphanumeric() {
+            return false;
+        }
+    }
+    if check_end {
+        let e = spaced_offset(spaced, end - 1) + 1;
+        if e < sb.len() && sb[e].is_ascii_alphanumeric() {
+            return false;
+        }
+    }
+    true
 }
 
 /// A code must not be the middle of a longer code: `MW1M01AJ00045` is not `MW1M01AJ0004`.
@@ -678,15 +803,15 @@ mod tests {
     fn regexes_past_the_first_set_are_found() {
         // Sets of 100 regexes: entry 303's regex is the 102nd, in the second set.
         let entries = crate::knowledge::synthetic::entries(310);
-        let index = Index::build_chunked(&entries, 100);
+        let index = Index::build_chunked(&entries, &[], 100);
         assert_eq!(index.sets.len(), 2);
         let text = "err303-1234-x";
-        let hits = index.scan(text, text);
+        let hits = index.scan(text, text).entries;
         let entries: Vec<(u32, Vec<u16>)> =
             hits.iter().map(|h| (h.entry, h.patterns.clone())).collect();
         assert_eq!(entries, vec![(303, vec![1])]);
         let text = "err3-1234-x";
-        let hits = index.scan(text, text);
+        let hits = index.scan(text, text).entries;
         assert_eq!(hits.iter().map(|h| h.entry).collect::<Vec<_>>(), vec![3]);
     }
 
@@ -704,11 +829,12 @@ mod tests {
     fn ascii_keywords_match_whole_words_only() {
         let mut e = crate::knowledge::synthetic::entries(1).remove(0);
         e.keywords = vec![vec!["charge".into()], vec!["jalpay".into()]];
-        let index = Index::build(std::slice::from_ref(&e));
+        let index = Index::build(std::slice::from_ref(&e), &[]);
         let hit = |text: &str| {
             let n = crate::matcher::normalize(text);
             index
                 .scan(&n.compact, &n.spaced)
+                .entries
                 .first()
                 .map_or(Vec::new(), |h| h.keywords.clone())
         };
@@ -724,11 +850,12 @@ mod tests {
     fn codes_retyped_from_a_screenshot_are_found() {
         let mut e = crate::knowledge::synthetic::entries(1).remove(0);
         e.codes = vec!["MW1M01AJ0004".into()];
-        let index = Index::build(std::slice::from_ref(&e));
+        let index = Index::build(std::slice::from_ref(&e), &[]);
         let codes = |text: &str| {
             let n = crate::matcher::normalize(text);
             index
                 .scan(&n.compact, &n.spaced)
+                .entries
                 .first()
                 .map_or(Vec::new(), |h| h.codes.clone())
         };
@@ -745,6 +872,38 @@ mod tests {
         for other in ["MW1M01AJ0005", "MW1M01AJ00045", "XMW1M01AJ0004"] {
             assert_eq!(codes(other), Vec::<u16>::new(), "{other}");
         }
+    }
+
+    #[test]
+    fn ascii_aliases_match_whole_words_only() {
+        let n = |t: &str| crate::matcher::normalize::normalize(t);
+        let ok = |text: &str, alias: &str| {
+            let t = n(text);
+            let start = t.compact.find(alias).expect("alias in text");
+            ascii_word_ok(&t.compact, &t.spaced, start, start + alias.len())
+        };
+        assert!(ok("my visa card", "visa"));
+        assert!(ok("VISAで払えない", "visa"));
+        assert!(!ok("jcbx", "jcb"));
+        assert!(!ok("examex am", "amex"));
+        assert!(ok("rakuten card", "rakutencard"));
+        assert!(!ok("and カード", "dカード"));
+        assert!(ok("dカード", "dカード"));
+        assert!(ok("楽天カード", "楽天カード"));
+    }
+
+    #[test]
+    fn not_in_phrases_hide_an_alias() {
+        // 楽天 (0..6) inside 楽天市場 (0..12) is not the card; a later 楽天 is.
+        assert_eq!(
+            named_cards(vec![(3, 0, 6)], &[(3, 0, 12)]),
+            Vec::<u16>::new()
+        );
+        assert_eq!(
+            named_cards(vec![(3, 0, 6), (3, 20, 26)], &[(3, 0, 12)]),
+            vec![3]
+        );
+        assert_eq!(named_cards(vec![(5, 9, 12), (3, 0, 6)], &[]), vec![3, 5]);
     }
 
     #[test]

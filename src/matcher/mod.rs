@@ -42,8 +42,6 @@ pub enum Evidence {
     Family { pattern: String, found: String },
     /// Keyword groups that co-occur, and how many the entry needs.
     Keywords { found: Vec<String>, needed: usize },
-    /// A name that selects one of the entry's links (a card company, say).
-    LinkAlias { alias: String },
     /// A code typed almost like a known one.
     NearCode {
         typed: String,
@@ -70,7 +68,6 @@ impl fmt::Display for Evidence {
                 found.join(", "),
                 found.len()
             ),
-            Evidence::LinkAlias { alias } => write!(f, "names {alias}"),
             Evidence::NearCode {
                 typed,
                 code,
@@ -111,9 +108,6 @@ pub struct Match {
     pub confident: bool,
     /// Only a family pattern (or a near-miss code) points here: the exact code is unknown.
     pub unverified: bool,
-    /// Links whose aliases the text names, to be shown first.
-    #[serde(skip)]
-    pub highlighted_links: Vec<usize>,
 }
 
 /// The result of matching one message.
@@ -151,9 +145,10 @@ impl Pack {
     }
 
     pub fn query_normalized(&self, n: &Normalized, mode: Mode) -> Outcome {
-        let hits = self.index().scan(&n.compact, &n.spaced);
-        let facts = Facts::extract(&n.spaced);
-        let matches = rank::rank(self, hits, n, mode);
+        let scan = self.index().scan(&n.compact, &n.spaced);
+        let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
+        facts.read_cards(self.issuers(), &scan.cards);
+        let matches = rank::rank(self, scan.entries, &scan.cards, n, mode);
         let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
         // Only a message with something to answer is judged: chat without hits costs nothing.
         let judgement = if mode == Mode::Auto && reply {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::index::{bigrams, EntryHits};
 use super::{Evidence, Match, Mode, Normalized, MAX_CANDIDATES};
-use crate::knowledge::Pack;
+use crate::knowledge::{Pack, CARD_KEYWORD};
 
 const CODE: f64 = 100.0;
 const PATTERN: f64 = 60.0;
@@ -29,7 +29,6 @@ struct Acc {
     family: bool,
     keyword_groups: usize,
     near: bool,
-    highlighted: Vec<usize>,
 }
 
 /// Alphanumeric tokens that look like an error code (letters and digits, 6 to 24 long).
@@ -44,7 +43,15 @@ fn code_like_tokens(spaced: &str) -> impl Iterator<Item = &str> {
         .take(16)
 }
 
-pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode) -> Vec<Match> {
+/// `cards` are the issuers the text names (indexes into [`Pack::issuers`]), shown as the
+/// keyword found for a `@card` group.
+pub(super) fn rank(
+    pack: &Pack,
+    hits: Vec<EntryHits>,
+    cards: &[u16],
+    n: &Normalized,
+    mode: Mode,
+) -> Vec<Match> {
     let entries = pack.entries();
     let mut accs: HashMap<u32, Acc> = HashMap::new();
     let mut order: Vec<u32> = Vec::new();
@@ -79,28 +86,21 @@ pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode
                 acc.family = true;
             }
         }
-        let mut found: Vec<String> = h
+        let card_name = cards
+            .first()
+            .and_then(|&c| pack.issuers().get(c as usize))
+            .map(|i| i.name.ja.clone());
+        let found: Vec<String> = h
             .keywords
             .iter()
-            .map(|&g| e.keywords[g as usize][0].clone())
+            .map(|&g| {
+                let group = &e.keywords[g as usize];
+                match &card_name {
+                    Some(name) if group.iter().any(|k| k == CARD_KEYWORD) => name.clone(),
+                    _ => group[0].clone(),
+                }
+            })
             .collect();
-        if !h.aliases.is_empty() {
-            for &l in &h.aliases {
-                let link = &e.links[l as usize];
-                let alias = link
-                    .aliases
-                    .iter()
-                    .find(|a| n.compact.contains(a.as_str()))
-                    .cloned()
-                    .unwrap_or_default();
-                acc.evidence.push(Evidence::LinkAlias {
-                    alias: alias.clone(),
-                });
-                acc.highlighted.push(l as usize);
-            }
-            // All aliases of an entry count as one keyword group.
-            found.push(e.links[h.aliases[0] as usize].aliases[0].clone());
-        }
         if !found.is_empty() {
             acc.keyword_groups = found.len();
             acc.score += KEYWORD * found.len() as f64;
@@ -167,7 +167,6 @@ pub(super) fn rank(pack: &Pack, hits: Vec<EntryHits>, n: &Normalized, mode: Mode
                 evidence: acc.evidence,
                 confident,
                 unverified: !acc.strong && (acc.family || acc.near),
-                highlighted_links: acc.highlighted,
             })
         })
         .collect();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::knowledge::{Lang, Pack};
+use crate::knowledge::{CardPages, CardRule, Issuer, IssuerKind, Lang, Link, Pack};
 use crate::matcher::{Match, Outcome};
 
 /// Fixed labels, so renderers do not each translate them.
@@ -12,7 +12,14 @@ pub struct Labels {
     pub steps: &'static str,
     pub notes: &'static str,
     pub links: &'static str,
-    pub verified: &'static str,
+    /// The source's own date.
+    pub reported: &'static str,
+    /// When kotae's entry was last checked against the source.
+    pub checked: &'static str,
+    /// Shown as the source's date when it has none.
+    pub undated: &'static str,
+    /// The card read from the message.
+    pub card: &'static str,
     pub no_url: &'static str,
     pub see_also: &'static str,
     pub unverified: &'static str,
@@ -35,7 +42,10 @@ static JA: Labels = Labels {
     steps: "対処方法",
     notes: "補足",
     links: "公式の案内",
-    verified: "確認日",
+    reported: "出典の日付",
+    checked: "kotae の確認日",
+    undated: "日付なし（出典に日付がありません）",
+    card: "カード",
     no_url: "URLなし",
     see_also: "ほかの候補",
     unverified: "未確認: このコードは kotae の知識にありません。同じ系統のエラーとしての案内です",
@@ -49,7 +59,10 @@ static EN: Labels = Labels {
     steps: "What to do",
     notes: "Notes",
     links: "Official pages",
-    verified: "Verified",
+    reported: "Source dated",
+    checked: "checked by kotae",
+    undated: "undated (the source gives no date)",
+    card: "Card",
     no_url: "no URL",
     see_also: "Other candidates",
     unverified:
@@ -66,7 +79,7 @@ pub struct LinkView {
     pub url: Option<String>,
     /// Where to find a page that has no URL in the sources.
     pub where_: Option<String>,
-    /// The text named this link's company or brand.
+    /// The page of a card company or brand the message names.
     pub highlighted: bool,
 }
 
@@ -78,10 +91,15 @@ pub struct Answer {
     pub cause: String,
     /// What the amount in the message means for this entry, when both exist.
     pub amount_note: Option<String>,
+    /// The name of the card read from the message, when one was.
+    pub card: Option<String>,
     pub steps: Vec<String>,
     pub notes: Vec<String>,
     pub links: Vec<LinkView>,
-    pub verified: String,
+    /// The source's own date, or the label for an undated source.
+    pub reported: String,
+    /// When the entry was last checked against its sources.
+    pub checked: String,
     /// Set when only a family pattern or near-miss code led here.
     pub unverified: Option<String>,
     /// (id, title) of the other candidates.
@@ -105,13 +123,53 @@ pub fn format_yen(n: u64) -> String {
     out
 }
 
+/// Whether an entry's texts do not fit the cards named: some card company it is not written
+/// for is named, or cards are named and none is one it is written for (a brand alone). With
+/// no card named the entry's own texts stand.
+fn other_card(rule: &CardRule, named: &[&Issuer]) -> bool {
+    if named.is_empty() {
+        return false;
+    }
+    let listed = |i: &&&Issuer| rule.cards.contains(&i.id);
+    let unlisted_company = named
+        .iter()
+        .any(|i| i.kind == IssuerKind::Issuer && !listed(&i));
+    unlisted_company || !named.iter().any(|i| listed(&i))
+}
+
+fn link_view(l: &Link, lang: Lang, highlighted: bool) -> LinkView {
+    LinkView {
+        title: l.title.get(lang).to_string(),
+        url: l.url.clone(),
+        where_: l.where_.as_ref().map(|w| w.get(lang).to_string()),
+        highlighted,
+    }
+}
+
 impl Answer {
     /// The answer for `outcome.matches[which]`, with the other matches as "see also".
     pub fn build(pack: &Pack, outcome: &Outcome, which: usize, lang: Lang) -> Option<Answer> {
         let m: &Match = outcome.matches.get(which)?;
         let e = pack.entries().get(m.entry)?;
         let labels = Labels::get(lang);
-        let amount_note = match (outcome.facts.amount_jpy, &e.amount_rule) {
+        let named: Vec<&Issuer> = outcome
+            .facts
+            .cards
+            .iter()
+            .filter_map(|id| pack.issuer(id))
+            .collect();
+        let variant = e
+            .card_rule
+            .as_ref()
+            .filter(|r| other_card(r, &named))
+            .map(|r| &r.other);
+        // The amount rule is written for the cards of the card rule.
+        let amount_rule = if variant.is_some() {
+            None
+        } else {
+            e.amount_rule.as_ref()
+        };
+        let amount_note = match (outcome.facts.amount_jpy, amount_rule) {
             (Some(amount), Some(rule)) => {
                 let under = amount <= rule.threshold_jpy;
                 let (a, t) = (format_yen(amount), format_yen(rule.threshold_jpy));
@@ -129,19 +187,41 @@ impl Answer {
             }
             _ => None,
         };
-        let mut links: Vec<LinkView> = e
-            .links
-            .iter()
-            .enumerate()
-            .map(|(i, l)| LinkView {
-                title: l.title.get(lang).to_string(),
-                url: l.url.clone(),
-                where_: l.where_.as_ref().map(|w| w.get(lang).to_string()),
-                highlighted: m.highlighted_links.contains(&i),
-            })
-            .collect();
-        // Named companies first; otherwise the pack's order.
-        links.sort_by_key(|l| !l.highlighted);
+        // The pages of the cards named first, then the table's pages the entry asks for
+        // (the list is what such an entry is for), then its own links; a page is listed once.
+        let mut links: Vec<LinkView> = Vec::new();
+        let mut push = |view: LinkView| {
+            let dup = view.url.is_some() && links.iter().any(|l| l.url == view.url);
+            if !dup {
+                links.push(view);
+            }
+        };
+        if e.card_pages != CardPages::None {
+            for i in &named {
+                if let Some(page) = &i.page {
+                    push(link_view(page, lang, true));
+                }
+            }
+        }
+        for i in pack.issuers() {
+            let wanted = match e.card_pages {
+                CardPages::All => true,
+                CardPages::Brands => i.kind == IssuerKind::Brand,
+                CardPages::None | CardPages::Named => false,
+            };
+            if let Some(page) = i.page.as_ref().filter(|_| wanted) {
+                push(link_view(page, lang, false));
+            }
+        }
+        for l in &e.links {
+            push(link_view(l, lang, false));
+        }
+        let card = outcome
+            .facts
+            .card
+            .as_deref()
+            .and_then(|id| pack.issuer(id))
+            .map(|i| i.name.get(lang).to_string());
         let unverified = m.unverified.then(|| {
             let mut found: Vec<String> = Vec::new();
             for ev in &m.evidence {
@@ -160,15 +240,25 @@ impl Answer {
                 format!("{} ({})", labels.unverified, found.join(", "))
             }
         });
+        let title = variant.and_then(|v| v.title.as_ref()).unwrap_or(&e.title);
+        let cause = variant.map_or(&e.cause, |v| &v.cause);
+        let steps = variant.map_or(&e.steps, |v| &v.steps);
+        let notes = variant.and_then(|v| v.notes.as_ref()).unwrap_or(&e.notes);
         Some(Answer {
             id: e.id.clone(),
-            title: e.title.get(lang).to_string(),
-            cause: e.cause.get(lang).to_string(),
+            title: title.get(lang).to_string(),
+            cause: cause.get(lang).to_string(),
             amount_note,
-            steps: e.steps.iter().map(|s| s.get(lang).to_string()).collect(),
-            notes: e.notes.iter().map(|s| s.get(lang).to_string()).collect(),
+            card,
+            steps: steps.iter().map(|s| s.get(lang).to_string()).collect(),
+            notes: notes.iter().map(|s| s.get(lang).to_string()).collect(),
             links,
-            verified: e.verified.clone(),
+            reported: if e.reported == "undated" {
+                labels.undated.to_string()
+            } else {
+                e.reported.clone()
+            },
+            checked: e.checked.clone(),
             unverified,
             see_also: outcome
                 .matches

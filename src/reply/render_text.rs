@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use super::{Answer, Labels};
 
-/// The answer as the terminal shows it: title, cause, numbered steps, links, verified date.
+/// The answer as the terminal shows it: title, cause, numbered steps, links, and the source's
+/// date beside the date kotae checked it.
 pub fn render(a: &Answer) -> String {
     let l = Labels::get(a.lang);
     let mut out = String::new();
@@ -13,6 +14,9 @@ pub fn render(a: &Answer) -> String {
         let _ = writeln!(out, "⚠ {u}");
     }
     let _ = writeln!(out, "\n{}: {}", l.cause, a.cause);
+    if let Some(card) = &a.card {
+        let _ = writeln!(out, "\n{}: {card}", l.card);
+    }
     if let Some(note) = &a.amount_note {
         let _ = writeln!(out, "\n{}: {note}", l.amount);
     }
@@ -45,7 +49,11 @@ pub fn render(a: &Answer) -> String {
             }
         }
     }
-    let _ = writeln!(out, "\n{}: {} · id: {}", l.verified, a.verified, a.id);
+    let _ = writeln!(
+        out,
+        "\n{}: {} · {}: {} · id: {}",
+        l.reported, a.reported, l.checked, a.checked, a.id
+    );
     if !a.see_also.is_empty() {
         let _ = writeln!(out, "{}:", l.see_also);
         for (id, title) in &a.see_also {

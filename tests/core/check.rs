@@ -35,7 +35,7 @@ fn assert_problem(fixture: &str, prefix: &str, needle: &str) {
 fn toml_syntax_error() {
     assert_problem(
         "syntax.toml",
-        "syntax.toml:12:23: entry demo-a: ",
+        "syntax.toml:13:23: entry demo-a: ",
         "expected `,`",
     );
 }
@@ -44,7 +44,7 @@ fn toml_syntax_error() {
 fn unknown_key_is_an_error() {
     assert_problem(
         "unknown_key.toml",
-        "unknown_key.toml:12:1: entry demo-a: ",
+        "unknown_key.toml:13:1: entry demo-a: ",
         "unknown field `pattern`, expected one of",
     );
 }
@@ -62,7 +62,7 @@ fn missing_required_field() {
 fn malformed_table() {
     assert_problem(
         "bad_table.toml",
-        "bad_table.toml:12:1: entry demo-a: ",
+        "bad_table.toml:13:1: entry demo-a: ",
         "dotted key",
     );
 }
@@ -72,7 +72,120 @@ fn unsupported_format_version() {
     assert_problem(
         "format_version.toml",
         "format_version.toml:1:18: ",
-        "format_version 2 is not supported",
+        "format_version 3 is not supported",
+    );
+}
+
+#[test]
+fn an_old_format_version_is_explained() {
+    // A version-1 file (with `verified`) is refused with what changed, not with a parse error
+    // about the first key that changed.
+    assert_problem(
+        "old_format.toml",
+        "old_format.toml:1:18: ",
+        "format_version 1 is not supported by this kotae (it reads 2); in version 2 `verified` became two keys: `reported`",
+    );
+    let (_, stderr) = check("old_format.toml");
+    assert!(stderr.contains("`[[issuer]]` table"), "{stderr}");
+    assert!(!stderr.contains("unknown field"), "{stderr}");
+}
+
+/// Writes `text` as the only file of a temporary pack and runs `kotae check` on it.
+fn check_text(text: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.toml");
+    std::fs::write(&path, text).unwrap();
+    check(path.to_str().unwrap())
+}
+
+const ENTRY: &str = r#"
+[[entry]]
+id = "demo-a"
+services = ["demo"]
+title = { ja = "タイトル" }
+cause = { ja = "原因" }
+reported = "undated"
+checked = 2026-11-29
+sources = ["test fixture"]
+codes = ["DEMO0001"]
+examples = ["DEMO0001"]
+"#;
+
+#[test]
+fn verified_in_a_version_2_file_names_its_replacement() {
+    let (code, stderr) = check_text(&format!(
+        "format_version = 2\n{}",
+        ENTRY.replace("reported = \"undated\"\n", "verified = 2025-12-28\n")
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown field `verified`") && stderr.contains("replaced it by `reported`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn reported_is_a_date_or_undated() {
+    let (code, stderr) = check_text(&format!(
+        "format_version = 2\n{}",
+        ENTRY.replace("\"undated\"", "\"last year\"")
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("k.toml:8:12: entry demo-a: `reported` must be the source's own date"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn issuer_table_problems_are_reported() {
+    let table = r#"format_version = 2
+
+[[issuer]]
+id = "uc-card"
+kind = "issuer"
+name = { ja = "UC カード" }
+aliases = ["UC", "ユーシーカード"]
+
+[[issuer]]
+id = "other-card"
+kind = "company"
+name = { ja = "別" }
+aliases = ["ユーシーカード"]
+page = { title = { ja = "別" }, url = "http://example.com/3d" }
+"#;
+    let rule = r#"
+card_pages = "some"
+[entry.card_rule]
+cards = ["no-such-card"]
+[entry.card_rule.other]
+cause = { ja = "別の原因" }
+steps = []
+"#;
+    let (code, stderr) = check_text(&format!("{table}{ENTRY}{rule}"));
+    assert_eq!(code, 2, "{stderr}");
+    for needle in [
+        "k.toml:7:12: issuer uc-card: alias `UC` is too short to name a card on its own",
+        "k.toml:11:8: issuer other-card: kind = \"company\" is not \"issuer\"",
+        "issuer other-card: alias `ユーシーカード` also names issuer uc-card",
+        "issuer other-card: link `http://example.com/3d` is not https",
+        "entry demo-a: card_pages = \"some\" is not one of",
+        "entry demo-a: card_rule names `no-such-card`, which is not an id in the [[issuer]] table",
+    ] {
+        assert!(stderr.contains(needle), "{needle}\n{stderr}");
+    }
+}
+
+#[test]
+fn the_card_keyword_needs_an_issuer_table() {
+    let (code, stderr) = check_text(&format!(
+        "format_version = 2\n{}keywords = [\"デモ\", \"@card\"]\n",
+        ENTRY
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("uses the card table") && stderr.contains("no [[issuer]] table"),
+        "{stderr}"
     );
 }
 
@@ -80,7 +193,7 @@ fn unsupported_format_version() {
 fn duplicate_ids_in_one_file() {
     assert_problem(
         "duplicate_id.toml",
-        "duplicate_id.toml:13:1: entry demo-a: ",
+        "duplicate_id.toml:14:1: entry demo-a: ",
         "duplicate id: already used at duplicate_id.toml:3:1",
     );
 }
@@ -110,7 +223,7 @@ fn duplicate_ids_across_files() {
 fn regex_that_does_not_compile() {
     assert_problem(
         "bad_regex.toml",
-        "bad_regex.toml:12:13: entry demo-a: ",
+        "bad_regex.toml:13:13: entry demo-a: ",
         "pattern `エラー(` does not compile",
     );
 }
@@ -119,7 +232,7 @@ fn regex_that_does_not_compile() {
 fn regex_over_the_size_limit() {
     assert_problem(
         "regex_too_big.toml",
-        "regex_too_big.toml:12:13: entry demo-a: ",
+        "regex_too_big.toml:13:13: entry demo-a: ",
         "too large once compiled",
     );
 }
@@ -128,7 +241,7 @@ fn regex_over_the_size_limit() {
 fn regex_with_white_space_can_never_match() {
     assert_problem(
         "regex_whitespace.toml",
-        "regex_whitespace.toml:10:13: entry demo-a: ",
+        "regex_whitespace.toml:11:13: entry demo-a: ",
         "contains white space",
     );
 }
@@ -137,7 +250,7 @@ fn regex_with_white_space_can_never_match() {
 fn non_https_url() {
     assert_problem(
         "http_url.toml",
-        "http_url.toml:15:7: entry demo-a: ",
+        "http_url.toml:16:7: entry demo-a: ",
         "is not https",
     );
 }
@@ -146,7 +259,7 @@ fn non_https_url() {
 fn link_needs_url_or_where() {
     assert_problem(
         "link_without_url.toml",
-        "link_without_url.toml:13:1: entry demo-a: ",
+        "link_without_url.toml:14:1: entry demo-a: ",
         "neither `url` nor `where`",
     );
 }
@@ -164,7 +277,7 @@ fn bad_id() {
 fn example_that_ranks_another_entry_first() {
     assert_problem(
         "example_not_first.toml",
-        "example_not_first.toml:21:25: entry demo-b: ",
+        "example_not_first.toml:23:25: entry demo-b: ",
         "answers with entry demo-a instead",
     );
 }
@@ -173,7 +286,7 @@ fn example_that_ranks_another_entry_first() {
 fn example_with_no_answer() {
     assert_problem(
         "example_no_answer.toml",
-        "example_no_answer.toml:11:13: entry demo-a: ",
+        "example_no_answer.toml:12:13: entry demo-a: ",
         "gets no answer in auto mode",
     );
 }
@@ -182,7 +295,7 @@ fn example_with_no_answer() {
 fn counter_example_that_fires() {
     assert_problem(
         "counter_example_fires.toml",
-        "counter_example_fires.toml:12:21: entry demo-a: ",
+        "counter_example_fires.toml:13:21: entry demo-a: ",
         "counter-example \"ゲームでタイムアウトした\" would get an auto-reply",
     );
 }
@@ -191,7 +304,7 @@ fn counter_example_that_fires() {
 fn two_entries_whose_examples_collide() {
     assert_problem(
         "examples_collide.toml",
-        "examples_collide.toml:23:25: entry demo-b: ",
+        "examples_collide.toml:25:25: entry demo-b: ",
         "is also an example of entry demo-a",
     );
 }
@@ -200,8 +313,8 @@ fn two_entries_whose_examples_collide() {
 fn invalid_utf8_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sjis.toml");
-    // "format_version = 1\n" then Shift_JIS bytes for エラー on line 2.
-    let mut bytes = b"format_version = 1\n# ".to_vec();
+    // "format_version = 2\n" then Shift_JIS bytes for エラー on line 2.
+    let mut bytes = b"format_version = 2\n# ".to_vec();
     bytes.extend_from_slice(&[0x83, 0x47, 0x83, 0x89, 0x81, 0x5b]);
     std::fs::write(&path, bytes).unwrap();
     let (code, stderr) = check(path.to_str().unwrap());

@@ -59,6 +59,21 @@ fn json_has_the_documented_shape() {
         .iter()
         .any(|e| e == "code MW1M01AJ0004"));
     assert_eq!(v["facts"]["amount_jpy"], 10000);
+    assert_eq!(v["facts"]["card"], "jal-pay");
+
+    let o = run_kotae(
+        &[
+            "ask",
+            "--json",
+            "楽天カードでANA Payに残高3万あるのに1万チャージしたら MW1M01AJ0004",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(
+        v["facts"],
+        serde_json::json!({"amount_jpy": 10000, "card": "rakuten-card"})
+    );
 }
 
 #[test]
@@ -134,7 +149,7 @@ fn knowledge_errors_exit_2_without_a_backtrace() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("x.toml"),
-        "format_version = 1\n[[entry]]\nid = 3\n",
+        "format_version = 2\n[[entry]]\nid = 3\n",
     )
     .unwrap();
     let o = run_kotae(
@@ -161,7 +176,7 @@ fn shell_answers_like_a_support_channel() {
     assert!(out.contains("★ 楽天カード"), "{out}");
     assert!(out.contains("3ds2-one-time-password"), "/list: {out}");
     assert!(
-        out.contains("Cause: Registering a charge credit card"),
+        out.contains("Cause: As the message says, the session may have expired"),
         "/lang en: {out}"
     );
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Integration tests of the core: the shipped pack, the checker, the matcher and the CLI.
 //! One test binary (as ripgrep does) so the crate is linked once.
 
+mod answers;
 mod check;
 mod cli;
 mod matcher;

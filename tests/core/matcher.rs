@@ -197,6 +197,60 @@ fn the_amount_decides_the_explanation() {
 }
 
 #[test]
+fn the_card_named_is_a_fact() {
+    let pack = pack();
+    for (text, card) in [
+        ("楽天カードでチャージできない", Some("rakuten-card")),
+        ("三井住友カードのVisaで決済エラー", Some("smbc-card")),
+        ("Visaで払えない", Some("visa")),
+        ("my visa card was declined", Some("visa")),
+        ("JAL PayのMastercardでチャージ", Some("jal-pay")),
+        ("ジャルペイから", Some("jal-pay")),
+        ("AMEXで", Some("amex")),
+        ("アメックスで", Some("amex")),
+        ("ダイナースで", Some("diners")),
+        ("ニコスのカード", Some("mufg-nicos")),
+        ("SMBC", Some("smbc-card")),
+        ("d カードで決済", Some("d-card")),
+        ("UCカード", Some("uc-card")),
+        ("マスターで払ったらエラー", Some("mastercard")),
+        // Homonyms and words that merely contain a card's name.
+        ("楽天市場で買い物した", None),
+        ("ビザ申請が通らない", None),
+        ("ゲームをマスターしたい", None),
+        ("三井住友銀行のアプリ", None),
+        ("jcbx", None),
+        ("examexam", None),
+        ("and カード", None),
+        ("travel visa application", None),
+        ("今日はいい天気", None),
+    ] {
+        let out = pack.query(text, Mode::Lookup);
+        assert_eq!(out.facts.card.as_deref(), card, "{text}");
+    }
+}
+
+#[test]
+fn the_amount_fact_is_the_amount_being_charged() {
+    let pack = pack();
+    for (text, amount) in [
+        ("残高3万あるのに1万チャージでエラー", Some(10_000)),
+        (
+            "前回1万円チャージできたのに今回5000円でエラー MW1M01AJ0004",
+            Some(5_000),
+        ),
+        ("5000チャージで MW1M01AJ0004", Some(5_000)),
+        ("残高は3万円です", None),
+    ] {
+        assert_eq!(
+            pack.query(text, Mode::Auto).facts.amount_jpy,
+            amount,
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn text_past_the_cap_is_not_read() {
     let pack = pack();
     let mut text = "あ".repeat(MAX_INPUT_BYTES / 3 + 10);

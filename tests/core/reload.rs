@@ -32,7 +32,8 @@ title = { ja = "新しいエラー" }
 codes = ["NEW0001"]
 cause = { ja = "新しい原因" }
 examples = ["NEW0001"]
-verified = 2025-12-28
+reported = 2025-12-28
+checked = 2026-11-29
 sources = ["test"]
 "#;
 

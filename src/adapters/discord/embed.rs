@@ -144,7 +144,8 @@ impl EmbedParts {
 }
 
 /// The answer as an embed: title, cause (with the unverified warning), amount note, numbered
-/// steps, notes, official links, other candidates, verified date and id, and the footer
+/// steps, notes, official links, other candidates, the source's date, the date kotae checked
+/// it and the id, and the footer
 /// telling how to look up more.
 pub fn answer_embed(a: &Answer) -> EmbedParts {
     let l = Labels::get(a.lang);
@@ -156,6 +157,9 @@ pub fn answer_embed(a: &Answer) -> EmbedParts {
         let _ = writeln!(p.description, "⚠ {u}\n");
     }
     let _ = write!(p.description, "**{}**: {}", l.cause, a.cause);
+    if let Some(card) = &a.card {
+        p.field(l.card, card.clone(), true, 1);
+    }
     if let Some(note) = &a.amount_note {
         p.field(l.amount, note.clone(), false, 1);
     }
@@ -189,7 +193,8 @@ pub fn answer_embed(a: &Answer) -> EmbedParts {
         false,
         4,
     );
-    p.field(l.verified, a.verified.clone(), true, 0);
+    p.field(l.reported, a.reported.clone(), true, 0);
+    p.field(l.checked, a.checked.clone(), true, 0);
     p.field("id", format!("`{}`", a.id), true, 0);
     p.footer = l.more.to_string();
     p.fit()
@@ -310,6 +315,7 @@ mod tests {
             title: long.clone(),
             cause: long.clone(),
             amount_note: Some(long.clone()),
+            card: None,
             steps: vec![long.clone(); 30],
             notes: vec![long.clone(); 30],
             links: vec![
@@ -323,7 +329,8 @@ mod tests {
                 };
                 40
             ],
-            verified: "2025-04-30".into(),
+            reported: "2025-04-30".into(),
+            checked: "2026-11-29".into(),
             unverified: None,
             see_also: vec![("other".into(), long); 30],
             lang: Lang::Ja,

@@ -213,6 +213,9 @@ fn render_inner(a: &Answer, feedback: bool) -> Message {
         escape(l.cause),
         escape(&a.cause)
     )));
+    if let Some(card) = &a.card {
+        blocks.push(context(format!("{}: {}", escape(l.card), escape(card))));
+    }
     if let Some(note) = &a.amount_note {
         blocks.push(section(format!("*{}*\n{}", escape(l.amount), escape(note))));
     }
@@ -242,9 +245,11 @@ fn render_inner(a: &Answer, feedback: bool) -> Message {
         )));
     }
     let footer = context(format!(
-        "{}: {} · id: `{}` · {}",
-        escape(l.verified),
-        escape(&a.verified),
+        "{}: {} · {}: {} · id: `{}` · {}",
+        escape(l.reported),
+        escape(&a.reported),
+        escape(l.checked),
+        escape(&a.checked),
         escape(&a.id),
         escape(l.more)
     ));
@@ -360,6 +365,7 @@ mod tests {
             title: "JAL Pay <!channel> & ANA Pay".into(),
             cause: "cause <@U123>".into(),
             amount_note: None,
+            card: None,
             steps: vec!["one".into(), "two".into()],
             notes: vec![],
             links: vec![
@@ -376,7 +382,8 @@ mod tests {
                     highlighted: false,
                 },
             ],
-            verified: "2025-05-01".into(),
+            reported: "2025-05-01".into(),
+            checked: "2026-11-29".into(),
             unverified: None,
             see_also: vec![],
             score: 100.0,

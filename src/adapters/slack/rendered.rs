@@ -66,10 +66,12 @@ fn same_shown(a: &Answer, b: &Answer) -> bool {
         title,
         cause,
         amount_note,
+        card,
         steps,
         notes,
         links,
-        verified,
+        reported,
+        checked,
         unverified,
         see_also,
         score: _,
@@ -80,10 +82,12 @@ fn same_shown(a: &Answer, b: &Answer) -> bool {
         && *title == b.title
         && *cause == b.cause
         && *amount_note == b.amount_note
+        && *card == b.card
         && *steps == b.steps
         && *notes == b.notes
         && *links == b.links
-        && *verified == b.verified
+        && *reported == b.reported
+        && *checked == b.checked
         && *unverified == b.unverified
         && *see_also == b.see_also
 }
@@ -144,7 +148,7 @@ mod tests {
         let base = answer("MW1M01AJ0004");
         for i in 0..SLOTS + 10 {
             let mut a = base.clone();
-            a.verified = format!("2025-01-{i}");
+            a.checked = format!("2025-01-{i}");
             c.with_feedback(&a);
         }
         assert_eq!(c.slots.lock().unwrap().len(), SLOTS);
