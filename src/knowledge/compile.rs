@@ -309,9 +309,16 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
     }
 
     let mut keywords = Vec::new();
+    let mut required_keywords = Vec::new();
     for k in &raw.keywords {
-        let group: Vec<String> = k
-            .get_ref()
+        let (required, words) = match k.get_ref().strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, k.get_ref().as_str()),
+        };
+        if required {
+            required_keywords.push(keywords.len());
+        }
+        let group: Vec<String> = words
             .split('|')
             .map(compact)
             .filter(|s| !s.is_empty())
@@ -324,14 +331,9 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             );
             continue;
         }
-        if let Some(bad) = group
-            .iter()
-            .find(|w| {
-                w.starts_with('@')
-                    && *w != crate::matcher::index::FAILURE_GROUP
-                    && *w != CARD_KEYWORD
-            })
-        {
+        if let Some(bad) = group.iter().find(|w| {
+            w.starts_with('@') && *w != crate::matcher::index::FAILURE_GROUP && *w != CARD_KEYWORD
+        }) {
             ctx.report(
                 k.span(),
                 Some(&id),
@@ -490,6 +492,7 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         family_patterns,
         keywords,
         min_keywords,
+        required_keywords,
         cause,
         steps,
         notes,

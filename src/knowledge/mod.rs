@@ -148,6 +148,9 @@ pub struct Entry {
     /// Keyword groups; each holds literal alternatives (`"jalpay|jalペイ"` is one group).
     pub keywords: Vec<Vec<String>>,
     pub min_keywords: usize,
+    /// Groups (indexes into `keywords`) that must be among those found, written with a
+    /// leading `!`: the words that make the entry this entry, not just its product.
+    pub required_keywords: Vec<usize>,
     pub cause: Text,
     pub steps: Vec<Text>,
     pub notes: Vec<Text>,

@@ -31,6 +31,7 @@ pub fn entries(n: usize) -> Vec<Entry> {
                 patterns,
                 family_patterns: Vec::new(),
                 min_keywords: 2.min(keywords.len().max(1)),
+                required_keywords: Vec::new(),
                 keywords,
                 cause: text(format!("原因 {i}")),
                 steps: vec![text(format!("手順 {i}"))],
@@ -211,6 +212,12 @@ pub fn peer_rules(e: &Entry) -> Result<PeerRules, String> {
     if !e.family_patterns.is_empty() {
         return Err(format!(
             "entry {}: family patterns are not translated",
+            e.id
+        ));
+    }
+    if !e.required_keywords.is_empty() {
+        return Err(format!(
+            "entry {}: required keyword groups are not translated",
             e.id
         ));
     }

@@ -160,6 +160,8 @@ pub(crate) struct EntryHits {
     /// Family pattern and the unknown code it matched (compact form).
     pub families: Vec<(u16, String)>,
     pub keywords: Vec<u16>,
+    /// For each of `keywords`, how many entries share the rarest word found for it.
+    pub keyword_df: Vec<u16>,
     /// Codes found only with look-alike characters folded (also listed in `codes`).
     pub retyped: Vec<u16>,
 }
@@ -188,6 +190,9 @@ pub struct Index {
     /// Per automaton literal: whether it starts / ends with an ASCII letter or digit. Such an
     /// end must stand on an ASCII word boundary ("charge" is not in "recharge").
     ac_ascii_edges: Vec<(bool, bool)>,
+    /// Per automaton literal: how many entries use it as a keyword. A word many entries share
+    /// ("カード", a failure word) says less about which entry a message is about.
+    ac_keyword_df: Vec<u16>,
     /// Codes with look-alike characters folded (O->0, I/L->1, S->5, B->8) and separators
     /// dropped, for codes retyped from a screenshot; None when the pack has no codes.
     folded_codes: Option<(AhoCorasick, Vec<(u32, u16)>)>,
@@ -361,6 +366,21 @@ impl Index {
             }
         }
 
+        let ac_keyword_df = ac_targets
+            .iter()
+            .map(|targets| {
+                let mut entries: Vec<u32> = targets
+                    .iter()
+                    .filter_map(|t| match t {
+                        Target::Keyword { entry, .. } => Some(*entry),
+                        _ => None,
+                    })
+                    .collect();
+                entries.sort_unstable();
+                entries.dedup();
+                entries.len().clamp(1, usize::from(u16::MAX)) as u16
+            })
+            .collect();
         let ac_ascii_edges = literals
             .iter()
             .map(|l| {
@@ -419,6 +439,7 @@ impl Index {
             ac,
             ac_targets,
             ac_ascii_edges,
+            ac_keyword_df,
             folded_codes,
             sets,
             set_chunk,
@@ -462,7 +483,7 @@ impl Index {
                 let word_ok = |gaps: &mut Option<Vec<usize>>| {
                     let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
                     (!ascii_first || ascii_boundary(bytes, m.start(), gaps))
-                        && (!ascii_last || ascii_boundary(bytes, m.end(), gaps))
+                        && (!ascii_last || ascii_word_end(bytes, m.end(), gaps))
                 };
                 for &t in &self.ac_targets[m.pattern().as_usize()] {
                     let words = matches!(t, Target::Pattern { .. } | Target::Keyword { .. });
@@ -485,7 +506,15 @@ impl Index {
                         }
                         Target::Keyword { entry, group } => {
                             let i = slot(&mut hits, entry);
-                            push_unique(&mut hits[i].keywords, group);
+                            let df = self.ac_keyword_df[m.pattern().as_usize()];
+                            let h = &mut hits[i];
+                            match h.keywords.iter().position(|&g| g == group) {
+                                Some(k) => h.keyword_df[k] = h.keyword_df[k].min(df),
+                                None => {
+                                    h.keywords.push(group);
+                                    h.keyword_df.push(df);
+                                }
+                            }
                         }
                         Target::Card { issuer } => {
                             if ascii_word_ok(compact, spaced, m.start(), m.end()) {
@@ -561,9 +590,13 @@ impl Index {
         }
         let cards = named_cards(card_spans, &not_spans);
         if !cards.is_empty() {
+            let df = self.card_groups.len().clamp(1, usize::from(u16::MAX)) as u16;
             for &(entry, group) in &self.card_groups {
                 let i = slot(&mut hits, entry);
-                push_unique(&mut hits[i].keywords, group);
+                if !hits[i].keywords.contains(&group) {
+                    hits[i].keywords.push(group);
+                    hits[i].keyword_df.push(df);
+                }
             }
         }
         Scan {
@@ -616,19 +649,45 @@ impl Index {
 }
 
 /// The compact byte offsets where `spaced` had a space (sorted).
-fn space_gaps(spaced: &str) -> Vec<usize> {
-    spaced
-        .bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b' ')
-        .enumerate()
-        .map(|(removed, (i, _))| i - removed)
-        .collect()
+pub(crate) fn space_gaps(spaced: &str) -> Vec<usize> {
+    // A dropped bracket is a boundary too: "[charge]" holds the word "charge".
+    let mut gaps = Vec::new();
+    let mut removed = 0;
+    for (i, c) in spaced.char_indices() {
+        if super::normalize::dropped(c) {
+            if gaps.last() != Some(&(i - removed)) {
+                gaps.push(i - removed);
+            }
+            removed += c.len_utf8();
+        }
+    }
+    gaps
+}
+
+/// English endings a word may take after an ASCII keyword ("charge" in "charged", "fail"
+/// in "failing"); any other letters after it make it part of another word ("3ds" in
+/// "3dsmax").
+const SUFFIXES: &[&[u8]] = &[b"s", b"es", b"d", b"ed", b"ing", b"er", b"ers"];
+
+/// Whether an ASCII word that ends at compact offset `end` ends there or goes on only with
+/// an English ending.
+pub(crate) fn ascii_word_end(compact: &[u8], end: usize, gaps: &[usize]) -> bool {
+    if ascii_boundary(compact, end, gaps) {
+        return true;
+    }
+    let mut stop = end;
+    while stop < compact.len()
+        && compact[stop].is_ascii_alphanumeric()
+        && (stop == end || gaps.binary_search(&stop).is_err())
+    {
+        stop += 1;
+    }
+    SUFFIXES.contains(&&compact[end..stop])
 }
 
 /// Whether compact offset `at` is an ASCII word boundary: no ASCII letter or digit on one
 /// side of it, or a space there before the spaces were removed.
-fn ascii_boundary(compact: &[u8], at: usize, gaps: &[usize]) -> bool {
+pub(crate) fn ascii_boundary(compact: &[u8], at: usize, gaps: &[usize]) -> bool {
     at == 0
         || at >= compact.len()
         || !compact[at - 1].is_ascii_alphanumeric()
@@ -678,14 +737,14 @@ fn named_cards(mut spans: Vec<(u16, usize, usize)>, not: &[(u16, usize, usize)])
 /// compact text is `spaced` without its spaces).
 fn spaced_offset(spaced: &str, compact_offset: usize) -> usize {
     let mut seen = 0;
-    for (i, b) in spaced.bytes().enumerate() {
-        if b == b' ' {
+    for (i, c) in spaced.char_indices() {
+        if super::normalize::dropped(c) {
             continue;
         }
-        if seen == compact_offset {
+        if seen >= compact_offset {
             return i;
         }
-        seen += 1;
+        seen += c.len_utf8();
     }
     spaced.len()
 }
@@ -839,7 +898,12 @@ mod tests {
                 .map_or(Vec::new(), |h| h.keywords.clone())
         };
         assert_eq!(hit("I want to recharge it"), Vec::<u16>::new());
-        assert_eq!(hit("charged twice"), Vec::<u16>::new());
+        assert_eq!(
+            hit("charged twice"),
+            vec![0],
+            "an English ending is the same word"
+        );
+        assert_eq!(hit("chargeback"), Vec::<u16>::new());
         assert_eq!(hit("the charge failed"), vec![0]);
         assert_eq!(hit("I use JAL Pay"), vec![1]);
         assert_eq!(hit("JAL Payでchargeできない"), vec![1, 0]);

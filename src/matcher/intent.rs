@@ -31,6 +31,9 @@ pub enum NotAReport {
     AboutTheCode,
     /// An opinion or comparison.
     Opinion,
+    /// Nothing in it says something went wrong, asks anything or worries about anything,
+    /// and it is more than the pasted error: a mention, not a report.
+    NoProblemStated,
 }
 
 impl NotAReport {
@@ -43,6 +46,9 @@ impl NotAReport {
             NotAReport::Announcement => "it is an announcement or a note, not a question",
             NotAReport::AboutTheCode => "it talks about the error text or code itself",
             NotAReport::Opinion => "it is an opinion, not a problem report",
+            NotAReport::NoProblemStated => {
+                "it names the error but says nothing went wrong and asks nothing"
+            }
         }
     }
 }
@@ -114,6 +120,18 @@ pub const FAILURE: &[&str] = &[
     "timedout",
     "timeout",
     "brokeagain",
+    "払えな",
+    "つかえない",
+    "タイムアウト",
+    "reject",
+    "反応しない",
+    "不可",
+    "期限切れ",
+    "遅すぎ",
+    "制限",
+    "nolonger",
+    "notcoming",
+    "keepsfailing",
     "isn'tarriving",
     "notarriving",
     "neverarrive",
@@ -121,6 +139,133 @@ pub const FAILURE: &[&str] = &[
 ];
 
 /// Words that say it works now. Only counted when they come after every failure word.
+/// Words that ask something.
+const QUESTION: &[&str] = &[
+    "?",
+    "？",
+    "なぜ",
+    "何故",
+    "なんで",
+    "どうして",
+    "どうすれば",
+    "どうしたら",
+    "どうやって",
+    "どうなって",
+    "どういうこと",
+    "どうにか",
+    "どこで",
+    "どこから",
+    "教えて",
+    "おしえて",
+    "知りたい",
+    "わかる人",
+    "分かる人",
+    "わかりません",
+    "分かりません",
+    "わからない",
+    "分からない",
+    "とは",
+    "って何",
+    "ってなに",
+    "何ですか",
+    "なんですか",
+    "ですか",
+    "ますか",
+    "でしょうか",
+    "かな",
+    "かね",
+    "いくら",
+    "いくつ",
+    "どれくらい",
+    "どのくらい",
+    "何円",
+    "何回",
+    "助けて",
+    "困って",
+    "困った",
+    "why",
+    "how",
+    "what",
+    "anyone",
+    "anybody",
+    "help",
+    "anyidea",
+    "isit",
+    "shouldi",
+    "cani",
+    "doi",
+];
+
+/// Words that say something appeared or happened: "MW1M01AJ0004 出た" reports an error as
+/// surely as "failed" does. Denials ("出てない") are caught first.
+const HAPPENED: &[&str] = &[
+    "出た",
+    "でた",
+    "出ました",
+    "出ます",
+    "出る",
+    "でる",
+    "出て",
+    "表示され",
+    "言われ",
+    "って出",
+    "と出",
+    "が出",
+    "したら",
+    "→",
+    "来た",
+    "届いた",
+    "届きました",
+    "来ました",
+    "発生",
+    "したい",
+    "方法",
+    "やり方",
+    "どうやる",
+    "なにこれ",
+    "何これ",
+    "showedup",
+    "popped",
+    "appear",
+];
+
+/// Words of worry: a notice nobody asked for is a problem though nothing "failed".
+const CONCERN: &[&str] = &[
+    "乗っ取",
+    "のっと",
+    "不正ログイン",
+    "身に覚え",
+    "心当たり",
+    "怖",
+    "こわ",
+    "不安",
+    "大丈夫",
+    "焦",
+    "勝手に",
+    "知らない",
+    "何もして",
+    "なにもして",
+    "なんもして",
+    "詐欺",
+    "フィッシング",
+    "本物",
+    "怪しい",
+    "あやしい",
+    "のに",
+    "😱",
+    "😨",
+    "😰",
+    "😭",
+    "worried",
+    "worry",
+    "hacked",
+    "didn'trequest",
+    "outofnowhere",
+    "suspicious",
+    "phishing",
+    "scam",
+];
+
 const RESOLVED: &[&str] = &[
     "通りました",
     "通った",
@@ -133,6 +278,8 @@ const RESOLVED: &[&str] = &[
     "成功",
     "やっと届",
     "使えるようになり",
+    "ようになった",
+    "ようになりました",
     "使えました",
     "itworked",
     "thatworked",
@@ -245,6 +392,9 @@ const HYPOTHETICAL: &[&str] = &[
     "ifthat",
     "ifthishappens",
     "might",
+    "ちゃいそう",
+    "じゃいそう",
+    "しちゃいそう",
 ];
 
 /// "もし分かる人いたら" is a polite request, not a hypothetical.
@@ -301,6 +451,10 @@ const ABOUT_THE_CODE: &[&str] = &[
     "insearch",
     "incaseanyonesearches",
     "wording",
+    "misleading",
+    "confusing",
+    "一覧",
+    "以外にも",
 ];
 
 const OPINION: &[&str] = &[
@@ -340,13 +494,19 @@ enum Cue {
     Announcement,
     AboutTheCode,
     Opinion,
+    Question,
+    Concern,
+    Happened,
 }
 
 /// Every cue of every list in one automaton, so a message is read once (a 1 KB message at
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
 static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static str)>)> =
     std::sync::LazyLock::new(|| {
-        let lists: [(Cue, &[&'static str]); 14] = [
+        let lists: [(Cue, &[&'static str]); 17] = [
+            (Cue::Happened, HAPPENED),
+            (Cue::Question, QUESTION),
+            (Cue::Concern, CONCERN),
             (Cue::Failure, FAILURE),
             (Cue::Resolved, RESOLVED),
             (Cue::Fixed, FIXED),
@@ -362,29 +522,64 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static 
             (Cue::AboutTheCode, ABOUT_THE_CODE),
             (Cue::Opinion, OPINION),
         ];
-        let cues: Vec<(Cue, &'static str)> = lists
-            .iter()
-            .flat_map(|(cue, words)| words.iter().map(move |w| (*cue, *w)))
-            .collect();
+        // A failure word's other forms (できない -> できません) count as the word.
+        let mut cues: Vec<(Cue, String)> = Vec::new();
+        for (cue, words) in lists {
+            for w in words {
+                if cue == Cue::Failure {
+                    for form in inflections(w) {
+                        cues.push((cue, form));
+                    }
+                }
+                cues.push((cue, w.to_string()));
+            }
+        }
         let ac = aho_corasick::AhoCorasick::new(cues.iter().map(|(_, w)| w))
             .expect("cue automaton within size limits");
+        let cues = cues
+            .into_iter()
+            .map(|(c, w)| (c, &*Box::leak(w.into_boxed_str())))
+            .collect();
         (ac, cues)
     });
 
-/// Judges `compact` (the normalized message with spaces removed).
-pub fn judge(compact: &str) -> Judgement {
+/// Judges `compact` (the normalized message with spaces removed). `pasted` is how many bytes
+/// of it the error's own code or dialog text covers: a message that is little more than the
+/// pasted error is a report even without a word saying so.
+pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
+    use super::index::{ascii_boundary, ascii_word_end, space_gaps};
     let (ac, cues) = &*CUES;
-    // (start, end, cue, word) of every cue, in order of their end.
+    let bytes = compact.as_bytes();
+    let mut gaps: Option<Vec<usize>> = None;
+    // (start, end, cue, word) of every cue, in order of their end. An English cue must start
+    // a word ("fyi" is not in "verifying") and end one, or go on with an English ending.
     let found: Vec<(usize, usize, Cue, &'static str)> = ac
         .find_overlapping_iter(compact)
+        .filter(|m| {
+            let w = &bytes[m.start()..m.end()];
+            let first = w.first().is_some_and(u8::is_ascii_alphanumeric);
+            let last = w.last().is_some_and(u8::is_ascii_alphanumeric);
+            if !first && !last {
+                return true;
+            }
+            let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
+            (!first || ascii_boundary(bytes, m.start(), gaps))
+                && (!last || ascii_word_end(bytes, m.end(), gaps))
+        })
         .map(|m| {
             let (cue, word) = cues[m.pattern().as_usize()];
             (m.start(), m.end(), cue, word)
         })
         .collect();
-    if found.is_empty() {
-        return Judgement::default();
-    }
+    // A bare paste: the error text with at most a few characters around it, or with text
+    // that is not chat (a log, a dump: no sentence of kana or words around the code).
+    let chatty = compact
+        .chars()
+        .filter(|c| ('ぁ'..='ゖ').contains(c))
+        .nth(2)
+        .is_some()
+        || spaced.matches(' ').nth(2).is_some();
+    let bare_paste = compact.len().saturating_sub(pasted) <= BARE_PASTE_SLACK || !chatty;
     let last = |kind: Cue| {
         found
             .iter()
@@ -467,8 +662,23 @@ pub fn judge(compact: &str) -> Judgement {
             return verdict(why, word);
         }
     }
+    let states_a_problem = found.iter().any(|f| {
+        matches!(
+            f.2,
+            Cue::Failure | Cue::Question | Cue::Concern | Cue::Help | Cue::Happened
+        )
+    });
+    if !states_a_problem && !bare_paste {
+        return Judgement {
+            not_a_report: Some(NotAReport::NoProblemStated),
+            cue: None,
+        };
+    }
     Judgement::default()
 }
+
+/// Bytes besides the pasted error that still make a message a bare paste (「」, 。, "出た").
+const BARE_PASTE_SLACK: usize = 24;
 
 /// Other forms of a keyword (compact form) that a substring match would miss: for a
 /// negative "…ない", the continuative "…なく" (なくなった, なくて), the past "…なかっ"
@@ -512,7 +722,13 @@ mod tests {
     use crate::matcher::normalize::compact;
 
     fn why(text: &str) -> Option<NotAReport> {
-        judge(&compact(text)).not_a_report
+        let n = crate::matcher::normalize(text);
+        judge(&n.compact, &n.spaced, 0).not_a_report
+    }
+
+    fn judge_text(text: &str, pasted: usize) -> Judgement {
+        let n = crate::matcher::normalize(text);
+        judge(&n.compact, &n.spaced, pasted)
     }
 
     #[test]
@@ -566,10 +782,32 @@ mod tests {
                 "PayPayカードのほうが3Dセキュア楽な気がする",
                 NotAReport::Opinion,
             ),
+            (
+                "今週の話題はMW1M01AJ0004とQUICPayと3Dセキュアでした",
+                NotAReport::NoProblemStated,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(why(text), Some(want), "{text}");
         }
+    }
+
+    #[test]
+    fn a_bare_paste_is_a_report() {
+        let code = compact("MW1M01AJ0004").len();
+        assert_eq!(judge_text("MW1M01AJ0004", code).not_a_report, None);
+        assert_eq!(
+            judge_text("「MW1M01AJ0004」と表示", code).not_a_report,
+            None
+        );
+        assert_eq!(
+            judge_text(
+                "スレッドのタイトルの候補をみんなで考えていますMW1M01AJ0004",
+                code
+            )
+            .not_a_report,
+            Some(NotAReport::NoProblemStated)
+        );
     }
 
     #[test]

@@ -137,6 +137,28 @@ impl Outcome {
     }
 }
 
+/// How many bytes of `compact` the match's codes and dialog patterns cover (each counted
+/// once): how much of the message is the pasted error itself.
+fn pasted_bytes(m: &Match, compact: &str) -> usize {
+    let mut covered = 0;
+    for e in &m.evidence {
+        let found = match e {
+            Evidence::Code(c) => Some(normalize::compact(c).len()),
+            Evidence::Pattern(p) => match index::classify_pattern(p) {
+                index::Prepared::Literal(l) => compact.contains(&l).then_some(l.len()),
+                index::Prepared::Regex(r) => regex::RegexBuilder::new(&r)
+                    .case_insensitive(true)
+                    .build()
+                    .ok()
+                    .and_then(|re| re.find(compact).map(|f| f.len())),
+            },
+            _ => None,
+        };
+        covered += found.unwrap_or(0);
+    }
+    covered.min(compact.len())
+}
+
 impl Pack {
     /// Matches `text`. Never panics and reads at most [`MAX_INPUT_BYTES`] of it.
     pub fn query(&self, text: &str, mode: Mode) -> Outcome {
@@ -152,7 +174,7 @@ impl Pack {
         let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
         // Only a message with something to answer is judged: chat without hits costs nothing.
         let judgement = if mode == Mode::Auto && reply {
-            intent::judge(&n.compact)
+            intent::judge(&n.compact, &n.spaced, pasted_bytes(&matches[0], &n.compact))
         } else {
             Judgement::default()
         };

@@ -167,7 +167,7 @@ fn knowledge_errors_exit_2_without_a_backtrace() {
 
 #[test]
 fn shell_answers_like_a_support_channel() {
-    let session = "おはよう\nMW1M01AJ0004\n/lookup 楽天カード 3Dセキュア\n/list\n/lang en\nｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました\n/quit\nMW1M01AJ0004\n";
+    let session = "おはよう\nMW1M01AJ0004\n/lookup 楽天カード 3Dセキュア\n/list\n/lang en\nJAL Payでｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました\n/quit\nMW1M01AJ0004\n";
     let o = run_kotae(&["shell"], Some(session.as_bytes()));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);

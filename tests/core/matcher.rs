@@ -36,12 +36,22 @@ fn pasted_variants_of_the_same_error_all_answer() {
     ] {
         assert_eq!(auto_id(pack, text).as_deref(), Some(CHARGE), "{text:?}");
     }
+    // The first sentence of this dialog is shown by many systems: it answers with JAL Pay or
+    // card registration around it, or with the dialog's cookie sentence (issue 12).
     for text in [
-        "ｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました",
-        "セッションタイムアウトが発生\r\nしました。",
+        "JAL Payでｶｰﾄﾞ登録したらｾｯｼｮﾝﾀｲﾑｱｳﾄが発生しました",
+        "JAL Pay のクレカ登録: セッションタイムアウトが発生\r\nしました。",
+        "ブラウザのクッキー設定がオフである可能性もあります",
     ] {
         assert_eq!(auto_id(pack, text).as_deref(), Some(TIMEOUT), "{text:?}");
     }
+    assert_eq!(
+        auto_id(
+            pack,
+            "経費精算システムでセッションタイムアウトが発生しました"
+        ),
+        None
+    );
 }
 
 #[test]
