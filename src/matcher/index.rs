@@ -196,6 +196,8 @@ pub struct Index {
     /// Codes with look-alike characters folded (O->0, I/L->1, S->5, B->8) and separators
     /// dropped, for codes retyped from a screenshot; None when the pack has no codes.
     folded_codes: Option<(AhoCorasick, Vec<(u32, u16)>)>,
+    /// Bytes in the shortest code, folded: shorter runs of letters and digits cannot hold one.
+    shortest_code: usize,
     /// The true regexes, in sets of at most `set_chunk` ([`SET_CHUNK`]); set `k` holds
     /// global indexes `k * set_chunk ..`.
     sets: Vec<RegexSet>,
@@ -235,6 +237,7 @@ impl Index {
     }
 
     fn build_chunked(entries: &[Entry], issuers: &[Issuer], set_chunk: usize) -> Index {
+        super::intent::prepare();
         let mut literal_ids: HashMap<String, usize> = HashMap::new();
         let mut literals: Vec<String> = Vec::new();
         let mut ac_targets: Vec<Vec<Target>> = Vec::new();
@@ -397,6 +400,7 @@ impl Index {
                 folded_targets.push((ei as u32, ci as u16));
             }
         }
+        let shortest_code = folded.iter().map(String::len).min().unwrap_or(0);
         let folded_codes = (!folded.is_empty()).then(|| {
             let ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
@@ -441,6 +445,7 @@ impl Index {
             ac_ascii_edges,
             ac_keyword_df,
             folded_codes,
+            shortest_code,
             sets,
             set_chunk,
             set_targets,
@@ -531,7 +536,7 @@ impl Index {
         // A code retyped from a screenshot (O for 0, a hyphen inside): only when no code was
         // found as typed, and only in text with a digit, so chat without codes pays nothing.
         if let Some((fac, targets)) = &self.folded_codes {
-            if !any_code && compact.bytes().any(|b| b.is_ascii_digit()) {
+            if !any_code && has_code_like_run(compact.as_bytes(), self.shortest_code) {
                 let (folded, origin) = fold_code(compact);
                 let fb = folded.as_bytes();
                 let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
@@ -693,6 +698,27 @@ pub(crate) fn ascii_boundary(compact: &[u8], at: usize, gaps: &[usize]) -> bool 
         || !compact[at - 1].is_ascii_alphanumeric()
         || !compact[at].is_ascii_alphanumeric()
         || gaps.binary_search(&at).is_ok()
+}
+
+/// Whether `compact` has a run of ASCII letters, digits and code separators at least `min`
+/// long with a digit in it: only then can a retyped code be there, so most chat skips the
+/// folding.
+fn has_code_like_run(compact: &[u8], min: usize) -> bool {
+    let mut run = 0;
+    let mut digit = false;
+    for &b in compact {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
+            run += 1;
+            digit |= b.is_ascii_digit();
+            if run >= min && digit {
+                return true;
+            }
+        } else {
+            run = 0;
+            digit = false;
+        }
+    }
+    false
 }
 
 /// Folds characters people mistake for one another when they retype a code from a

@@ -121,6 +121,8 @@ pub const FAILURE: &[&str] = &[
     "timeout",
     "brokeagain",
     "払えな",
+    "引っかか",
+    "られない",
     "つかえない",
     "タイムアウト",
     "reject",
@@ -267,6 +269,8 @@ const CONCERN: &[&str] = &[
 ];
 
 const RESOLVED: &[&str] = &[
+    "すんなり",
+    "あっさり",
     "通りました",
     "通った",
     "とおった",
@@ -278,8 +282,6 @@ const RESOLVED: &[&str] = &[
     "成功",
     "やっと届",
     "使えるようになり",
-    "ようになった",
-    "ようになりました",
     "使えました",
     "itworked",
     "thatworked",
@@ -345,10 +347,25 @@ const HELP: &[&str] = &[
 
 /// Denials that hold only when nothing fails after them ("問題ないはずなのにエラー" is a
 /// report).
-const NEGATED_UNLESS_FAILURE_AFTER: &[&str] =
-    &["問題なく", "問題ない", "問題なかった", "ちゃんと届"];
+const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
+    "問題なく",
+    "問題ない",
+    "問題なかった",
+    "ちゃんと届",
+    "普通に使えてる",
+    "普通に使えてます",
+    "ちゃんと使えてる",
+    "使えてます",
+];
 
 const NEGATED: &[&str] = &[
+    "エラーなし",
+    "エラーもなく",
+    "問題なし",
+    "全然なかった",
+    "特になかった",
+    "なにもなかった",
+    "何もなかった",
     "出てない",
     "出ていない",
     "出てません",
@@ -381,6 +398,14 @@ const NEGATED: &[&str] = &[
 ];
 
 const HYPOTHETICAL: &[&str] = &[
+    "たりしないか",
+    "ないか心配",
+    "なるかも",
+    "かもだから",
+    "なかったら",
+    "つもり",
+    "予定",
+    "ようかな",
     "もし",
     "万が一",
     "万一",
@@ -415,12 +440,18 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
 ];
 
 const ANNOUNCEMENT: &[&str] = &[
+    "📢",
+    "メンテナンス",
+    "公式より",
+    "公式発表",
     "【重要】",
     "【告知】",
     "【お知らせ】",
     "【周知】",
     "【まとめ】",
-    "まとめ",
+    "まとめ記事",
+    "まとめました",
+    "まとめておき",
     "テンプレ",
     "リンク集",
     "固定メッセージ",
@@ -436,6 +467,10 @@ const ANNOUNCEMENT: &[&str] = &[
 ];
 
 const ABOUT_THE_CODE: &[&str] = &[
+    "コード表",
+    "エラーコード一覧",
+    "漢字",
+    "読みにく",
     "で検索",
     "検索すると",
     "検索しやす",
@@ -458,6 +493,11 @@ const ABOUT_THE_CODE: &[&str] = &[
 ];
 
 const OPINION: &[&str] = &[
+    "honestly",
+    "theonlyreason",
+    "厳しいよね",
+    "よね。",
+    "けどさ",
     "のほうが",
     "の方が",
     "ithink",
@@ -534,7 +574,13 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static 
                 cues.push((cue, w.to_string()));
             }
         }
-        let ac = aho_corasick::AhoCorasick::new(cues.iter().map(|(_, w)| w))
+        // A DFA: built once, and the cheapest to run over every message auto mode answers.
+        // Leftmost-longest: at one place the longer cue wins, so an exception ("もしくは",
+        // "it worked before") hides the cue it contains ("もし", "it worked").
+        let ac = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(cues.iter().map(|(_, w)| w))
             .expect("cue automaton within size limits");
         let cues = cues
             .into_iter()
@@ -543,18 +589,25 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static 
         (ac, cues)
     });
 
+/// Builds the cue automaton now (with the pack), not inside the first message's match.
+pub fn prepare() {
+    std::sync::LazyLock::force(&CUES);
+}
+
 /// Judges `compact` (the normalized message with spaces removed). `pasted` is how many bytes
 /// of it the error's own code or dialog text covers: a message that is little more than the
 /// pasted error is a report even without a word saying so.
 pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
     use super::index::{ascii_boundary, ascii_word_end, space_gaps};
     let (ac, cues) = &*CUES;
+    // Chat is short; a longer message is mostly a paste, and its start says what it is.
+    let compact = super::normalize::cap(compact, MAX_JUDGED).0;
     let bytes = compact.as_bytes();
     let mut gaps: Option<Vec<usize>> = None;
     // (start, end, cue, word) of every cue, in order of their end. An English cue must start
     // a word ("fyi" is not in "verifying") and end one, or go on with an English ending.
     let found: Vec<(usize, usize, Cue, &'static str)> = ac
-        .find_overlapping_iter(compact)
+        .find_iter(compact)
         .filter(|m| {
             let w = &bytes[m.start()..m.end()];
             let first = w.first().is_some_and(u8::is_ascii_alphanumeric);
@@ -627,11 +680,17 @@ pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
             return verdict(NotAReport::Resolved, word);
         }
     }
-    if let Some((.., word)) = first(Cue::Negated) {
-        return verdict(NotAReport::Negated, word);
+    // A denial asked back ("10万じゃなかった？") is a question.
+    if let Some((_, end, _, word)) = first(Cue::Negated) {
+        let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 >= end);
+        if !asked_after {
+            return verdict(NotAReport::Negated, word);
+        }
     }
-    if let Some((_, end, _, word)) = last(Cue::NegatedUnlessFailureAfter) {
-        if after_failures(end) {
+    // "問題なく使える" denies only when nothing in the message fails ("QUICPayは使えない、
+    // タッチは問題なく使える" is a report).
+    if let Some((.., word)) = last(Cue::NegatedUnlessFailureAfter) {
+        if failure_end.is_none() {
             return verdict(NotAReport::Negated, word);
         }
     }
@@ -662,6 +721,18 @@ pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
             return verdict(why, word);
         }
     }
+    // An opinion said at the end: "…厳しすぎる気がする", "…だよね".
+    let tail = compact.trim_end_matches(|c: char| {
+        !c.is_alphanumeric() && !('\u{3041}'..='\u{30FF}').contains(&c)
+    });
+    let asks = found
+        .iter()
+        .any(|f| matches!(f.2, Cue::Question | Cue::Concern));
+    if !asks {
+        if let Some(end) = OPINION_ENDINGS.iter().find(|e| tail.ends_with(*e)) {
+            return verdict(NotAReport::Opinion, end);
+        }
+    }
     let states_a_problem = found.iter().any(|f| {
         matches!(
             f.2,
@@ -676,6 +747,21 @@ pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
     }
     Judgement::default()
 }
+
+/// Sentence endings that make a message an opinion when it asks nothing.
+const OPINION_ENDINGS: &[&str] = &[
+    "気がする",
+    "気がします",
+    "よね",
+    "だよな",
+    "けどさ",
+    "と思う",
+    "と思います",
+    "すぎる",
+];
+
+/// The most bytes of a message (compact form) that are judged.
+const MAX_JUDGED: usize = 400;
 
 /// Bytes besides the pasted error that still make a message a bare paste (「」, 。, "出た").
 const BARE_PASTE_SLACK: usize = 24;

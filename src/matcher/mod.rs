@@ -140,21 +140,16 @@ impl Outcome {
 /// How many bytes of `compact` the match's codes and dialog patterns cover (each counted
 /// once): how much of the message is the pasted error itself.
 fn pasted_bytes(m: &Match, compact: &str) -> usize {
+    // The pack's own text stands for what it matched (its length is what matters, and
+    // normalizing it again per message would cost more than the judgement). A regex
+    // pattern's match is not measured: compiling it per message would cost more still.
     let mut covered = 0;
     for e in &m.evidence {
-        let found = match e {
-            Evidence::Code(c) => Some(normalize::compact(c).len()),
-            Evidence::Pattern(p) => match index::classify_pattern(p) {
-                index::Prepared::Literal(l) => compact.contains(&l).then_some(l.len()),
-                index::Prepared::Regex(r) => regex::RegexBuilder::new(&r)
-                    .case_insensitive(true)
-                    .build()
-                    .ok()
-                    .and_then(|re| re.find(compact).map(|f| f.len())),
-            },
-            _ => None,
+        covered += match e {
+            Evidence::Code(c) => c.len(),
+            Evidence::Pattern(p) if !p.chars().any(regex_syntax::is_meta_character) => p.len(),
+            _ => 0,
         };
-        covered += found.unwrap_or(0);
     }
     covered.min(compact.len())
 }
