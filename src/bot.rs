@@ -321,6 +321,10 @@ impl Bot {
             }
             None => {
                 let why = match lookup.matches.first() {
+                    _ if auto.judgement.explain().is_some() => format!(
+                        "not a problem report: {}",
+                        auto.judgement.explain().unwrap_or_default()
+                    ),
                     None => "nothing matched".to_string(),
                     Some(m) if !m.confident => format!(
                         "the best candidate {} has only weak evidence (no code or pattern, too few keyword groups)",
@@ -517,6 +521,13 @@ mod tests {
             "{e}"
         );
         assert!(bot.explain("zzz").contains("nothing matched"));
+        let e = bot.explain("MW1M01AJ0004出てたけど2万1千円にしたら通りました！");
+        assert!(
+            e.starts_with(
+                "auto mode: silent: not a problem report: it reports that the problem is solved"
+            ),
+            "{e}"
+        );
         let e = bot.explain("楽天カードで1万円チャージしたら MW1M01AJ0004");
         assert!(
             e.contains("amount found: ¥10,000\ncard found: rakuten-card"),

@@ -214,20 +214,33 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         })
                     })
                     .collect();
-                let value = serde_json::json!({
+                let mut value = serde_json::json!({
                     "reply": outcome.reply,
                     "matches": matches,
                     "facts": outcome.facts,
                     "truncated": outcome.truncated,
                     "answer": answer,
                 });
+                // Why a support channel would get silence though an entry matched.
+                if let Some(why) = outcome.judgement.explain() {
+                    value["judgement"] = serde_json::json!({
+                        "not_a_report": outcome.judgement.not_a_report,
+                        "cue": outcome.judgement.cue,
+                        "why": why,
+                    });
+                }
                 println!("{}", serde_json::to_string_pretty(&value)?);
             } else {
                 match &answer {
                     Some(a) => print!("{}", render_text::render(a)),
-                    None if mode == Mode::Auto => eprintln!(
-                        "kotae would stay silent in a support channel: no confident match (try --mode lookup)"
-                    ),
+                    None if mode == Mode::Auto => match outcome.judgement.explain() {
+                        Some(why) => eprintln!(
+                            "kotae would stay silent in a support channel: not a problem report: {why}"
+                        ),
+                        None => eprintln!(
+                            "kotae would stay silent in a support channel: no confident match (try --mode lookup)"
+                        ),
+                    },
                     None => eprintln!("{}", Labels::get(lang).no_match),
                 }
             }

@@ -86,6 +86,50 @@ fn json_facts_are_empty_when_nothing_is_found() {
     assert_eq!(v["facts"], serde_json::json!({}));
 }
 
+/// A message that names the error but is not a problem report: the match is listed, the
+/// reply is not given, and `judgement` says why (issue 12).
+#[test]
+fn json_says_why_a_matched_message_gets_no_reply() {
+    let o = run_kotae(
+        &[
+            "ask",
+            "--json",
+            "--mode",
+            "auto",
+            "MW1M01AJ0004出てたけど2万1千円にしたら通りました！",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reply"], false);
+    assert_eq!(v["matches"][0]["id"], "jalpay-to-anapay-charge-20000");
+    assert_eq!(v["judgement"]["not_a_report"], "resolved");
+    assert_eq!(v["judgement"]["cue"], "通りました");
+    assert!(
+        v["judgement"]["why"].as_str().unwrap().contains("solved"),
+        "{v}"
+    );
+    let o = run_kotae(
+        &["ask", "--mode", "auto", "MW1M01AJ0004は出てないです"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("not a problem report: it says the error did not happen"),
+        "{}",
+        stderr(&o)
+    );
+    // A report has no judgement.
+    let o = run_kotae(
+        &["ask", "--json", "--mode", "auto", "MW1M01AJ0004 が出ました"],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["reply"], true);
+    assert!(v.get("judgement").is_none(), "{v}");
+}
+
 #[test]
 fn text_from_stdin() {
     for args in [&["ask"][..], &["ask", "-"][..]] {
