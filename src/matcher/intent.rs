@@ -362,6 +362,13 @@ const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
 ];
 
 const NEGATED: &[&str] = &[
+    "たことない",
+    "たことがない",
+    "たことは無",
+    "たことはない",
+    "ことは今のところ",
+    "こともなく",
+    "ことなく",
     "エラーなし",
     "エラーもなく",
     "問題なし",
@@ -401,6 +408,8 @@ const NEGATED: &[&str] = &[
 ];
 
 const HYPOTHETICAL: &[&str] = &[
+    "たら困",
+    "かかったら",
     "たりしないか",
     "ないか心配",
     "なるかも",
@@ -470,6 +479,8 @@ const ANNOUNCEMENT: &[&str] = &[
 ];
 
 const ABOUT_THE_CODE: &[&str] = &[
+    "テストデータ",
+    "grep",
     "コード表",
     "エラーコード一覧",
     "漢字",
@@ -496,6 +507,7 @@ const ABOUT_THE_CODE: &[&str] = &[
 ];
 
 const OPINION: &[&str] = &[
+    "変じゃない",
     "honestly",
     "theonlyreason",
     "厳しいよね",
@@ -683,7 +695,7 @@ pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
     }
     // A denial asked back ("10万じゃなかった？") is a question.
     if let Some((_, end, _, word)) = first(Cue::Negated) {
-        let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 >= end);
+        let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 == end);
         if !asked_after {
             return verdict(NotAReport::Negated, word);
         }
