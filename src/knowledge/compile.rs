@@ -315,9 +315,6 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             Some(rest) => (true, rest),
             None => (false, k.get_ref().as_str()),
         };
-        if required {
-            required_keywords.push(keywords.len());
-        }
         let group: Vec<String> = words
             .split('|')
             .map(compact)
@@ -344,6 +341,9 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
                 ),
             );
             continue;
+        }
+        if required {
+            required_keywords.push(keywords.len());
         }
         keywords.push(group);
     }

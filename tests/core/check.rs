@@ -190,6 +190,43 @@ fn the_card_keyword_needs_an_issuer_table() {
 }
 
 #[test]
+fn an_unknown_shared_keyword_is_named() {
+    let (code, stderr) = check_text(&format!(
+        "format_version = 2\n{}keywords = [\"デモ\", \"@failures\"]\n",
+        ENTRY
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown shared keyword `@failures`") && stderr.contains("`@failure`"),
+        "{stderr}"
+    );
+}
+
+/// A `!` group must be among those found: without it, the other groups are not enough.
+#[test]
+fn a_required_keyword_group_must_be_found() {
+    use kotae::{Mode, Pack};
+    let text = format!(
+        "format_version = 2\n{}keywords = [\"!タイムアウト\", \"デモ\", \"アプリ\"]\nmin_keywords = 2\n",
+        ENTRY
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.toml");
+    std::fs::write(&path, text).unwrap();
+    let pack = Pack::load(&path).unwrap();
+    let answers = |t: &str| pack.query(t, Mode::Auto).answer().map(|m| m.id.clone());
+    assert_eq!(
+        answers("デモのアプリでエラー"),
+        None,
+        "two groups, but not the required one"
+    );
+    assert_eq!(
+        answers("デモでタイムアウトのエラー").as_deref(),
+        Some("demo-a")
+    );
+}
+
+#[test]
 fn duplicate_ids_in_one_file() {
     assert_problem(
         "duplicate_id.toml",
