@@ -143,6 +143,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Writes to standard output. A reader that went away (`kotae eval | head`) is not an error:
+/// `print!` would panic with "Broken pipe" there.
+fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
 fn load(arg: &KnowledgeArg) -> Result<Pack, KnowledgeError> {
     match &arg.knowledge {
         Some(path) => Pack::load(path),
@@ -229,10 +239,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                         "why": why,
                     });
                 }
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                out(&format!("{}\n", serde_json::to_string_pretty(&value)?));
             } else {
                 match &answer {
-                    Some(a) => print!("{}", render_text::render(a)),
+                    Some(a) => out(&render_text::render(a)),
                     None if mode == Mode::Auto => match outcome.judgement.explain() {
                         Some(why) => eprintln!(
                             "kotae would stay silent in a support channel: not a problem report: {why}"
@@ -274,9 +284,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     })).collect::<Vec<_>>(),
                     "shortfalls": shortfalls,
                 });
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                out(&format!("{}\n", serde_json::to_string_pretty(&value)?));
             } else {
-                print!("{}", kotae::eval::render(&sets, &thresholds, show_holdout));
+                out(&kotae::eval::render(&sets, &thresholds, show_holdout));
             }
             Ok(if shortfalls.is_empty() { 0 } else { NO_MATCH })
         }
@@ -343,7 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let store = kotae::store::SqliteStore::open(&db)?;
             let report = kotae::store::Store::report(&store, since, top)?;
-            print!("{}", kotae::report::render(&report, format));
+            out(&kotae::report::render(&report, format));
             Ok(0)
         }
         Command::Shell {

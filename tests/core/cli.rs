@@ -130,6 +130,32 @@ fn json_says_why_a_matched_message_gets_no_reply() {
     assert!(v.get("judgement").is_none(), "{v}");
 }
 
+/// `kotae eval --json | head -c 10`: the reader leaves early; kotae must not panic.
+#[test]
+fn a_reader_that_leaves_early_is_no_panic() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
+        // The corpus twice: more output than a pipe holds, so kotae is still writing.
+        .args(["eval", "--json", "--show-holdout", "--cases"])
+        .arg(crate::manifest_dir().join("tests/corpus"))
+        .arg(crate::manifest_dir().join("tests/corpus"))
+        .env_remove("KOTAE_KNOWLEDGE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("panicked") && !err.contains("Broken pipe"),
+        "{err}"
+    );
+}
+
 #[test]
 fn text_from_stdin() {
     for args in [&["ask"][..], &["ask", "-"][..]] {
