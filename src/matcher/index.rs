@@ -187,9 +187,6 @@ fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
 pub struct Index {
     ac: Option<AhoCorasick>,
     ac_targets: Vec<Vec<Target>>,
-    /// Per automaton literal: whether it starts / ends with an ASCII letter or digit. Such an
-    /// end must stand on an ASCII word boundary ("charge" is not in "recharge").
-    ac_ascii_edges: Vec<(bool, bool)>,
     /// Per automaton literal: how many entries use it as a keyword. A word many entries share
     /// ("カード", a failure word) says less about which entry a message is about.
     ac_keyword_df: Vec<u16>,
@@ -384,14 +381,6 @@ impl Index {
                 entries.len().clamp(1, usize::from(u16::MAX)) as u16
             })
             .collect();
-        let ac_ascii_edges = literals
-            .iter()
-            .map(|l| {
-                let first = l.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-                let last = l.chars().last().is_some_and(|c| c.is_ascii_alphanumeric());
-                (first, last)
-            })
-            .collect();
         let mut folded: Vec<String> = Vec::new();
         let mut folded_targets = Vec::new();
         for (ei, e) in entries.iter().enumerate() {
@@ -442,7 +431,6 @@ impl Index {
         Index {
             ac,
             ac_targets,
-            ac_ascii_edges,
             ac_keyword_df,
             folded_codes,
             shortest_code,
@@ -484,15 +472,19 @@ impl Index {
         if let Some(ac) = &self.ac {
             let bytes = compact.as_bytes();
             for m in ac.find_overlapping_iter(compact) {
-                let (ascii_first, ascii_last) = self.ac_ascii_edges[m.pattern().as_usize()];
-                let word_ok = |gaps: &mut Option<Vec<usize>>| {
-                    let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
-                    (!ascii_first || ascii_boundary(bytes, m.start(), gaps))
-                        && (!ascii_last || ascii_word_end(bytes, m.end(), gaps))
+                // An ASCII end of a literal must stand on a word boundary ("charge" is not in
+                // "recharge"); the gaps are computed only for such literals.
+                let ascii_edge = bytes[m.start()].is_ascii_alphanumeric()
+                    || bytes[m.end() - 1].is_ascii_alphanumeric();
+                let mut word_ok = |endings: bool| {
+                    !ascii_edge || {
+                        let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
+                        ascii_word_ok(bytes, gaps, m.start(), m.end(), endings)
+                    }
                 };
                 for &t in &self.ac_targets[m.pattern().as_usize()] {
                     let words = matches!(t, Target::Pattern { .. } | Target::Keyword { .. });
-                    if words && !word_ok(&mut gaps) {
+                    if words && !word_ok(true) {
                         continue;
                     }
                     match t {
@@ -522,7 +514,7 @@ impl Index {
                             }
                         }
                         Target::Card { issuer } => {
-                            if ascii_word_ok(compact, spaced, m.start(), m.end()) {
+                            if word_ok(false) {
                                 card_spans.push((issuer, m.start(), m.end()));
                             }
                         }
@@ -676,7 +668,7 @@ const SUFFIXES: &[&[u8]] = &[b"s", b"es", b"d", b"ed", b"ing", b"er", b"ers"];
 
 /// Whether an ASCII word that ends at compact offset `end` ends there or goes on only with
 /// an English ending.
-pub(crate) fn ascii_word_end(compact: &[u8], end: usize, gaps: &[usize]) -> bool {
+fn ascii_word_end(compact: &[u8], end: usize, gaps: &[usize]) -> bool {
     if ascii_boundary(compact, end, gaps) {
         return true;
     }
@@ -692,7 +684,7 @@ pub(crate) fn ascii_word_end(compact: &[u8], end: usize, gaps: &[usize]) -> bool
 
 /// Whether compact offset `at` is an ASCII word boundary: no ASCII letter or digit on one
 /// side of it, or a space there before the spaces were removed.
-pub(crate) fn ascii_boundary(compact: &[u8], at: usize, gaps: &[usize]) -> bool {
+fn ascii_boundary(compact: &[u8], at: usize, gaps: &[usize]) -> bool {
     at == 0
         || at >= compact.len()
         || !compact[at - 1].is_ascii_alphanumeric()
@@ -759,46 +751,27 @@ fn named_cards(mut spans: Vec<(u16, usize, usize)>, not: &[(u16, usize, usize)])
     out
 }
 
-/// The byte offset in `spaced` of the byte at `compact_offset` in the compact text (the
-/// compact text is `spaced` without its spaces).
-fn spaced_offset(spaced: &str, compact_offset: usize) -> usize {
-    let mut seen = 0;
-    for (i, c) in spaced.char_indices() {
-        if super::normalize::dropped(c) {
-            continue;
-        }
-        if seen >= compact_offset {
-            return i;
-        }
-        seen += c.len_utf8();
-    }
-    spaced.len()
-}
-
 /// Whether a match that starts or ends with an ASCII letter or digit stands as a word there,
-/// judged on the text before white space was removed: `visa` in `my visa card`, not `jcb`
-/// in `jcbx` or `amex` in `examexam`. Japanese on either side is a boundary (`JCBで`).
-fn ascii_word_ok(compact: &str, spaced: &str, start: usize, end: usize) -> bool {
-    let b = compact.as_bytes();
-    let check_start = b[start].is_ascii_alphanumeric();
-    let check_end = b[end - 1].is_ascii_alphanumeric();
-    if !check_start && !check_end {
-        return true;
-    }
-    let sb = spaced.as_bytes();
-    if check_start {
-        let s = spaced_offset(spaced, start);
-        if s > 0 && sb[s - 1].is_ascii_alphanumeric() {
-            return false;
-        }
-    }
-    if check_end {
-        let e = spaced_offset(spaced, end - 1) + 1;
-        if e < sb.len() && sb[e].is_ascii_alphanumeric() {
-            return false;
-        }
-    }
-    true
+/// judged on the text before white space was removed (`gaps`, from [`space_gaps`]): `visa`
+/// in `my visa card`, not `jcb` in `jcbx` or `amex` in `examexam`. Japanese on either side
+/// is a boundary (`JCBで`). With `endings`, an English ending may follow (`charged`).
+pub(crate) fn ascii_word_ok(
+    compact: &[u8],
+    gaps: &[usize],
+    start: usize,
+    end: usize,
+    endings: bool,
+) -> bool {
+    let word = &compact[start..end];
+    let check_start = word.first().is_some_and(u8::is_ascii_alphanumeric);
+    let check_end = word.last().is_some_and(u8::is_ascii_alphanumeric);
+    (!check_start || ascii_boundary(compact, start, gaps))
+        && (!check_end
+            || if endings {
+                ascii_word_end(compact, end, gaps)
+            } else {
+                ascii_boundary(compact, end, gaps)
+            })
 }
 
 /// A code must not be the middle of a longer code: `MW1M01AJ00045` is not `MW1M01AJ0004`.
@@ -910,19 +883,31 @@ mod tests {
         assert!(code_boundary_ok(t, 1, 13));
     }
 
-    #[test]
-    fn ascii_keywords_match_whole_words_only() {
+    /// What one generated entry, changed by `edit`, hits in each text: `pick` reads the
+    /// part of the hits a test is about.
+    fn one_entry_hits(
+        edit: impl FnOnce(&mut Entry),
+        pick: impl Fn(&EntryHits) -> Vec<u16>,
+    ) -> impl Fn(&str) -> Vec<u16> {
         let mut e = crate::knowledge::synthetic::entries(1).remove(0);
-        e.keywords = vec![vec!["charge".into()], vec!["jalpay".into()]];
+        edit(&mut e);
         let index = Index::build(std::slice::from_ref(&e), &[]);
-        let hit = |text: &str| {
+        move |text: &str| {
             let n = crate::matcher::normalize(text);
             index
                 .scan(&n.compact, &n.spaced)
                 .entries
                 .first()
-                .map_or(Vec::new(), |h| h.keywords.clone())
-        };
+                .map_or(Vec::new(), &pick)
+        }
+    }
+
+    #[test]
+    fn ascii_keywords_match_whole_words_only() {
+        let hit = one_entry_hits(
+            |e| e.keywords = vec![vec!["charge".into()], vec!["jalpay".into()]],
+            |h| h.keywords.clone(),
+        );
         assert_eq!(hit("I want to recharge it"), Vec::<u16>::new());
         assert_eq!(
             hit("charged twice"),
@@ -938,17 +923,10 @@ mod tests {
 
     #[test]
     fn codes_retyped_from_a_screenshot_are_found() {
-        let mut e = crate::knowledge::synthetic::entries(1).remove(0);
-        e.codes = vec!["MW1M01AJ0004".into()];
-        let index = Index::build(std::slice::from_ref(&e), &[]);
-        let codes = |text: &str| {
-            let n = crate::matcher::normalize(text);
-            index
-                .scan(&n.compact, &n.spaced)
-                .entries
-                .first()
-                .map_or(Vec::new(), |h| h.codes.clone())
-        };
+        let codes = one_entry_hits(
+            |e| e.codes = vec!["MW1M01AJ0004".into()],
+            |h| h.codes.clone(),
+        );
         for typed in [
             "MWIMOIAJOOO4",
             "MW1M0lAJ0004",
@@ -970,7 +948,14 @@ mod tests {
         let ok = |text: &str, alias: &str| {
             let t = n(text);
             let start = t.compact.find(alias).expect("alias in text");
-            ascii_word_ok(&t.compact, &t.spaced, start, start + alias.len())
+            let gaps = space_gaps(&t.spaced);
+            ascii_word_ok(
+                t.compact.as_bytes(),
+                &gaps,
+                start,
+                start + alias.len(),
+                false,
+            )
         };
         assert!(ok("my visa card", "visa"));
         assert!(ok("VISAで払えない", "visa"));

@@ -554,7 +554,7 @@ enum Cue {
 
 /// Every cue of every list in one automaton, so a message is read once (a 1 KB message at
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
-static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static str)>)> =
+static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)> =
     std::sync::LazyLock::new(|| {
         let lists: [(Cue, &[&'static str]); 17] = [
             (Cue::Happened, HAPPENED),
@@ -595,10 +595,6 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, &'static 
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(cues.iter().map(|(_, w)| w))
             .expect("cue automaton within size limits");
-        let cues = cues
-            .into_iter()
-            .map(|(c, w)| (c, &*Box::leak(w.into_boxed_str())))
-            .collect();
         (ac, cues)
     });
 
@@ -611,7 +607,7 @@ pub fn prepare() {
 /// of it the error's own code or dialog text covers: a message that is little more than the
 /// pasted error is a report even without a word saying so.
 pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
-    use super::index::{ascii_boundary, ascii_word_end, space_gaps};
+    use super::index::{ascii_word_ok, space_gaps};
     let (ac, cues) = &*CUES;
     // Chat is short; a longer message is mostly a paste, and its start says what it is.
     let compact = super::normalize::cap(compact, MAX_JUDGED).0;
@@ -622,19 +618,16 @@ pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
     let found: Vec<(usize, usize, Cue, &'static str)> = ac
         .find_iter(compact)
         .filter(|m| {
-            let w = &bytes[m.start()..m.end()];
-            let first = w.first().is_some_and(u8::is_ascii_alphanumeric);
-            let last = w.last().is_some_and(u8::is_ascii_alphanumeric);
-            if !first && !last {
-                return true;
+            let ascii_edge = bytes[m.start()].is_ascii_alphanumeric()
+                || bytes[m.end() - 1].is_ascii_alphanumeric();
+            !ascii_edge || {
+                let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
+                ascii_word_ok(bytes, gaps, m.start(), m.end(), true)
             }
-            let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
-            (!first || ascii_boundary(bytes, m.start(), gaps))
-                && (!last || ascii_word_end(bytes, m.end(), gaps))
         })
         .map(|m| {
-            let (cue, word) = cues[m.pattern().as_usize()];
-            (m.start(), m.end(), cue, word)
+            let (cue, word) = &cues[m.pattern().as_usize()];
+            (m.start(), m.end(), *cue, word.as_str())
         })
         .collect();
     // A bare paste: the error text with at most a few characters around it, or with text

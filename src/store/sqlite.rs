@@ -344,14 +344,13 @@ impl SqliteStore {
             let mut st = self.state();
             st.gap_retention = Some(i64::from(days) * 86_400);
             st.gaps_pruned_at = i64::MIN;
+            self.prune_gaps(&mut st, unix_now());
         }
-        self.prune_gaps(unix_now());
         self
     }
 
     /// Queues the deletion of gaps past the retention, at most once an hour.
-    fn prune_gaps(&self, now: i64) {
-        let mut st = self.state();
+    fn prune_gaps(&self, st: &mut State, now: i64) {
         let Some(keep) = st.gap_retention else {
             return;
         };
@@ -360,7 +359,7 @@ impl SqliteStore {
             return;
         }
         st.gaps_pruned_at = now;
-        self.enqueue(&mut st, |q| q.prune_gaps_before = Some(now - keep));
+        self.enqueue(st, |q| q.prune_gaps_before = Some(now - keep));
     }
 
     /// Queues a write (done by `push`) under the lock `st`, and wakes the flusher when it
@@ -649,14 +648,16 @@ impl Store for SqliteStore {
     }
 
     fn record_unmatched(&self, u: &Unmatched) -> Result<(), StoreError> {
-        if self.state().gap_retention == Some(0) {
-            return Ok(());
-        }
-        self.prune_gaps(unix_now());
+        // Redacted before the lock: the other writers need not wait for it.
         let text = redact_for_store(&u.text);
         let key = gap_key(&text);
+        let mut st = self.state();
+        if st.gap_retention == Some(0) {
+            return Ok(());
+        }
+        self.prune_gaps(&mut st, unix_now());
         let row = (u.at, u.platform.clone(), u.channel.clone(), text, key);
-        self.queue(|q| q.unmatched.push(row));
+        self.enqueue(&mut st, |q| q.unmatched.push(row));
         Ok(())
     }
 

@@ -14,25 +14,14 @@ import sys
 import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parent
-ENTRIES = {
-    "jalpay-to-anapay-charge-20000",
-    "jalpay-renewal-activation-notice",
-    "jalpay-quicpay-after-renewal",
-    "jalpay-card-register-session-timeout",
-    "jalpay-card-register-attempt-limit",
-    "3ds2-auth-failed",
-    "3ds2-registration",
-    "3ds2-one-time-password",
-    "anapay-card-register-failed",
-    "anapay-charge-limits",
-    "3ds2-what-is",
-}
-CARDS = {
-    "jal-pay", "au-pay-card", "paypay-card", "ts-cubic", "uc-card", "d-card", "aplus",
-    "aeon-card", "epos-card", "mi-card", "orico", "jaccs", "saison", "seven-card",
-    "softbank-card", "view-card", "lexus-card", "smbc-card", "mufg-nicos", "rakuten-card",
-    "visa", "mastercard", "jcb", "amex", "diners",
-}
+# The ids a case may name come from the pack itself, so this list cannot drift from it:
+# entry ids for `expect`, issuer ids (knowledge/issuers.toml) for `card`.
+PACK = [
+    tomllib.loads(f.read_text(encoding="utf-8"))
+    for f in sorted((ROOT.parent.parent / "knowledge").glob("*.toml"))
+]
+ENTRIES = {e["id"] for doc in PACK for e in doc.get("entry", [])}
+CARDS = {i["id"] for doc in PACK for i in doc.get("issuer", [])}
 KEYS = {"text", "mode", "expect", "kind", "why", "amount_jpy", "card"}
 
 
