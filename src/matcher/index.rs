@@ -214,6 +214,27 @@ pub struct Index {
 
 /// Character bigrams for free-text similarity. Pairs of digits are left out: "00" or "01"
 /// says nothing about which error a text is about.
+/// The literal with its katakana written in hiragana, when it has at least
+/// [`MIN_KANA_SPELLING`] katakana letters (shorter words in hiragana are everyday words:
+/// マイル is not まいる).
+fn hiragana_spelling(lit: &str) -> Option<String> {
+    let katakana = lit
+        .chars()
+        .filter(|c| ('\u{30A1}'..='\u{30F6}').contains(c))
+        .count();
+    (katakana >= MIN_KANA_SPELLING).then(|| {
+        lit.chars()
+            .map(|c| match c {
+                '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+                _ => c,
+            })
+            .collect()
+    })
+}
+
+/// See [`hiragana_spelling`].
+const MIN_KANA_SPELLING: usize = 4;
+
 pub(crate) fn bigrams(compact: &str) -> Vec<u64> {
     let chars: Vec<char> = compact.chars().collect();
     let mut out: Vec<u64> = chars
@@ -238,13 +259,24 @@ impl Index {
         let mut literal_ids: HashMap<String, usize> = HashMap::new();
         let mut literals: Vec<String> = Vec::new();
         let mut ac_targets: Vec<Vec<Target>> = Vec::new();
-        let mut add_literal = |lit: String, target: Target| {
+        let mut add_one = |lit: String, target: Target| {
             let id = *literal_ids.entry(lit.clone()).or_insert_with(|| {
                 literals.push(lit);
                 ac_targets.push(Vec::new());
                 literals.len() - 1
             });
-            ac_targets[id].push(target);
+            if !ac_targets[id].contains(&target) {
+                ac_targets[id].push(target);
+            }
+        };
+        // A word written in katakana is also typed in hiragana (3Dせきゅあ, くれか,
+        // くいっくぺい): the hiragana spelling is added beside it, so the message needs no
+        // second folding pass.
+        let mut add_literal = |lit: String, target: Target| {
+            if let Some(h) = hiragana_spelling(&lit) {
+                add_one(h, target);
+            }
+            add_one(lit, target);
         };
         let mut set_sources: Vec<String> = Vec::new();
         let mut set_targets: Vec<Target> = Vec::new();
@@ -989,5 +1021,34 @@ mod tests {
         );
         assert_eq!(bounded_levenshtein("abc", "abc", 1), Some(0));
         assert_eq!(bounded_levenshtein("abcdef", "uvwxyz", 2), None);
+    }
+
+    #[test]
+    fn katakana_words_are_found_in_hiragana_too() {
+        assert_eq!(
+            hiragana_spelling("3dセキュア").as_deref(),
+            Some("3dせきゅあ")
+        );
+        assert_eq!(
+            hiragana_spelling("セッションタイムアウト").as_deref(),
+            Some("せっしょんたいむあうと")
+        );
+        // Short words in hiragana are everyday words; kanji and ASCII are left alone.
+        assert_eq!(hiragana_spelling("マイル"), None);
+        assert_eq!(hiragana_spelling("本人認証"), None);
+        let hits = |text: &str| {
+            let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+            e.keywords = vec![vec!["セッションタイムアウト".into()], vec!["登録".into()]];
+            let index = Index::build(&[e], &[]);
+            let n = crate::matcher::normalize(text);
+            index
+                .scan(&n.compact, &n.spaced)
+                .entries
+                .first()
+                .map_or(0, |h| h.keywords.len())
+        };
+        assert_eq!(hits("せっしょんたいむあうとで登録できない"), 2);
+        assert_eq!(hits("セッションタイムアウトで登録できない"), 2);
+        assert_eq!(hits("たいむで登録"), 1);
     }
 }
