@@ -190,6 +190,9 @@ pub struct Index {
     /// Per automaton literal: how many entries use it as a keyword. A word many entries share
     /// ("カード", a failure word) says less about which entry a message is about.
     ac_keyword_df: Vec<u16>,
+    /// Per automaton literal: the text that, just before it, makes it part of an everyday
+    /// word ([`NOT_AFTER`]); empty for most.
+    ac_not_after: Vec<&'static str>,
     /// Codes with look-alike characters folded (O->0, I/L->1, S->5, B->8) and separators
     /// dropped, for codes retyped from a screenshot; None when the pack has no codes.
     folded_codes: Option<(AhoCorasick, Vec<(u32, u16)>)>,
@@ -231,6 +234,10 @@ fn hiragana_spelling(lit: &str) -> Option<String> {
             .collect()
     })
 }
+
+/// Keywords that the text before them turns into an everyday word: とは in ことは
+/// ("弾かれたことは一度もない" asks nothing).
+const NOT_AFTER: &[(&str, &str)] = &[("とは", "こ")];
 
 /// See [`hiragana_spelling`].
 const MIN_KANA_SPELLING: usize = 4;
@@ -460,10 +467,20 @@ impl Index {
                 Vec::new()
             }
         };
+        let ac_not_after = literals
+            .iter()
+            .map(|l| {
+                NOT_AFTER
+                    .iter()
+                    .find(|(w, _)| w == l)
+                    .map_or("", |&(_, before)| before)
+            })
+            .collect();
         Index {
             ac,
             ac_targets,
             ac_keyword_df,
+            ac_not_after,
             folded_codes,
             shortest_code,
             sets,
@@ -534,6 +551,10 @@ impl Index {
                             push_unique(&mut hits[i].patterns, pattern);
                         }
                         Target::Keyword { entry, group } => {
+                            let before = self.ac_not_after[m.pattern().as_usize()];
+                            if !before.is_empty() && compact[..m.start()].ends_with(before) {
+                                continue;
+                            }
                             let i = slot(&mut hits, entry);
                             let df = self.ac_keyword_df[m.pattern().as_usize()];
                             let h = &mut hits[i];
@@ -1050,5 +1071,22 @@ mod tests {
         assert_eq!(hits("せっしょんたいむあうとで登録できない"), 2);
         assert_eq!(hits("セッションタイムアウトで登録できない"), 2);
         assert_eq!(hits("たいむで登録"), 1);
+    }
+
+    #[test]
+    fn a_keyword_inside_an_everyday_word_is_not_the_keyword() {
+        let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+        e.keywords = vec![vec!["3dセキュア".into()], vec!["とは".into()]];
+        let index = Index::build(&[e], &[]);
+        let groups = |text: &str| {
+            let n = crate::matcher::normalize(text);
+            index
+                .scan(&n.compact, &n.spaced)
+                .entries
+                .first()
+                .map_or(0, |h| h.keywords.len())
+        };
+        assert_eq!(groups("3Dセキュアとは"), 2);
+        assert_eq!(groups("3Dセキュアで弾かれたことは一度もない"), 1);
     }
 }

@@ -138,6 +138,16 @@ pub const FAILURE: &[&str] = &[
     "notarriving",
     "neverarrive",
     "nevergot",
+    "broke",
+    "broken",
+    "timingout",
+    "timesout",
+    "notgetting",
+    "didn'tget",
+    "expired",
+    "間に合わない",
+    "進まない",
+    "遅くて",
 ];
 
 /// Words that say it works now. Only counted when they come after every failure word.
@@ -196,6 +206,8 @@ const QUESTION: &[&str] = &[
     "shouldi",
     "cani",
     "doi",
+    "どこ",
+    "explain",
 ];
 
 /// Words that say something appeared or happened: "MW1M01AJ0004 出た" reports an error as
@@ -269,6 +281,8 @@ const CONCERN: &[&str] = &[
     "suspicious",
     "phishing",
     "scam",
+    "neverrequested",
+    "didn'task",
 ];
 
 const RESOLVED: &[&str] = &[
@@ -321,7 +335,23 @@ const RESOLVED_EXCEPT: &[&str] = &[
 ];
 
 /// Words that put a failure in the past before a success ("エラーだったけど、…で通りました").
-const CONTRAST: &[&str] = &["けど", "けれど", "が、", "but", "though", "then"];
+const CONTRAST: &[&str] = &[
+    "けど",
+    "けれど",
+    "が、",
+    "but",
+    "though",
+    "then",
+    // Something done between the failure and the success ("金額上げたら通りました"; not
+    // "…にしたら": "タッチにしたら通った" names a workaround, QUICPay still fails).
+    "変えたら",
+    "上げたら",
+    "置いたら",
+    "おいたら",
+    "やったら",
+    "してもらって",
+    "after",
+];
 
 const THANKS: &[&str] = &[
     "ありがとう",
@@ -606,8 +636,12 @@ pub fn prepare() {
 /// Judges `compact` (the normalized message with spaces removed). `pasted` is how many bytes
 /// of it the error's own code or dialog text covers: a message that is little more than the
 /// pasted error is a report even without a word saying so.
-pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
+pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
     use super::index::{ascii_word_ok, space_gaps};
+    let (compact, spaced) = (n.compact.as_str(), n.spaced.as_str());
+    // A quoted line is someone else's words (or one's own old ones): "> QUICPayが使えない
+    // ⏎ 再発行で直りました" is a success report.
+    let quoted = |at: usize| n.quoted.iter().any(|&(a, b)| (a..b).contains(&at));
     let (ac, cues) = &*CUES;
     // Chat is short; a longer message is mostly a paste, and its start says what it is.
     let compact = super::normalize::cap(compact, MAX_JUDGED).0;
@@ -620,10 +654,10 @@ pub fn judge(compact: &str, spaced: &str, pasted: usize) -> Judgement {
         .filter(|m| {
             let ascii_edge = bytes[m.start()].is_ascii_alphanumeric()
                 || bytes[m.end() - 1].is_ascii_alphanumeric();
-            !ascii_edge || {
+            (!ascii_edge || {
                 let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
                 ascii_word_ok(bytes, gaps, m.start(), m.end(), true)
-            }
+            }) && !quoted(m.start())
         })
         .map(|m| {
             let (cue, word) = &cues[m.pattern().as_usize()];
@@ -815,12 +849,12 @@ mod tests {
 
     fn why(text: &str) -> Option<NotAReport> {
         let n = crate::matcher::normalize(text);
-        judge(&n.compact, &n.spaced, 0).not_a_report
+        judge(&n, 0).not_a_report
     }
 
     fn judge_text(text: &str, pasted: usize) -> Judgement {
         let n = crate::matcher::normalize(text);
-        judge(&n.compact, &n.spaced, pasted)
+        judge(&n, pasted)
     }
 
     #[test]
@@ -918,5 +952,21 @@ mod tests {
         );
         assert!(inflections("エラー").is_empty());
         assert!(inflections("ない").is_empty());
+    }
+
+    #[test]
+    fn a_quoted_error_is_judged_by_the_reply_around_it() {
+        // (使えてます with no failure of its own reads as "it works": a denial.)
+        assert!(matches!(
+            why("> QUICPayだけ使えない\n再発行してもらって今朝から使えてます、ご報告まで"),
+            Some(NotAReport::Resolved | NotAReport::Negated)
+        ));
+        assert_eq!(
+            why("> 回数制限に達しました\n一日置いたらあっさり登録できましたー"),
+            Some(NotAReport::Resolved)
+        );
+        assert_eq!(why("> 本人認証に不正が検知しました\nこれ私も出ます…"), None);
+        // Without the quote mark the failure is the reporter's own, after the success.
+        assert_eq!(why("今朝までは使えてました。今はQUICPayだけ使えない"), None);
     }
 }

@@ -169,7 +169,7 @@ impl Pack {
         let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
         // Only a message with something to answer is judged: chat without hits costs nothing.
         let judgement = if mode == Mode::Auto && reply {
-            intent::judge(&n.compact, &n.spaced, pasted_bytes(&matches[0], &n.compact))
+            intent::judge(n, pasted_bytes(&matches[0], &n.compact))
         } else {
             Judgement::default()
         };

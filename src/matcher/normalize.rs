@@ -23,6 +23,9 @@ pub struct Normalized {
     pub compact: String,
     /// Whether the input was longer than [`MAX_INPUT_BYTES`] and was cut.
     pub truncated: bool,
+    /// Byte ranges of `compact` that come from quoted lines (`> …`, Discord and Slack
+    /// markdown): a reply that quotes an old error is judged on what it says itself.
+    pub quoted: Vec<(usize, usize)>,
 }
 
 /// Returns true for characters that copy and paste leaves behind but nobody sees.
@@ -87,11 +90,40 @@ pub fn normalize(text: &str) -> Normalized {
     } else {
         fold(text.len(), text.nfkc())
     };
+    // Most messages quote nothing: one byte search decides, and only a quoting message pays
+    // for finding its lines.
+    let quoted = if text.contains('>') || text.contains('＞') {
+        quoted_ranges(text)
+    } else {
+        Vec::new()
+    };
     Normalized {
         spaced,
         compact,
         truncated,
+        quoted,
     }
+}
+
+/// The compact byte ranges of the lines that start with `>` (after white space).
+fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    // A line break is white space, which the compact form drops and normalization never
+    // joins across, so the compact form of the text is that of its lines end to end.
+    let mut from = 0;
+    for line in text.split_inclusive('\n') {
+        let to = from + fold(line.len(), line.nfkc()).1.len();
+        let t = line.trim_start();
+        if t.starts_with('>') || t.starts_with('＞') {
+            match out.last_mut() {
+                Some(last) if last.1 == from => last.1 = to,
+                _ if to > from => out.push((from, to)),
+                _ => {}
+            }
+        }
+        from = to;
+    }
+    out
 }
 
 /// Lowercases, drops invisible characters and folds white space: the spaced form, then the
@@ -289,5 +321,18 @@ mod tests {
         let (s, cut) = cap("aあ", 2);
         assert_eq!(s, "a");
         assert!(cut);
+    }
+
+    #[test]
+    fn quoted_lines_are_marked_in_compact_form() {
+        let n = normalize("> QUICPayだけ使えない\n再発行して直りました");
+        assert_eq!(n.quoted.len(), 1);
+        let (a, b) = n.quoted[0];
+        assert_eq!(&n.compact[a..b], ">quicpayだけ使えない");
+        let n = normalize("前置き\n  ＞ 引用1\n> 引用2\n本文 > 比較");
+        assert_eq!(n.quoted.len(), 1);
+        let (a, b) = n.quoted[0];
+        assert_eq!(&n.compact[a..b], ">引用1>引用2");
+        assert!(normalize("3 > 2 です").quoted.is_empty());
     }
 }

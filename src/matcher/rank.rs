@@ -181,11 +181,13 @@ pub(super) fn rank(
             })
         })
         .collect();
+    // An entry whose evidence is enough comes before one that only scores higher on shared
+    // words (JAL Pay + 登録 scores high for several entries; ロック makes it one of them).
     // Stable: equal scores keep pack order, so answers do not flicker between runs.
     matches.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(b.confident.cmp(&a.confident))
+        b.confident
+            .cmp(&a.confident)
+            .then(b.score.total_cmp(&a.score))
             .then(a.entry.cmp(&b.entry))
     });
     matches.truncate(MAX_CANDIDATES);
