@@ -368,7 +368,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 cooldown: Duration::from_secs(cooldown),
                 prompt: stdin.is_terminal(),
             };
-            shell::run(&pack, &opts, stdin.lock(), std::io::stdout().lock())
+            shell::run(pack, &opts, stdin.lock(), std::io::stdout().lock())
                 .context("shell input/output failed")?;
             Ok(0)
         }

@@ -980,6 +980,55 @@ async fn after_a_restart_an_answered_message_is_left_alone() {
     f.assert_no_violations();
 }
 
+/// Issue 13, reproduced against the binary before the fix: with a short cooldown, after a
+/// restart, an edit of an answered message (once the cooldown had passed) restarted the
+/// cooldown without posting, so the next real paste of the same error got 🔁 instead of an
+/// answer. The answer feature now recognises the edited message before the cooldown.
+#[tokio::test]
+async fn after_a_restart_an_edit_does_not_restart_the_cooldown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kotae.db");
+    let f = FakeDiscord::start(Faults::default()).await;
+    let toml = format!(
+        "database = {db:?}\ncooldown_secs = 1\n[discord]\nsupport_channels = [\"{SUPPORT}\"]\nrest_proxy = \"{}\"\n",
+        f.rest_url
+    );
+    let (stop, task) = serve_toml(&toml);
+    f.wait_for("registration", |f| (registrations(f) >= 1).then_some(()))
+        .await;
+    let mut m = f.message(SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let id = m["id"].as_str().unwrap().to_string();
+    f.dispatch("MESSAGE_CREATE", m.clone());
+    reply_to(&f, SUPPORT, &id).await;
+    stop_serve(stop, task).await;
+    // Past the one-second cooldown.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+
+    let (stop, task) = serve_toml(&toml);
+    f.wait_for("registration after the restart", |f| {
+        (registrations(f) >= 2).then_some(())
+    })
+    .await;
+    m["content"] = json!(format!("{PASTE} (再送)"));
+    m["edited_timestamp"] = json!("2026-11-23T10:05:00.000000+00:00");
+    f.dispatch("MESSAGE_UPDATE", m);
+    // Handled once the sentinel in a DM is answered.
+    let sentinel = paste(&f, DM, None, member(), PASTE);
+    reply_to(&f, DM, &sentinel).await;
+    let again = paste(&f, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    let acted = f
+        .wait_request(0, "a reply or a reaction for the second paste", |r| {
+            (is_post_to(r, SUPPORT) && referenced(r) == again)
+                || (r.method == "PUT" && r.path.contains(&format!("/messages/{again}/reactions/")))
+        })
+        .await;
+    assert_eq!(acted.method, "POST", "answered, not 🔁: {acted:#?}");
+    assert!(reactions(&f).is_empty(), "{:#?}", reactions(&f));
+    assert_eq!(replies(&f).len(), 3, "{:#?}", replies(&f));
+    stop_serve(stop, task).await;
+    f.assert_no_violations();
+}
+
 // ---- feedback, /kotae-admin, admin notices ----
 
 const ADMIN_ROLE: u64 = 300_000_000_000_000_001;

@@ -136,5 +136,8 @@ pub trait Store: Send + Sync {
     /// Returns true the first time `key` (a platform event or message id) is seen; false for
     /// a re-delivery. Keys older than `keep` seconds are forgotten.
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;
+    /// Whether `key` was recorded by [`Store::first_time`] within `keep` seconds, without
+    /// recording it (a message is checked before the decision, recorded once acted on).
+    fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;
     fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError>;
 }

@@ -579,6 +579,18 @@ fn gap_key(text: &str) -> String {
         .collect()
 }
 
+/// When `key` was first seen: in the writes not yet saved, else in the file.
+fn seen_at(st: &State, key: &str) -> Result<Option<i64>, StoreError> {
+    match st.unsaved(|q| q.seen.get(key).copied()) {
+        Some(at) => Ok(Some(at)),
+        None => Ok(st
+            .conn
+            .prepare_cached("SELECT at FROM seen WHERE key = ?1")?
+            .query_row(params![key], |r| r.get(0))
+            .optional()?),
+    }
+}
+
 impl Store for SqliteStore {
     fn ping(&self) -> Result<(), StoreError> {
         let st = self.state();
@@ -692,18 +704,15 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
+    fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
+        let st = self.state();
+        Ok(seen_at(&st, key)?.is_some_and(|at| at >= now - keep))
+    }
+
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
         let mut st = self.state();
-        let at: Option<i64> = match st.unsaved(|q| q.seen.get(key).copied()) {
-            Some(at) => Some(at),
-            None => st
-                .conn
-                .prepare_cached("SELECT at FROM seen WHERE key = ?1")?
-                .query_row(params![key], |r| r.get(0))
-                .optional()?,
-        };
         // A key older than `keep` counts as new even before the prune removes it.
-        if at.is_some_and(|at| at >= now - keep) {
+        if seen_at(&st, key)?.is_some_and(|at| at >= now - keep) {
             return Ok(false);
         }
         // Old rows go once a minute, with the next save, not with every event.
@@ -826,6 +835,12 @@ mod tests {
         assert!(s.first_time("ev1", 100, 3600).unwrap());
         assert!(!s.first_time("ev1", 200, 3600).unwrap());
         assert!(s.first_time("ev1", 100 + 3601 + 3600, 3600).unwrap());
+        assert!(s.seen("ev1", 100 + 3601 + 3600, 3600).unwrap());
+        assert!(!s.seen("ev2", 100, 3600).unwrap());
+        assert!(
+            s.first_time("ev2", 100, 3600).unwrap(),
+            "looking does not record"
+        );
     }
 
     #[test]
