@@ -2,7 +2,7 @@
 //! cooldown and dedup rules, the store, the counters and the admin notices.
 //!
 //! `Bot` holds state and the primitive operations on it (dedup, cooldown, record); what to
-//! do with a message lives in [`crate::features`], whose entry points are methods on `Bot`
+//! do with a message lives in the `features` module, whose entry points are methods on `Bot`
 //! defined next to each feature (an inherent `impl` may sit in any module of the crate), so
 //! this module imports no feature and no platform.
 

@@ -39,6 +39,9 @@ pub mod report;
 pub mod serve;
 pub mod store;
 
+#[cfg(test)]
+mod layering;
+
 pub use knowledge::{Lang, Pack};
 pub use matcher::{Mode, Outcome};
 
