@@ -97,7 +97,7 @@ fn spawn_with(
 
 /// The `/healthz` state of the Discord component.
 fn health(bot: &Bot) -> String {
-    format!("{:?}", bot.metrics.health().1.get("discord"))
+    format!("{:?}", bot.metrics().health().1.get("discord"))
 }
 
 /// kotae connected, identified, got READY and registered its commands: events are handled.

@@ -462,7 +462,7 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         assert_eq!(rx.event(&ev, &[]).await.status(), 200);
         fake.wait_for("chat.postMessage", 1, WAIT).await;
         // The record is written right after the post returns.
-        let store = bot.store.clone().unwrap();
+        let store = bot.store().cloned().unwrap();
         let deadline = Instant::now() + WAIT;
         while store
             .answer_by_message("slack", "1700000000.000100")
@@ -476,7 +476,7 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(
-            bot.metrics
+            bot.metrics()
                 .render()
                 .matches("kotae_answers_total{platform=\"slack\"")
                 .count(),
@@ -506,7 +506,7 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         "the re-delivery was answered again"
     );
     // Another connection sees what is saved: save the queue first (a stopping kotae does).
-    bot.store.as_ref().unwrap().flush().unwrap();
+    bot.store().unwrap().flush().unwrap();
     let report = SqliteStore::open(&db).unwrap().report(0, 5).unwrap();
     assert_eq!(report.entries[0].answers, 2);
 }
@@ -997,7 +997,7 @@ fn stored_bot() -> Arc<Bot> {
 
 /// Waits until the answer posted as [`POSTED_TS`] is in the store.
 async fn wait_recorded(bot: &Bot) {
-    let store = bot.store.clone().unwrap();
+    let store = bot.store().cloned().unwrap();
     let deadline = Instant::now() + WAIT;
     while store
         .answer_by_message("slack", POSTED_TS)
@@ -1130,7 +1130,7 @@ async fn feedback_buttons_count_once_per_user_and_a_thumbs_down_gets_the_officia
         !reply.blocks().to_string().contains("kotae_vote"),
         "the reply is not an answer to vote on"
     );
-    let metrics = bot.metrics.render();
+    let metrics = bot.metrics().render();
     // Counted votes: two 👍 and the change to 👎; the repeats are not.
     for line in [
         "kotae_feedback_total{platform=\"slack\",verdict=\"helpful\"} 2",

@@ -90,11 +90,6 @@ pub fn posted(bot: &Bot, m: &Message, reply_id: &str, answer: &Answer) -> bool {
 }
 
 impl Bot {
-    /// [`Bot::handle`] for callers that do not say their platform.
-    pub fn on_message(&self, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
-        self.handle("chat", incoming, text, lang)
-    }
-
     /// Gate -> match -> cooldown for `text` (already stripped of a leading mention of kotae)
     /// from `platform`, without dedup (that is [`respond`]'s first step). An unmatched paste
     /// in a support channel that looks like an error is kept (redacted) as a knowledge gap.
@@ -185,14 +180,14 @@ mod tests {
     fn a_pasted_error_is_answered_once_per_channel() {
         let bot = bot();
         assert!(
-            matches!(bot.on_message(&support("c1"), PASTE, Lang::Ja), Decision::Answer(a) if a.id == "jalpay-to-anapay-charge-20000" && a.mode == Mode::Auto)
+            matches!(bot.handle("test", &support("c1"), PASTE, Lang::Ja), Decision::Answer(a) if a.id == "jalpay-to-anapay-charge-20000" && a.mode == Mode::Auto)
         );
         assert!(matches!(
-            bot.on_message(&support("c1"), PASTE, Lang::Ja),
+            bot.handle("test", &support("c1"), PASTE, Lang::Ja),
             Decision::Repeat { .. }
         ));
         assert!(matches!(
-            bot.on_message(&support("c2"), PASTE, Lang::Ja),
+            bot.handle("test", &support("c2"), PASTE, Lang::Ja),
             Decision::Answer(_)
         ));
     }
@@ -201,7 +196,7 @@ mod tests {
     fn chatter_is_silent_but_a_direct_question_gets_an_answer_or_no_match() {
         let bot = bot();
         assert!(matches!(
-            bot.on_message(&support("c"), "おはようございます", Lang::Ja),
+            bot.handle("test", &support("c"), "おはようございます", Lang::Ja),
             Decision::Silent(_)
         ));
         let dm = Incoming {
@@ -210,11 +205,11 @@ mod tests {
             ..Incoming::default()
         };
         assert!(matches!(
-            bot.on_message(&dm, "おはようございます", Lang::Ja),
+            bot.handle("test", &dm, "おはようございます", Lang::Ja),
             Decision::NoMatch
         ));
         assert!(
-            matches!(bot.on_message(&dm, "楽天カード 3Dセキュア", Lang::Ja), Decision::Answer(a) if a.id == "3ds2-registration" && a.mode == Mode::Lookup)
+            matches!(bot.handle("test", &dm, "楽天カード 3Dセキュア", Lang::Ja), Decision::Answer(a) if a.id == "3ds2-registration" && a.mode == Mode::Lookup)
         );
     }
 

@@ -46,7 +46,7 @@ pub fn vote(bot: &Bot, v: &VoteOn) -> Reply {
         return Reply::Nothing("no reply to this vote");
     }
     let links = entry
-        .and_then(|e| bot.links(&e, v.lang))
+        .and_then(|e| links(bot, &e, v.lang))
         .unwrap_or_default();
     Reply::VoteDown {
         lang: v.lang,
@@ -54,25 +54,23 @@ pub fn vote(bot: &Bot, v: &VoteOn) -> Reply {
     }
 }
 
-impl Bot {
-    /// The official links of entry `entry_id` in the current pack, for the reply to a "not
-    /// helpful" vote: the person is pointed at the source while someone looks. None when the
-    /// entry is gone (a reload removed it).
-    pub fn links(&self, entry_id: &str, lang: Lang) -> Option<Vec<LinkView>> {
-        let pack = self.pack();
-        let e = pack.entry(entry_id)?;
-        Some(
-            e.links
-                .iter()
-                .map(|l| LinkView {
-                    title: l.title.get(lang).to_string(),
-                    url: l.url.clone(),
-                    where_: l.where_.as_ref().map(|w| w.get(lang).to_string()),
-                    highlighted: false,
-                })
-                .collect(),
-        )
-    }
+/// The official links of entry `entry_id` in the current pack, for the reply to a "not
+/// helpful" vote: the person is pointed at the source while someone looks. None when the
+/// entry is gone (a reload removed it).
+pub fn links(bot: &Bot, entry_id: &str, lang: Lang) -> Option<Vec<LinkView>> {
+    let pack = bot.pack();
+    let e = pack.entry(entry_id)?;
+    Some(
+        e.links
+            .iter()
+            .map(|l| LinkView {
+                title: l.title.get(lang).to_string(),
+                url: l.url.clone(),
+                where_: l.where_.as_ref().map(|w| w.get(lang).to_string()),
+                highlighted: false,
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -94,17 +92,14 @@ mod tests {
     #[test]
     fn links_of_an_entry_are_its_official_pages() {
         let bot = bot();
-        let links = bot
-            .links("jalpay-to-anapay-charge-20000", Lang::Ja)
-            .unwrap();
-        assert!(links.iter().any(|l| l.url.as_deref()
+        let jal = links(&bot, "jalpay-to-anapay-charge-20000", Lang::Ja).unwrap();
+        assert!(jal.iter().any(|l| l.url.as_deref()
             == Some("https://www.jal.co.jp/jp/ja/jmb/jalpay/pay/notice/20250430_charge")));
         let Decision::Answer(a) = bot.lookup("MW1M01AJ0004", Lang::En) else {
             panic!("no answer")
         };
         let mut from_answer: Vec<_> = a.links.iter().map(|l| l.url.clone()).collect();
-        let mut direct: Vec<_> = bot
-            .links(&a.id, Lang::En)
+        let mut direct: Vec<_> = links(&bot, &a.id, Lang::En)
             .unwrap()
             .into_iter()
             .map(|l| l.url)
@@ -112,7 +107,7 @@ mod tests {
         from_answer.sort();
         direct.sort();
         assert_eq!(from_answer, direct);
-        assert!(bot.links("no-such-entry", Lang::Ja).is_none());
+        assert!(links(&bot, "no-such-entry", Lang::Ja).is_none());
     }
 
     #[test]

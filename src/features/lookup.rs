@@ -14,6 +14,44 @@ pub struct Suggestion {
     pub query: String,
 }
 
+/// Entries whose title, code or id contains `typed` (case-insensitive), at most `limit`,
+/// for a command's autocomplete. Each carries a `query` that [`Bot::lookup`] answers
+/// with that entry, so picking a suggestion gets the entry it showed.
+pub fn suggest(bot: &Bot, typed: &str, lang: Lang, limit: usize) -> Vec<Suggestion> {
+    let pack = bot.pack();
+    let typed = typed.trim().to_lowercase();
+    pack.entries()
+        .iter()
+        .filter(|e| {
+            typed.is_empty()
+                || e.id.contains(&typed)
+                || e.title.get(lang).to_lowercase().contains(&typed)
+                || e.title.ja.to_lowercase().contains(&typed)
+                || e.codes.iter().any(|c| c.to_lowercase().contains(&typed))
+        })
+        .map(|e| {
+            let title = e.title.get(lang);
+            let label = match e.codes.first() {
+                Some(code) if !title.contains(code.as_str()) => format!("{code} {title}"),
+                _ => title.to_string(),
+            };
+            let query = e
+                .codes
+                .first()
+                .or_else(|| e.queries.first())
+                .or_else(|| e.examples.first())
+                .cloned()
+                .unwrap_or_else(|| e.title.ja.clone());
+            Suggestion {
+                entry_id: e.id.clone(),
+                label,
+                query,
+            }
+        })
+        .take(limit)
+        .collect()
+}
+
 /// `/kotae <text>`: the best candidate, the no-match hint, or the usage when `text` is empty.
 pub fn command(bot: &Bot, text: &str, lang: Lang) -> Reply {
     if text.trim().is_empty() {
@@ -43,10 +81,10 @@ pub fn choices(
     limit: usize,
     max_chars: usize,
 ) -> Vec<Suggestion> {
-    let mut found = bot.suggest(partial, lang, limit);
+    let mut found = suggest(bot, partial, lang, limit);
     if found.is_empty() && !partial.trim().is_empty() {
         if let Decision::Answer(a) = bot.lookup(partial, lang) {
-            found = bot.suggest(&a.id, lang, 1);
+            found = suggest(bot, &a.id, lang, 1);
             let typed = partial.trim();
             if typed.chars().count() <= max_chars {
                 for s in &mut found {
@@ -93,44 +131,6 @@ impl Bot {
             None => Decision::NoMatch,
         }
     }
-
-    /// Entries whose title, code or id contains `typed` (case-insensitive), at most `limit`,
-    /// for a command's autocomplete. Each carries a `query` that [`Bot::lookup`] answers
-    /// with that entry, so picking a suggestion gets the entry it showed.
-    pub fn suggest(&self, typed: &str, lang: Lang, limit: usize) -> Vec<Suggestion> {
-        let pack = self.pack();
-        let typed = typed.trim().to_lowercase();
-        pack.entries()
-            .iter()
-            .filter(|e| {
-                typed.is_empty()
-                    || e.id.contains(&typed)
-                    || e.title.get(lang).to_lowercase().contains(&typed)
-                    || e.title.ja.to_lowercase().contains(&typed)
-                    || e.codes.iter().any(|c| c.to_lowercase().contains(&typed))
-            })
-            .map(|e| {
-                let title = e.title.get(lang);
-                let label = match e.codes.first() {
-                    Some(code) if !title.contains(code.as_str()) => format!("{code} {title}"),
-                    _ => title.to_string(),
-                };
-                let query = e
-                    .codes
-                    .first()
-                    .or_else(|| e.queries.first())
-                    .or_else(|| e.examples.first())
-                    .cloned()
-                    .unwrap_or_else(|| e.title.ja.clone());
-                Suggestion {
-                    entry_id: e.id.clone(),
-                    label,
-                    query,
-                }
-            })
-            .take(limit)
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn every_suggestion_looks_up_the_entry_it_shows() {
         let bot = bot();
-        let all = bot.suggest("", Lang::En, 100);
+        let all = suggest(&bot, "", Lang::En, 100);
         assert_eq!(all.len(), bot.pack().entries().len());
         for s in &all {
             assert!(
@@ -159,15 +159,14 @@ mod tests {
                 "{s:?}"
             );
         }
-        let typed = bot.suggest("mw1m01", Lang::Ja, 25);
+        let typed = suggest(&bot, "mw1m01", Lang::Ja, 25);
         assert_eq!(typed.len(), 1);
         assert_eq!(typed[0].entry_id, "jalpay-to-anapay-charge-20000");
-        assert!(bot
-            .suggest("quicpay", Lang::Ja, 25)
+        assert!(suggest(&bot, "quicpay", Lang::Ja, 25)
             .iter()
             .any(|s| s.entry_id == "jalpay-quicpay-after-renewal"));
-        assert!(bot.suggest("zzzz-nothing", Lang::Ja, 25).is_empty());
-        assert_eq!(bot.suggest("", Lang::Ja, 2).len(), 2);
+        assert!(suggest(&bot, "zzzz-nothing", Lang::Ja, 25).is_empty());
+        assert_eq!(suggest(&bot, "", Lang::Ja, 2).len(), 2);
     }
 
     #[test]
