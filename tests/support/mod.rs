@@ -6,6 +6,7 @@
 pub mod fake_discord;
 pub mod fake_slack;
 pub mod openapi;
+pub mod scenarios;
 
 /// A temporary copy of the shipped `knowledge/` folder, for tests that break it.
 pub fn copy_knowledge() -> tempfile::TempDir {
