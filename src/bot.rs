@@ -168,7 +168,7 @@ impl Bot {
                 at: unix_now(),
                 platform: platform.into(),
                 channel: channel.into(),
-                text: text.into(),
+                text: crate::store::Redacted::new(text),
             };
             if let Err(e) = store.record_unmatched(&gap) {
                 tracing::warn!(error = %e, "could not record an unmatched paste");
