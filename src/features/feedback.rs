@@ -2,6 +2,8 @@
 //! it), and a new or changed 👎 gets a reply with the entry's official pages and the promise
 //! that a person will look.
 
+use std::sync::Arc;
+
 use crate::bot::Bot;
 use crate::knowledge::Lang;
 use crate::reply::{LinkView, Reply};
@@ -52,6 +54,37 @@ pub fn vote(bot: &Bot, v: &VoteOn) -> Reply {
         lang: v.lang,
         links,
     }
+}
+
+/// [`vote`] on tokio's blocking pool, for the adapters: recording a vote reads and writes
+/// the store at once (it waits for the queued writes to be saved first), which must not
+/// hold up an async worker.
+pub async fn vote_off_worker(bot: Arc<Bot>, v: VoteOn<'_>) -> Reply {
+    let (platform, message, user) = (
+        v.platform.to_string(),
+        v.message.to_string(),
+        v.user.to_string(),
+    );
+    let entry = v.entry.map(str::to_string);
+    let (helpful, lang) = (v.helpful, v.lang);
+    tokio::task::spawn_blocking(move || {
+        vote(
+            &bot,
+            &VoteOn {
+                platform: &platform,
+                message: &message,
+                user: &user,
+                helpful,
+                entry: entry.as_deref(),
+                lang,
+            },
+        )
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the vote task failed");
+        Reply::Nothing("the vote task failed")
+    })
 }
 
 /// The official links of entry `entry_id` in the current pack, for the reply to a "not

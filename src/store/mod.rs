@@ -125,6 +125,15 @@ pub struct Report {
 }
 
 /// The store interface the bot uses.
+///
+/// Synchronous on purpose, so a backend may use a blocking client; what keeps the async
+/// workers free is how it is called. The calls on a message's path (`first_time`, `seen`,
+/// `cooldown`, `record_answer`, `record_unmatched`) must return at once: the SQLite store
+/// queues writes for its writer thread and answers checks from the queue or one indexed
+/// read. The calls that wait for saved data (`answer_by_message`, `answer_entry`,
+/// `record_vote`, `report`) are made on tokio's blocking pool
+/// ([`crate::features::feedback::vote_off_worker`], [`crate::features::admin::run`]). A
+/// PostgreSQL backend shared by several replicas implements the same methods.
 pub trait Store: Send + Sync {
     /// A cheap query, for `/healthz`.
     fn ping(&self) -> Result<(), StoreError>;

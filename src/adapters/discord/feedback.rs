@@ -51,9 +51,9 @@ pub(crate) async fn on_reaction(data: &Data, http: &Http, me: UserId, r: &Reacti
         return;
     }
     let message = r.message_id.to_string();
-    let reply = feedback::vote(
-        &data.bot,
-        &VoteOn {
+    let reply = feedback::vote_off_worker(
+        data.bot.clone(),
+        VoteOn {
             platform: PLATFORM,
             message: &message,
             user: &user.to_string(),
@@ -61,7 +61,8 @@ pub(crate) async fn on_reaction(data: &Data, http: &Http, me: UserId, r: &Reacti
             entry: None,
             lang: data.bot.default_lang(),
         },
-    );
+    )
+    .await;
     if matches!(reply, Reply::Nothing(_)) {
         return;
     }

@@ -324,9 +324,9 @@ impl Handler {
                 tracing::debug!("click without a user; ignored");
                 continue;
             }
-            let reply = feedback::vote(
-                &self.bot,
-                &VoteOn {
+            let reply = feedback::vote_off_worker(
+                self.bot.clone(),
+                VoteOn {
                     platform: PLATFORM,
                     message: &ts,
                     user: &click.user.id,
@@ -334,7 +334,8 @@ impl Handler {
                     entry: action.value.as_deref(),
                     lang: self.bot.default_lang(),
                 },
-            );
+            )
+            .await;
             let Some(m) = blocks::reply(&reply) else {
                 continue;
             };
