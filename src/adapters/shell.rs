@@ -11,7 +11,7 @@ use crate::features::{answer, lookup};
 use crate::knowledge::{Lang, Pack};
 use crate::matcher::MAX_INPUT_BYTES;
 use crate::policy::Incoming;
-use crate::reply::{render_text, shell_repeat, shell_silent, Reply};
+use crate::reply::{render_text, shell, Reply};
 
 /// The platform's name in the metrics.
 const PLATFORM: &str = "shell";
@@ -26,16 +26,6 @@ pub struct ShellOptions {
     pub prompt: bool,
 }
 
-const HELP: &str = "\
-Type or paste an error message: kotae answers as it would in a support channel
-(silence when it is not sure).
-  /lookup TEXT   look TEXT up like the /kotae slash command (best candidates)
-  /list          what kotae knows
-  /lang ja|en    answer in Japanese or English
-  /help          this text
-  /quit          leave (Ctrl-D works too)
-";
-
 /// Runs the shell until `/quit` or end of input. Lines that are not valid UTF-8 get an error
 /// message and the session goes on.
 pub fn run(
@@ -47,11 +37,7 @@ pub fn run(
     let bot = Bot::new(pack, opts.cooldown, opts.lang);
     let mut lang = opts.lang;
     if opts.prompt {
-        writeln!(
-            out,
-            "kotae shell: {} entries. /help for commands.",
-            bot.pack().entries().len()
-        )?;
+        writeln!(out, "{}", shell::greeting(bot.pack().entries().len()))?;
     }
     let mut input = input;
     let mut buf = Vec::new();
@@ -70,11 +56,7 @@ pub fn run(
         let line = match std::str::from_utf8(&buf) {
             Ok(s) => s.trim_end_matches(['\r', '\n']),
             Err(e) => {
-                writeln!(
-                    out,
-                    "(error: that line is not valid UTF-8 at byte {}; paste it as UTF-8)",
-                    e.valid_up_to()
-                )?;
+                writeln!(out, "{}", shell::not_utf8(e.valid_up_to()))?;
                 continue;
             }
         };
@@ -88,14 +70,14 @@ pub fn run(
         let reply = match cmd {
             "/quit" | "/exit" => break,
             "/help" => {
-                write!(out, "{HELP}")?;
+                write!(out, "{}", shell::HELP)?;
                 continue;
             }
             "/lang" => {
                 match rest.trim() {
                     "ja" => lang = Lang::Ja,
                     "en" => lang = Lang::En,
-                    other => writeln!(out, "(unknown language {other:?}; use ja or en)")?,
+                    other => writeln!(out, "{}", shell::unknown_language(other))?,
                 }
                 continue;
             }
@@ -105,7 +87,7 @@ pub fn run(
                 && c.starts_with('/')
                 && c[1..].bytes().all(|b| b.is_ascii_lowercase()) =>
             {
-                writeln!(out, "(unknown command {c}; /help lists them)")?;
+                writeln!(out, "{}", shell::unknown_command(c))?;
                 continue;
             }
             _ => {
@@ -137,8 +119,8 @@ pub fn run(
 fn render(reply: &Reply, typed: &str) -> String {
     match reply {
         Reply::Answer(a) => render_text::render(a),
-        Reply::Nothing(_) => format!("{}\n", shell_silent(typed)),
-        Reply::Repeat { entry_id, ago } => format!("{}\n", shell_repeat(entry_id, ago.as_secs())),
+        Reply::Nothing(_) => format!("{}\n", shell::silent(typed)),
+        Reply::Repeat { entry_id, ago } => format!("{}\n", shell::repeat(entry_id, ago.as_secs())),
         Reply::Notice { text, hint } => match hint {
             Some(h) => format!("{text}\n{h}\n"),
             None => format!("{text}\n"),

@@ -2,8 +2,9 @@
 //! cannot drift apart (the 👎 reply once said different things on Discord and Slack).
 //!
 //! Texts with a value in them carry `{name}` placeholders, filled by the methods below.
-//! Diagnostics meant for the operator (`/kotae-admin test`, `stats`, the shell's remarks)
-//! are English only and live at the bottom.
+//! What only the operator reads is English: the shell's remarks ([`shell`]) and the admin
+//! notices' title are at the bottom; the diagnostics of `/kotae-admin test | stats | reload`
+//! are written where they are computed, in `features/admin.rs`.
 
 use crate::knowledge::Lang;
 
@@ -134,17 +135,46 @@ pub fn notices_dropped(n: u64) -> String {
 pub const RELOAD_BUILT_IN: &str =
     "kotae runs on its built-in knowledge; set `knowledge` in the config to reload from files";
 
-/// `kotae shell`: an auto-mode paste that gets no reply.
-pub fn shell_silent(text: &str) -> String {
-    let short: String = text.chars().take(30).collect();
-    format!("(kotae stays silent: no confident match. /lookup {short} shows candidates)")
-}
+/// What `kotae shell` says around the answers: an operator's tool, in English.
+pub mod shell {
+    pub const HELP: &str = "\
+Type or paste an error message: kotae answers as it would in a support channel
+(silence when it is not sure).
+  /lookup TEXT   look TEXT up like the /kotae slash command (best candidates)
+  /list          what kotae knows
+  /lang ja|en    answer in Japanese or English
+  /help          this text
+  /quit          leave (Ctrl-D works too)
+";
 
-/// `kotae shell`: the same entry again within the cooldown.
-pub fn shell_repeat(entry_id: &str, ago_secs: u64) -> String {
-    format!(
-        "🔁 (answered {entry_id} {ago_secs}s ago; kotae does not repeat itself within the cooldown)"
-    )
+    pub fn greeting(entries: usize) -> String {
+        format!("kotae shell: {entries} entries. /help for commands.")
+    }
+
+    pub fn not_utf8(at: usize) -> String {
+        format!("(error: that line is not valid UTF-8 at byte {at}; paste it as UTF-8)")
+    }
+
+    pub fn unknown_language(typed: &str) -> String {
+        format!("(unknown language {typed:?}; use ja or en)")
+    }
+
+    pub fn unknown_command(typed: &str) -> String {
+        format!("(unknown command {typed}; /help lists them)")
+    }
+
+    /// An auto-mode paste that gets no reply.
+    pub fn silent(text: &str) -> String {
+        let short: String = text.chars().take(30).collect();
+        format!("(kotae stays silent: no confident match. /lookup {short} shows candidates)")
+    }
+
+    /// The same entry again within the cooldown.
+    pub fn repeat(entry_id: &str, ago_secs: u64) -> String {
+        format!(
+            "🔁 (answered {entry_id} {ago_secs}s ago; kotae does not repeat itself within the cooldown)"
+        )
+    }
 }
 
 #[cfg(test)]

@@ -11,9 +11,7 @@ pub mod render_text;
 use std::time::Duration;
 
 pub use answer::{format_yen, Answer, LinkView};
-pub use labels::{
-    notices_dropped, shell_repeat, shell_silent, Labels, NOTICE_TITLE, RELOAD_BUILT_IN,
-};
+pub use labels::{notices_dropped, shell, Labels, NOTICE_TITLE, RELOAD_BUILT_IN};
 
 use crate::knowledge::Lang;
 
