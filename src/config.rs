@@ -289,14 +289,24 @@ impl Config {
     }
 }
 
-/// The byte offset of the line that sets `key` (`key = …`), for messages.
+/// The byte offset of the line that sets `key` (`ops_listen`, or `slack.listen` inside
+/// `[slack]`), for messages; 0 when it is not written in the file.
 fn key_offset(text: &str, key: &str) -> usize {
+    let (section, name) = match key.split_once('.') {
+        Some((section, name)) => (Some(section), name),
+        None => (None, key),
+    };
+    let mut current: Option<&str> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix(key) {
-            if rest.trim_start().starts_with('=') {
-                return offset + (line.len() - t.len());
+        if let Some(header) = t.strip_prefix('[') {
+            current = header.split(']').next().map(str::trim);
+        } else if current == section {
+            if let Some(rest) = t.strip_prefix(name) {
+                if rest.trim_start().starts_with('=') {
+                    return offset + (line.len() - t.len());
+                }
             }
         }
         offset += line.len();
@@ -304,35 +314,186 @@ fn key_offset(text: &str, key: &str) -> usize {
     0
 }
 
-/// Every environment variable that overrides a config key, and the key.
-pub const ENV_OVERRIDES: &[(&str, &str)] = &[
-    ("KOTAE_KNOWLEDGE", "knowledge"),
-    ("KOTAE_LANG", "lang"),
-    ("KOTAE_COOLDOWN_SECS", "cooldown_secs"),
-    ("KOTAE_DATABASE", "database"),
-    ("KOTAE_GAP_RETENTION_DAYS", "gap_retention_days"),
-    ("KOTAE_OPS_LISTEN", "ops_listen"),
-    ("KOTAE_DISCORD_SUPPORT_CHANNELS", "discord.support_channels"),
-    ("KOTAE_DISCORD_SHARDS", "discord.shards"),
-    ("KOTAE_DISCORD_SHARD_RANGE", "discord.shard_range"),
-    ("KOTAE_DISCORD_REST_PROXY", "discord.rest_proxy"),
-    ("KOTAE_DISCORD_ADMIN_ROLES", "discord.admin_roles"),
-    ("KOTAE_DISCORD_ADMIN_CHANNEL", "discord.admin_channel"),
-    ("KOTAE_SLACK_MODE", "slack.mode"),
-    ("KOTAE_SLACK_LISTEN", "slack.listen"),
-    ("KOTAE_SLACK_SUPPORT_CHANNELS", "slack.support_channels"),
-    ("KOTAE_SLACK_API_BASE_URL", "slack.api_base_url"),
-    ("KOTAE_SLACK_ADMIN_USERS", "slack.admin_users"),
-    ("KOTAE_SLACK_ADMIN_CHANNEL", "slack.admin_channel"),
+/// One environment variable that overrides a config key: its name, the key, and how its
+/// value is set. The one table both for applying the environment and for naming the
+/// variable in an error (a bad `KOTAE_SLACK_LISTEN` was once reported as `KOTAE_OPS_LISTEN`,
+/// found back from the key by its ending).
+pub struct EnvOverride {
+    pub var: &'static str,
+    /// The key as written in messages: `ops_listen`, `slack.listen`.
+    pub key: &'static str,
+    set: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+impl std::fmt::Debug for EnvOverride {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} -> {}", self.var, self.key)
+    }
+}
+
+/// A value given as TOML text, as if written in the file.
+fn toml_value<T: serde::de::DeserializeOwned>(toml_value: &str) -> Result<T, String> {
+    #[derive(Deserialize)]
+    struct W<T> {
+        v: T,
+    }
+    toml::from_str::<W<T>>(&format!("v = {toml_value}"))
+        .map(|w| w.v)
+        .map_err(|e| e.message().trim().to_string())
+}
+
+/// `a, b` -> `["a", "b"]`.
+fn toml_list(v: &str) -> String {
+    let items: Vec<String> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| format!("{x:?}"))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn discord(c: &mut Config) -> &mut DiscordConfig {
+    c.discord.get_or_insert_with(Default::default)
+}
+
+fn slack(c: &mut Config) -> &mut SlackConfig {
+    c.slack.get_or_insert_with(Default::default)
+}
+
+/// Every environment variable that overrides a config key.
+pub const ENV_OVERRIDES: &[EnvOverride] = &[
+    EnvOverride {
+        var: "KOTAE_KNOWLEDGE",
+        key: "knowledge",
+        set: |c, v| {
+            c.knowledge = Some(PathBuf::from(v));
+            Ok(())
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_LANG",
+        key: "lang",
+        set: |c, v| toml_value(&format!("{v:?}")).map(|x| c.lang = x),
+    },
+    EnvOverride {
+        var: "KOTAE_COOLDOWN_SECS",
+        key: "cooldown_secs",
+        set: |c, v| toml_value(v).map(|x| c.cooldown_secs = x),
+    },
+    EnvOverride {
+        var: "KOTAE_DATABASE",
+        key: "database",
+        set: |c, v| {
+            c.database = PathBuf::from(v);
+            Ok(())
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_GAP_RETENTION_DAYS",
+        key: "gap_retention_days",
+        set: |c, v| toml_value(v).map(|x| c.gap_retention_days = x),
+    },
+    EnvOverride {
+        var: "KOTAE_OPS_LISTEN",
+        key: "ops_listen",
+        set: |c, v| {
+            c.ops_listen = Some(v.to_string());
+            Ok(())
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_DISCORD_SUPPORT_CHANNELS",
+        key: "discord.support_channels",
+        set: |c, v| toml_value(&toml_list(v)).map(|x| discord(c).support_channels = x),
+    },
+    EnvOverride {
+        var: "KOTAE_DISCORD_SHARDS",
+        key: "discord.shards",
+        set: |c, v| {
+            let v = if v == "auto" {
+                format!("{v:?}")
+            } else {
+                v.to_string()
+            };
+            toml_value(&v).map(|x| discord(c).shards = x)
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_DISCORD_SHARD_RANGE",
+        key: "discord.shard_range",
+        set: |c, v| {
+            toml_value(&format!("[{}]", v.replace('-', ",")))
+                .map(|x| discord(c).shard_range = Some(x))
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_DISCORD_REST_PROXY",
+        key: "discord.rest_proxy",
+        set: |c, v| {
+            discord(c).rest_proxy = Some(v.to_string());
+            Ok(())
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_DISCORD_ADMIN_ROLES",
+        key: "discord.admin_roles",
+        set: |c, v| toml_value(&toml_list(v)).map(|x| discord(c).admin_roles = x),
+    },
+    EnvOverride {
+        var: "KOTAE_DISCORD_ADMIN_CHANNEL",
+        key: "discord.admin_channel",
+        set: |c, v| toml_value(&format!("{v:?}")).map(|x| discord(c).admin_channel = Some(x)),
+    },
+    EnvOverride {
+        var: "KOTAE_SLACK_MODE",
+        key: "slack.mode",
+        set: |c, v| toml_value(&format!("{v:?}")).map(|x| slack(c).mode = x),
+    },
+    EnvOverride {
+        var: "KOTAE_SLACK_LISTEN",
+        key: "slack.listen",
+        set: |c, v| {
+            slack(c).listen = v.to_string();
+            Ok(())
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_SLACK_SUPPORT_CHANNELS",
+        key: "slack.support_channels",
+        set: |c, v| toml_value(&toml_list(v)).map(|x| slack(c).support_channels = x),
+    },
+    EnvOverride {
+        var: "KOTAE_SLACK_API_BASE_URL",
+        key: "slack.api_base_url",
+        set: |c, v| {
+            slack(c).api_base_url = v.to_string();
+            Ok(())
+        },
+    },
+    EnvOverride {
+        var: "KOTAE_SLACK_ADMIN_USERS",
+        key: "slack.admin_users",
+        set: |c, v| toml_value(&toml_list(v)).map(|x| slack(c).admin_users = x),
+    },
+    EnvOverride {
+        var: "KOTAE_SLACK_ADMIN_CHANNEL",
+        key: "slack.admin_channel",
+        set: |c, v| {
+            slack(c).admin_channel = Some(v.to_string());
+            Ok(())
+        },
+    },
 ];
 
 impl Config {
-    /// Checks values serde cannot: URLs, addresses, shard ranges. Err = (key, message).
+    /// Checks values serde cannot: URLs, addresses, shard ranges. Err = (the key as in
+    /// [`EnvOverride::key`], message).
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
         if let Some(d) = &self.discord {
             if let Some(url) = &d.rest_proxy {
                 if let Some(why) = http_url_problem(url) {
-                    return Err(("rest_proxy", format!("discord.rest_proxy: {why}")));
+                    return Err(("discord.rest_proxy", format!("discord.rest_proxy: {why}")));
                 }
             }
             if let Some([first, last]) = d.shard_range {
@@ -342,7 +503,7 @@ impl Config {
                 };
                 if first > last || total.is_some_and(|t| last >= t) {
                     return Err((
-                        "shard_range",
+                        "discord.shard_range",
                         format!("discord.shard_range [{first}, {last}] must be [first, last] with first <= last < shards"),
                     ));
                 }
@@ -358,11 +519,11 @@ impl Config {
         }
         if let Some(s) = &self.slack {
             if let Some(why) = http_url_problem(&s.api_base_url) {
-                return Err(("api_base_url", format!("slack.api_base_url: {why}")));
+                return Err(("slack.api_base_url", format!("slack.api_base_url: {why}")));
             }
             if s.listen.parse::<std::net::SocketAddr>().is_err() {
                 return Err((
-                    "listen",
+                    "slack.listen",
                     format!(
                         "slack.listen {:?} is not an address such as \"127.0.0.1:3000\"",
                         s.listen
@@ -375,112 +536,23 @@ impl Config {
 
     /// Applies the `KOTAE_*` overrides in [`ENV_OVERRIDES`] (from `get`, the environment in
     /// production). Setting a `KOTAE_DISCORD_*` or `KOTAE_SLACK_*` variable turns that
-    /// section on. The result is validated like a file.
+    /// section on. The result is validated like a file; a value found wrong then is
+    /// reported under the variable that sets its key, looked up in the same table.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parse<T: serde::de::DeserializeOwned>(
-            var: &str,
-            toml_value: &str,
-        ) -> Result<T, ConfigError> {
-            #[derive(Deserialize)]
-            struct W<T> {
-                v: T,
-            }
-            toml::from_str::<W<T>>(&format!("v = {toml_value}"))
-                .map(|w| w.v)
-                .map_err(|e| ConfigError::Env {
-                    var: var.to_string(),
-                    message: e.message().trim().to_string(),
-                })
-        }
-        let quoted = |v: &str| format!("{:?}", v);
-        let list = |v: &str| {
-            let items: Vec<String> = v
-                .split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(quoted)
-                .collect();
-            format!("[{}]", items.join(", "))
-        };
-        for (var, key) in ENV_OVERRIDES {
-            let Some(value) = get(var).filter(|v| !v.trim().is_empty()) else {
+        for o in ENV_OVERRIDES {
+            let Some(value) = get(o.var).filter(|v| !v.trim().is_empty()) else {
                 continue;
             };
-            let value = value.trim();
-            match *key {
-                "knowledge" => self.knowledge = Some(PathBuf::from(value)),
-                "lang" => self.lang = parse(var, &quoted(value))?,
-                "cooldown_secs" => self.cooldown_secs = parse(var, value)?,
-                "database" => self.database = PathBuf::from(value),
-                "gap_retention_days" => self.gap_retention_days = parse(var, value)?,
-                "ops_listen" => self.ops_listen = Some(value.to_string()),
-                "discord.support_channels" => {
-                    self.discord
-                        .get_or_insert_with(Default::default)
-                        .support_channels = parse(var, &list(value))?
-                }
-                "discord.shards" => {
-                    let v = if value == "auto" {
-                        quoted(value)
-                    } else {
-                        value.to_string()
-                    };
-                    self.discord.get_or_insert_with(Default::default).shards = parse(var, &v)?
-                }
-                "discord.shard_range" => {
-                    let v = format!("[{}]", value.replace('-', ","));
-                    self.discord
-                        .get_or_insert_with(Default::default)
-                        .shard_range = Some(parse(var, &v)?)
-                }
-                "discord.rest_proxy" => {
-                    self.discord.get_or_insert_with(Default::default).rest_proxy =
-                        Some(value.to_string())
-                }
-                "discord.admin_roles" => {
-                    self.discord
-                        .get_or_insert_with(Default::default)
-                        .admin_roles = parse(var, &list(value))?
-                }
-                "discord.admin_channel" => {
-                    self.discord
-                        .get_or_insert_with(Default::default)
-                        .admin_channel = Some(parse(var, &quoted(value))?)
-                }
-                "slack.mode" => {
-                    self.slack.get_or_insert_with(Default::default).mode =
-                        parse(var, &quoted(value))?
-                }
-                "slack.listen" => {
-                    self.slack.get_or_insert_with(Default::default).listen = value.to_string()
-                }
-                "slack.support_channels" => {
-                    self.slack
-                        .get_or_insert_with(Default::default)
-                        .support_channels = parse(var, &list(value))?
-                }
-                "slack.api_base_url" => {
-                    self.slack.get_or_insert_with(Default::default).api_base_url = value.to_string()
-                }
-                "slack.admin_users" => {
-                    self.slack.get_or_insert_with(Default::default).admin_users =
-                        parse(var, &list(value))?
-                }
-                "slack.admin_channel" => {
-                    self.slack
-                        .get_or_insert_with(Default::default)
-                        .admin_channel = Some(value.to_string())
-                }
-                other => {
-                    unreachable!("ENV_OVERRIDES names {other} but apply_env does not handle it")
-                }
-            }
+            (o.set)(self, value.trim()).map_err(|message| ConfigError::Env {
+                var: o.var.to_string(),
+                message,
+            })?;
         }
         self.validate().map_err(|(key, message)| ConfigError::Env {
             var: ENV_OVERRIDES
                 .iter()
-                .find(|(_, k)| k.ends_with(key))
-                .map_or("KOTAE_*", |(v, _)| v)
+                .find(|o| o.key == key)
+                .map_or("KOTAE_*", |o| o.var)
                 .to_string(),
             message,
         })
@@ -666,6 +738,61 @@ mod tests {
             e.starts_with("environment variable KOTAE_SLACK_API_BASE_URL: slack.api_base_url:"),
             "{e}"
         );
+    }
+
+    /// Issue 13: the variable was found back from the key by its ending, and `listen` is
+    /// the ending of `ops_listen` too, so a bad KOTAE_SLACK_LISTEN was blamed on
+    /// KOTAE_OPS_LISTEN.
+    #[test]
+    fn a_bad_slack_listen_is_named_as_such() {
+        let mut c = parse("").unwrap();
+        let e = c
+            .apply_env(|k| (k == "KOTAE_SLACK_LISTEN").then(|| "localhost".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("environment variable KOTAE_SLACK_LISTEN: slack.listen \"localhost\""),
+            "{e}"
+        );
+        let mut c = parse("").unwrap();
+        let e = c
+            .apply_env(|k| (k == "KOTAE_OPS_LISTEN").then(|| "nowhere".to_string()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("environment variable KOTAE_OPS_LISTEN: ops_listen"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_key_a_check_can_blame_has_one_variable() {
+        let mut vars: Vec<&str> = ENV_OVERRIDES.iter().map(|o| o.var).collect();
+        vars.sort_unstable();
+        vars.dedup();
+        assert_eq!(vars.len(), ENV_OVERRIDES.len(), "a variable listed twice");
+        let mut keys: Vec<&str> = ENV_OVERRIDES.iter().map(|o| o.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), ENV_OVERRIDES.len(), "a key listed twice");
+        for key in [
+            "discord.rest_proxy",
+            "discord.shard_range",
+            "ops_listen",
+            "slack.api_base_url",
+            "slack.listen",
+        ] {
+            assert!(ENV_OVERRIDES.iter().any(|o| o.key == key), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_bad_key_in_a_section_points_at_its_line_not_a_look_alike() {
+        let text = "ops_listen = \"127.0.0.1:9464\"\n[slack]\nlisten = \"nowhere\"\n";
+        let e = Config::parse(std::path::Path::new("k.toml"), text.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("k.toml:3:1: slack.listen"), "{e}");
     }
 
     #[test]

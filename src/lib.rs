@@ -4,10 +4,11 @@
 //! # Layout
 //! - [`knowledge`]: the TOML knowledge pack: schema, validation, self-test, built-in copy.
 //! - [`matcher`]: normalize -> one-pass index -> rank -> facts. Pure, no I/O.
-//! - [`reply`]: the platform-neutral [`reply::Answer`] and its terminal rendering.
+//! - [`reply`]: the platform-neutral [`reply::Reply`] and [`reply::Answer`], every word
+//!   shown to people ([`reply::Labels`]), and the terminal rendering.
 //! - [`policy`]: who gets an auto-reply, where, and the per-channel cooldown.
-//! - [`bot`]: the shared decision for a chat message (gate, match, cooldown, answer) and the
-//!   swappable knowledge handle.
+//! - [`bot`]: the state the features share (knowledge, dedup, cooldown, store, counters).
+//! - [`features`]: answer, lookup, feedback, admin, notices, once for every platform.
 //! - [`config`]: `config/kotae.toml` and the secrets read from the environment.
 //! - [`eval`]: `kotae eval`, answer quality on the labeled corpus (`tests/corpus`).
 //! - [`serve`]: `kotae serve`, running the configured adapters until a signal.
@@ -16,14 +17,16 @@
 //! - [`metrics`], [`ops`]: counters, the latency histogram, `/healthz` and `/metrics`.
 //! - [`report`]: `kotae report` rendering (text, JSON, CSV).
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
-//! - [`adapters`]: platform I/O: Discord, Slack, the terminal shell.
+//! - [`adapters`]: transport and rendering: Discord, Slack, the terminal shell.
 //!
-//! The flow is always adapter -> policy -> matcher -> reply -> render -> adapter.
+//! The flow is always adapter -> feature -> (policy, matcher, store) -> [`reply::Reply`] ->
+//! the adapter renders and sends it.
 
 pub mod adapters;
 pub mod bot;
 pub mod config;
 pub mod eval;
+pub mod features;
 pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
@@ -35,6 +38,9 @@ pub mod reply;
 pub mod report;
 pub mod serve;
 pub mod store;
+
+#[cfg(test)]
+mod layering;
 
 pub use knowledge::{Lang, Pack};
 pub use matcher::{Mode, Outcome};

@@ -42,8 +42,8 @@ enum Command {
         /// auto: answer only when confident (a support channel); lookup: best candidates
         #[arg(long, value_enum, default_value_t = Mode::Lookup)]
         mode: Mode,
-        #[arg(long, value_enum, default_value_t = Lang::Ja)]
-        lang: Lang,
+        #[arg(long, value_enum, default_value_t = LangArg::Ja)]
+        lang: LangArg,
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
@@ -86,8 +86,8 @@ enum Command {
         /// How far back: 7d, 24h, 2w, or a date such as 2025-12-01
         #[arg(long, default_value = "7d")]
         since: String,
-        #[arg(long, value_enum, default_value_t = kotae::report::Format::Text)]
-        format: kotae::report::Format,
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
         /// The SQLite database `kotae serve` writes
         #[arg(
             long,
@@ -102,8 +102,8 @@ enum Command {
     },
     /// A console chat: each line gets the reply the bot would post in a support channel
     Shell {
-        #[arg(long, value_enum, default_value_t = Lang::Ja)]
-        lang: Lang,
+        #[arg(long, value_enum, default_value_t = LangArg::Ja)]
+        lang: LangArg,
         /// Apply the support-channel cooldown, in seconds, to repeated pastes
         #[arg(long, default_value_t = 0, value_name = "SECS")]
         cooldown: u64,
@@ -178,6 +178,40 @@ fn read_stdin() -> anyhow::Result<String> {
     })
 }
 
+/// `--lang`: clap's side of [`Lang`], so the library's types carry no clap derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LangArg {
+    Ja,
+    En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::Ja => Lang::Ja,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+/// `kotae report --format`: clap's side of [`kotae::report::Format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Csv,
+}
+
+impl From<FormatArg> for kotae::report::Format {
+    fn from(f: FormatArg) -> kotae::report::Format {
+        match f {
+            FormatArg::Text => kotae::report::Format::Text,
+            FormatArg::Json => kotae::report::Format::Json,
+            FormatArg::Csv => kotae::report::Format::Csv,
+        }
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Ask {
@@ -187,6 +221,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
             knowledge,
         } => {
+            let lang = Lang::from(lang);
             let text = match text.as_deref() {
                 None | Some("-") => read_stdin()?,
                 Some(t) => t.to_string(),
@@ -353,7 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let store = kotae::store::SqliteStore::open(&db)?;
             let report = kotae::store::Store::report(&store, since, top)?;
-            out(&kotae::report::render(&report, format));
+            out(&kotae::report::render(&report, format.into()));
             Ok(0)
         }
         Command::Shell {
@@ -364,11 +399,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let pack = load(&knowledge)?;
             let stdin = std::io::stdin();
             let opts = ShellOptions {
-                lang,
+                lang: lang.into(),
                 cooldown: Duration::from_secs(cooldown),
                 prompt: stdin.is_terminal(),
             };
-            shell::run(&pack, &opts, stdin.lock(), std::io::stdout().lock())
+            shell::run(pack, &opts, stdin.lock(), std::io::stdout().lock())
                 .context("shell input/output failed")?;
             Ok(0)
         }

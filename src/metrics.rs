@@ -73,6 +73,22 @@ impl Metrics {
         self.unmatched.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Answers posted since start, by (platform, entry): for `/kotae-admin stats` without a
+    /// database, read here rather than parsed back from [`Metrics::render`].
+    pub fn answers(&self) -> Vec<((String, String), u64)> {
+        self.answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
+    }
+
+    /// Unmatched pastes that looked like errors, since start.
+    pub fn unmatched_total(&self) -> u64 {
+        self.unmatched.load(Ordering::Relaxed)
+    }
+
     /// One message matched, taking `took`.
     pub fn matched(&self, took: Duration) {
         self.messages.fetch_add(1, Ordering::Relaxed);

@@ -34,14 +34,14 @@ pub async fn serve(listener: TcpListener, bot: Arc<Bot>, shutdown: CancellationT
 }
 
 async fn healthz(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
-    if let Some(store) = &bot.store {
+    if let Some(store) = bot.store() {
         let h = match store.ping() {
             Ok(()) => Health::Up,
             Err(e) => Health::Down(e.to_string()),
         };
-        bot.metrics.set_health("store", h);
+        bot.metrics().set_health("store", h);
     }
-    let (ok, components) = bot.metrics.health();
+    let (ok, components) = bot.metrics().health();
     let body: serde_json::Map<String, serde_json::Value> = components
         .into_iter()
         .map(|(k, v)| {
@@ -68,6 +68,6 @@ async fn metrics(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        bot.metrics.render(),
+        bot.metrics().render(),
     )
 }

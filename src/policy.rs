@@ -154,6 +154,15 @@ impl Policy {
         }
     }
 
+    /// Whether `key` was recorded by [`Policy::first_time`] within a day, without recording it.
+    pub fn seen(&self, key: &str) -> bool {
+        const KEEP: Duration = Duration::from_secs(24 * 3600);
+        let now = self.clock.now();
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.get(key)
+            .is_some_and(|t| now.saturating_duration_since(*t) < KEEP)
+    }
+
     /// Checks and, when the answer is [`Cooldown::Answer`], records in one step, so two
     /// concurrent pastes cannot both be answered.
     pub fn cooldown(&self, channel: &str, entry_id: &str) -> Cooldown {
@@ -213,6 +222,9 @@ mod tests {
         assert!(p.first_time("e1"));
         assert!(!p.first_time("e1"));
         assert!(p.first_time("e2"));
+        assert!(p.seen("e1"));
+        assert!(!p.seen("e3"));
+        assert!(p.first_time("e3"), "looking does not record");
     }
 
     #[test]

@@ -37,13 +37,13 @@ fn load_and_swap(bot: &Bot, path: &Path) -> Reloaded {
     match Pack::load_checked(path) {
         Ok(pack) => {
             let n = pack.entries().len();
-            bot.knowledge.replace(pack);
-            bot.metrics.reload_ok.fetch_add(1, Ordering::Relaxed);
+            bot.replace_pack(pack);
+            bot.metrics().reload_ok.fetch_add(1, Ordering::Relaxed);
             tracing::info!(entries = n, path = %path.display(), "knowledge reloaded");
             Reloaded::Swapped(n)
         }
         Err(e) => {
-            bot.metrics.reload_failed.fetch_add(1, Ordering::Relaxed);
+            bot.metrics().reload_failed.fetch_add(1, Ordering::Relaxed);
             for line in e.to_string().lines() {
                 tracing::error!(path = %path.display(), "knowledge reload refused, the old pack keeps serving: {line}");
             }

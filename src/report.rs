@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::store::Report;
 
 /// Output formats of `kotae report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
     Text,

@@ -20,6 +20,7 @@ use kotae::Lang;
 use support::fake_discord::{
     user, FakeDiscord, Faults, Recorded, APP_ID, BOT_ID, GUILD_ID, SESSION_ID, WAIT,
 };
+use support::scenarios::{self, Author, Harness, Place, Seen};
 
 const SUPPORT: u64 = 100_000_000_000_000_001;
 const GENERAL: u64 = 100_000_000_000_000_002;
@@ -97,7 +98,7 @@ fn spawn_with(
 
 /// The `/healthz` state of the Discord component.
 fn health(bot: &Bot) -> String {
-    format!("{:?}", bot.metrics.health().1.get("discord"))
+    format!("{:?}", bot.metrics().health().1.get("discord"))
 }
 
 /// kotae connected, identified, got READY and registered its commands: events are handled.
@@ -370,39 +371,6 @@ async fn outside_support_channels_only_mentions_and_dms_are_answered() {
         })
         .await;
     assert!(embed_text(&answer.body.unwrap()["embeds"][0]).contains(JAL_NOTICE));
-    k.finish().await;
-}
-
-#[tokio::test]
-async fn the_same_error_again_gets_a_reaction_not_a_second_reply() {
-    let k = start().await;
-    let f = &k.fake;
-    let first = paste(f, SUPPORT, Some(GUILD_ID), member(), PASTE);
-    reply_to(f, SUPPORT, &first).await;
-    let second = paste(
-        f,
-        SUPPORT,
-        Some(GUILD_ID),
-        user(201, "another", false),
-        PASTE,
-    );
-    let reaction = f
-        .wait_request(0, "the 🔁 reaction", |r| {
-            r.method == "PUT" && r.path.contains(&format!("/reactions/{REPEAT_PATH}/"))
-        })
-        .await;
-    assert_eq!(
-        reaction.path,
-        format!("/api/v10/channels/{SUPPORT}/messages/{second}/reactions/{REPEAT_PATH}/@me")
-    );
-    // A later paste elsewhere is answered, and by then there is still one reply in SUPPORT.
-    let sentinel = paste(f, DM, None, member(), PASTE);
-    reply_to(f, DM, &sentinel).await;
-    let in_support: Vec<_> = replies(f)
-        .into_iter()
-        .filter(|r| is_post_to(r, SUPPORT))
-        .collect();
-    assert_eq!(in_support.len(), 1, "{in_support:#?}");
     k.finish().await;
 }
 
@@ -1244,4 +1212,259 @@ async fn a_thumbs_down_after_a_restart_still_gets_the_links() {
     assert!(content.contains(JAL_NOTICE), "{content}");
     stop_serve(stop, task).await;
     f.assert_no_violations();
+}
+
+// ---- the scenario table (tests/support/scenarios.rs) on Discord ----
+
+/// The scenario table's harness: kotae with a database in a temporary folder, against a
+/// fresh fake Discord; restarts keep the database and the fake.
+struct DiscordHarness {
+    fake: FakeDiscord,
+    dir: tempfile::TempDir,
+    cooldown: Duration,
+    bot: Arc<Bot>,
+    stop: CancellationToken,
+    task: JoinHandle<Result<(), DiscordError>>,
+    /// Each message sent: channel, guild, the message as dispatched.
+    messages: std::collections::HashMap<String, (u64, Option<u64>, Value)>,
+    /// Requests recorded before the latest send, edit or re-delivery of each message.
+    marks: std::collections::HashMap<String, usize>,
+}
+
+/// The role the harness's admins hold.
+const SCENARIO_ADMIN_ROLE: u64 = ADMIN_ROLE;
+
+impl DiscordHarness {
+    fn bot(dir: &std::path::Path, cooldown: Duration) -> Arc<Bot> {
+        let store = kotae::store::SqliteStore::open(&dir.join("kotae.db")).unwrap();
+        Arc::new(
+            Bot::new(kotae::builtin_pack().unwrap(), cooldown, Lang::Ja)
+                .with_store(Arc::new(store)),
+        )
+    }
+
+    async fn connect(
+        fake: &FakeDiscord,
+        bot: Arc<Bot>,
+    ) -> (CancellationToken, JoinHandle<Result<(), DiscordError>>) {
+        let before = registrations(fake);
+        let mut c = config(fake);
+        c.admin_roles = vec![Snowflake(SCENARIO_ADMIN_ROLE)];
+        let started = spawn_with(bot, c);
+        fake.wait_for("command registration", |f| {
+            (registrations(f) > before).then_some(())
+        })
+        .await;
+        started
+    }
+
+    async fn stop(&mut self) {
+        self.bot.store().unwrap().flush().unwrap();
+        self.stop.cancel();
+        let stopped = tokio::time::timeout(WAIT, &mut self.task)
+            .await
+            .expect("kotae stops")
+            .expect("no panic");
+        assert!(stopped.is_ok(), "{stopped:?}");
+    }
+
+    /// What kotae posted or reacted about `id` after its mark.
+    fn found(&self, id: &str) -> Option<Seen> {
+        let (channel, _, _) = &self.messages[id];
+        let mark = self.marks[id];
+        let requests = self.fake.requests();
+        for (i, r) in requests.iter().enumerate().skip(mark) {
+            if r.method == "PUT"
+                && r.path
+                    == format!(
+                        "/api/v10/channels/{channel}/messages/{id}/reactions/{REPEAT_PATH}/@me"
+                    )
+            {
+                return Some(Seen::Repeat);
+            }
+            if !(is_post_to(r, *channel) && referenced(r) == id) {
+                continue;
+            }
+            let body = r.body.clone().unwrap();
+            let Some(embed) = body["embeds"].get(0) else {
+                let text = body["content"].as_str().unwrap_or_default();
+                assert!(
+                    text.contains("該当する案内が見つかりませんでした"),
+                    "{body}"
+                );
+                return Some(Seen::NoMatch);
+            };
+            let entry = embed["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|f| f["name"] == "id")
+                .and_then(|f| f["value"].as_str())
+                .unwrap_or_default()
+                .trim_matches('`')
+                .to_string();
+            // kotae's reply is the message it puts its 👍 under next.
+            let prefix = format!("/api/v10/channels/{channel}/messages/");
+            let up = requests[i..].iter().find(|r| {
+                r.method == "PUT"
+                    && r.path.starts_with(&prefix)
+                    && r.path.ends_with(&format!("/reactions/{UP_PATH}/@me"))
+            })?;
+            let reply = up.path[prefix.len()..]
+                .split('/')
+                .next()
+                .unwrap()
+                .to_string();
+            return Some(Seen::Answer { entry, reply });
+        }
+        None
+    }
+}
+
+impl Harness for DiscordHarness {
+    const NAME: &'static str = "discord";
+    const SHOWS_REPEATS: bool = true;
+    const SEES_EDITS: bool = true;
+
+    async fn start(cooldown: Duration) -> Self {
+        let fake = FakeDiscord::start(Faults::default()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let bot = Self::bot(dir.path(), cooldown);
+        let (stop, task) = Self::connect(&fake, bot.clone()).await;
+        DiscordHarness {
+            fake,
+            dir,
+            cooldown,
+            bot,
+            stop,
+            task,
+            messages: Default::default(),
+            marks: Default::default(),
+        }
+    }
+
+    async fn send(&mut self, place: Place, author: Author, mention: bool, text: &str) -> String {
+        let (channel, guild) = match place {
+            Place::Support => (SUPPORT, Some(GUILD_ID)),
+            Place::Elsewhere => (GENERAL, Some(GUILD_ID)),
+            Place::Dm => (DM, None),
+        };
+        let who = match author {
+            Author::Person => member(),
+            Author::AnotherPerson => user(202, "another", false),
+            Author::OtherBot => user(201, "otherbot", true),
+        };
+        let content = if mention {
+            format!("<@{BOT_ID}> {text}")
+        } else {
+            text.to_string()
+        };
+        let m = self.fake.message(channel, guild, who, &content);
+        let id = m["id"].as_str().unwrap().to_string();
+        self.marks.insert(id.clone(), self.fake.requests().len());
+        self.fake.dispatch("MESSAGE_CREATE", m.clone());
+        self.messages.insert(id.clone(), (channel, guild, m));
+        id
+    }
+
+    async fn edit(&mut self, id: &str, text: &str) {
+        let m = &mut self.messages.get_mut(id).unwrap().2;
+        m["content"] = json!(text);
+        m["edited_timestamp"] = json!("2026-11-23T10:05:00.000000+00:00");
+        let m = m.clone();
+        self.marks
+            .insert(id.to_string(), self.fake.requests().len());
+        self.fake.dispatch("MESSAGE_UPDATE", m);
+    }
+
+    async fn redeliver(&mut self, id: &str) {
+        let m = self.messages[id].2.clone();
+        self.marks
+            .insert(id.to_string(), self.fake.requests().len());
+        self.fake.dispatch("MESSAGE_CREATE", m);
+    }
+
+    async fn seen(&mut self, id: &str) -> Seen {
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+        while tokio::time::Instant::now() < deadline {
+            if let Some(s) = self.found(id) {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Nothing yet: once a later question is answered, this one was handled too.
+        let sentinel = paste(&self.fake, DM, None, member(), PASTE);
+        reply_to(&self.fake, DM, &sentinel).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.found(id).unwrap_or(Seen::Nothing)
+    }
+
+    async fn restart(&mut self) {
+        self.stop().await;
+        self.bot = Self::bot(self.dir.path(), self.cooldown);
+        let (stop, task) = Self::connect(&self.fake, self.bot.clone()).await;
+        self.stop = stop;
+        self.task = task;
+    }
+
+    async fn posts(&mut self, place: Place) -> usize {
+        let channel = match place {
+            Place::Support => SUPPORT,
+            Place::Elsewhere => GENERAL,
+            Place::Dm => DM,
+        };
+        replies(&self.fake)
+            .iter()
+            .filter(|r| is_post_to(r, channel))
+            .count()
+    }
+
+    async fn vote(&mut self, id: &str, reply: &str, voter: u8, helpful: bool) {
+        let (channel, guild, _) = self.messages[id].clone();
+        let emoji = if helpful { "👍" } else { "👎" };
+        let who = user(300 + u64::from(voter), "voter", false);
+        self.fake
+            .react_in(channel, guild, reply, BOT_ID, who, emoji);
+    }
+
+    async fn settled_votes(&mut self, want: (u64, u64)) -> (u64, u64) {
+        settle_votes(&self.bot, want).await;
+        support::votes(&self.bot, ENTRY)
+    }
+
+    async fn vote_replies(&mut self, reply: &str) -> Vec<String> {
+        replies_to(&self.fake, reply)
+            .iter()
+            .map(|r| {
+                r.body.as_ref().unwrap()["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    async fn admin(&mut self, is_admin: bool, command: &str) -> String {
+        let (sub, text) = match command.split_once(' ') {
+            Some((s, t)) => (s, Some(t)),
+            None => (command, None),
+        };
+        let roles: &[u64] = if is_admin {
+            &[SCENARIO_ADMIN_ROLE]
+        } else {
+            &[]
+        };
+        let (id, token) = admin(&self.fake, sub, text, roles);
+        admin_text(&self.fake, &id, &token).await
+    }
+
+    async fn finish(mut self) {
+        self.stop().await;
+        self.fake.assert_no_violations();
+    }
+}
+
+#[tokio::test]
+async fn the_scenario_table_on_discord() {
+    scenarios::run_all::<DiscordHarness>().await;
 }

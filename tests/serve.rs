@@ -44,8 +44,8 @@ fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
     ] {
         cmd.env_remove(var);
     }
-    for (k, _) in kotae::config::ENV_OVERRIDES {
-        cmd.env_remove(k);
+    for o in kotae::config::ENV_OVERRIDES {
+        cmd.env_remove(o.var);
     }
     cmd.env("KOTAE_LOG", "warn");
     for (k, v) in env {

@@ -17,6 +17,7 @@ use kotae::bot::{Bot, Decision};
 use kotae::config::{Secrets, SlackConfig, SlackMode};
 use kotae::Lang;
 use support::fake_slack::{Call, FakeSlack, APP_TOKEN, BOT_TOKEN, KOTAE_BOT, KOTAE_USER};
+use support::scenarios::{self, Author, Harness, Place, Seen};
 
 const SIGNING_SECRET: &str = "test-signing-secret";
 const SUPPORT: &str = "C0SUPPORT1";
@@ -99,7 +100,7 @@ fn message(channel: &str, user: &str, text: &str, ts: &str) -> Value {
     })
 }
 
-fn mention(channel: &str, text: &str, ts: &str) -> Value {
+fn mention_event(channel: &str, text: &str, ts: &str) -> Value {
     json!({
         "type": "app_mention", "channel": channel, "user": "U0PERSON1",
         "text": format!("<@{KOTAE_USER}> {text}"), "ts": ts, "event_ts": ts
@@ -408,34 +409,6 @@ async fn the_ack_comes_before_a_slow_reply() {
     assert_eq!(posts.len(), 1, "the slow reply still arrives");
 }
 
-#[tokio::test]
-async fn a_retried_event_id_is_answered_once() {
-    let fake = FakeSlack::start().await;
-    let rx = start_http(&fake).await;
-    // A mention: answered whenever asked, with no cooldown, so only dedup can stop a repeat.
-    let ev = event_callback("EvRetry", mention(OTHER, PASTE, "1700000030.000100"));
-    assert_eq!(rx.event(&ev, &[]).await.status(), 200);
-    let r = rx
-        .event(
-            &ev,
-            &[
-                ("x-slack-retry-num", "1"),
-                ("x-slack-retry-reason", "http_timeout"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), 200, "a retry is acked");
-    // Another mention with the same text but a new event id is answered: the barrier.
-    let again = event_callback("EvRetry2", mention(OTHER, PASTE, "1700000031.000100"));
-    assert_eq!(rx.event(&again, &[]).await.status(), 200);
-    fake.wait_for("chat.postMessage", 2, WAIT).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let posts = fake.calls("chat.postMessage");
-    let threads: Vec<_> = posts.iter().filter_map(|p| p.field("thread_ts")).collect();
-    assert_eq!(threads.len(), 2, "{posts:?}");
-    assert!(threads.contains(&"1700000030.000100") && threads.contains(&"1700000031.000100"));
-}
-
 /// With a store, the answer is recorded under the posted message's `ts`, and an event that
 /// Slack re-delivers after kotae restarted is still answered only once.
 #[tokio::test]
@@ -455,14 +428,17 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         )
     };
     let fake = FakeSlack::start().await;
-    let ev = event_callback("EvPersist", mention(OTHER, PASTE, "1700000040.000100"));
+    let ev = event_callback(
+        "EvPersist",
+        mention_event(OTHER, PASTE, "1700000040.000100"),
+    );
     {
         let bot = stored_bot();
         let rx = start_http_with(&fake, bot.clone()).await;
         assert_eq!(rx.event(&ev, &[]).await.status(), 200);
         fake.wait_for("chat.postMessage", 1, WAIT).await;
         // The record is written right after the post returns.
-        let store = bot.store.clone().unwrap();
+        let store = bot.store().cloned().unwrap();
         let deadline = Instant::now() + WAIT;
         while store
             .answer_by_message("slack", "1700000000.000100")
@@ -476,7 +452,7 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(
-            bot.metrics
+            bot.metrics()
                 .render()
                 .matches("kotae_answers_total{platform=\"slack\"")
                 .count(),
@@ -491,7 +467,10 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         ("x-slack-retry-reason", "http_timeout"),
     ];
     assert_eq!(rx.event(&ev, &retry).await.status(), 200);
-    let barrier = event_callback("EvPersist2", mention(OTHER, PASTE, "1700000041.000100"));
+    let barrier = event_callback(
+        "EvPersist2",
+        mention_event(OTHER, PASTE, "1700000041.000100"),
+    );
     assert_eq!(rx.event(&barrier, &[]).await.status(), 200);
     fake.wait_for("chat.postMessage", 2, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -506,7 +485,7 @@ async fn answers_are_recorded_and_a_redelivery_after_a_restart_is_answered_once(
         "the re-delivery was answered again"
     );
     // Another connection sees what is saved: save the queue first (a stopping kotae does).
-    bot.store.as_ref().unwrap().flush().unwrap();
+    bot.store().unwrap().flush().unwrap();
     let report = SqliteStore::open(&db).unwrap().report(0, 5).unwrap();
     assert_eq!(report.entries[0].answers, 2);
 }
@@ -582,8 +561,11 @@ async fn mentions_and_dms_are_answered_anywhere_but_chatter_elsewhere_is_not() {
     );
     msg_with_mention["channel_type"] = json!("channel");
     rx.callback("EvMentionMsg", msg_with_mention).await;
-    rx.callback("EvMention", mention(SUPPORT, PASTE, "1700000051.000100"))
-        .await;
+    rx.callback(
+        "EvMention",
+        mention_event(SUPPORT, PASTE, "1700000051.000100"),
+    )
+    .await;
     // A DM that matches nothing gets the "no match" hint, top level.
     let mut dm = message(
         "D0PERSON01",
@@ -718,7 +700,7 @@ async fn socket_mode_acks_answers_reconnects_and_dedups() {
 
     let mut sock = fake.next_socket(WAIT).await.expect("kotae connects");
     sock.send(&json!({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A0KOTAE"}}));
-    let payload = event_callback("EvSock1", mention(OTHER, PASTE, "1700000070.000100"));
+    let payload = event_callback("EvSock1", mention_event(OTHER, PASTE, "1700000070.000100"));
     let sent = Instant::now();
     sock.send(&json!({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0, "retry_reason": "", "payload": payload}));
     let ack = sock
@@ -754,7 +736,7 @@ async fn socket_mode_acks_answers_reconnects_and_dedups() {
         sock2.recv(Duration::from_secs(3)).await,
         Some(json!({"envelope_id": "env-3"}))
     );
-    let fresh = event_callback("EvSock2", mention(OTHER, PASTE, "1700000071.000100"));
+    let fresh = event_callback("EvSock2", mention_event(OTHER, PASTE, "1700000071.000100"));
     sock2.send(&json!({"envelope_id": "env-4", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0, "retry_reason": "", "payload": fresh}));
     assert_eq!(
         sock2.recv(Duration::from_secs(3)).await,
@@ -997,7 +979,7 @@ fn stored_bot() -> Arc<Bot> {
 
 /// Waits until the answer posted as [`POSTED_TS`] is in the store.
 async fn wait_recorded(bot: &Bot) {
-    let store = bot.store.clone().unwrap();
+    let store = bot.store().cloned().unwrap();
     let deadline = Instant::now() + WAIT;
     while store
         .answer_by_message("slack", POSTED_TS)
@@ -1130,7 +1112,7 @@ async fn feedback_buttons_count_once_per_user_and_a_thumbs_down_gets_the_officia
         !reply.blocks().to_string().contains("kotae_vote"),
         "the reply is not an answer to vote on"
     );
-    let metrics = bot.metrics.render();
+    let metrics = bot.metrics().render();
     // Counted votes: two 👍 and the change to 👎; the repeats are not.
     for line in [
         "kotae_feedback_total{platform=\"slack\",verdict=\"helpful\"} 2",
@@ -1183,7 +1165,7 @@ async fn socket_mode_interactive_envelopes_record_votes() {
     let mut sock = fake.next_socket(WAIT).await.expect("kotae connects");
     sock.send(&json!({"type": "hello", "num_connections": 1}));
     let ask_ts = "1700000095.000100";
-    let payload = event_callback("EvSockVote", mention(OTHER, PASTE, ask_ts));
+    let payload = event_callback("EvSockVote", mention_event(OTHER, PASTE, ask_ts));
     sock.send(&json!({"envelope_id": "env-v1", "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0, "retry_reason": "", "payload": payload}));
     assert_eq!(
         sock.recv(Duration::from_secs(3)).await,
@@ -1293,8 +1275,11 @@ async fn kotae_admin_reload_reports_a_broken_pack_and_the_old_one_keeps_answerin
         "no file:line in {shown}"
     );
     // The old pack keeps answering.
-    rx.callback("EvAfterReload", mention(OTHER, PASTE, "1700000099.000100"))
-        .await;
+    rx.callback(
+        "EvAfterReload",
+        mention_event(OTHER, PASTE, "1700000099.000100"),
+    )
+    .await;
     let posts = fake.wait_for("chat.postMessage", 1, WAIT).await;
     assert_eq!(posts.len(), 1);
     check_against_openapi(&posts[0]);
@@ -1324,4 +1309,269 @@ async fn admin_notices_are_posted_to_the_admin_channel_escaped() {
         "{text}"
     );
     assert!(!post.form.iter().any(|(_, v)| v.contains("<!channel>")));
+}
+
+// ---- the scenario table (tests/support/scenarios.rs) on Slack ----
+
+/// A DM channel of the scenario table, and the one its sentinel questions go to.
+const SCENARIO_DM: &str = "D0DIRECT01";
+const SENTINEL_DM: &str = "D0SENTINL1";
+
+/// The scenario table's harness: the Events API receiver with a database in a temporary
+/// folder, against a fresh fake Slack; restarts keep the database and the fake.
+struct SlackHarness {
+    fake: FakeSlack,
+    dir: tempfile::TempDir,
+    cooldown: Duration,
+    bot: Arc<Bot>,
+    rx: Option<Receiver>,
+    /// Each message sent, by its ts: the event id, the event, its channel.
+    messages: std::collections::HashMap<String, (String, Value, String)>,
+    /// `chat.postMessage` calls before the latest send, edit or re-delivery of each message.
+    marks: std::collections::HashMap<String, usize>,
+    n: u32,
+}
+
+impl SlackHarness {
+    fn bot(dir: &std::path::Path, cooldown: Duration) -> Arc<Bot> {
+        let store = kotae::store::SqliteStore::open(&dir.join("kotae.db")).unwrap();
+        Arc::new(
+            Bot::new(kotae::builtin_pack().unwrap(), cooldown, Lang::Ja)
+                .with_store(Arc::new(store)),
+        )
+    }
+
+    fn rx(&self) -> &Receiver {
+        self.rx.as_ref().unwrap()
+    }
+
+    fn next(&mut self) -> (String, String) {
+        self.n += 1;
+        (
+            format!("EvScenario{:04}", self.n),
+            format!("1700001{:03}.000100", self.n),
+        )
+    }
+
+    /// kotae's posts in `channel` (in the thread of `ts` outside DMs) since index `mark`.
+    fn posts_about(&self, channel: &str, ts: &str, mark: usize) -> Vec<support::fake_slack::Call> {
+        self.fake
+            .calls("chat.postMessage")
+            .into_iter()
+            .skip(mark)
+            .filter(|c| {
+                c.field("channel") == Some(channel)
+                    && (channel.starts_with('D') || c.field("thread_ts") == Some(ts))
+            })
+            .collect()
+    }
+
+    fn found(&self, ts: &str) -> Option<Seen> {
+        let (_, _, channel) = &self.messages[ts];
+        let post = self
+            .posts_about(channel, ts, self.marks[ts])
+            .into_iter()
+            .next()?;
+        let blocks = post.blocks();
+        if blocks.to_string().contains("kotae_vote_up") {
+            let entry = button(&blocks, "kotae_vote_up")["value"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            return Some(Seen::Answer {
+                entry,
+                reply: ts.to_string(),
+            });
+        }
+        let text = block_text(&blocks);
+        assert!(
+            text.contains("該当する案内が見つかりませんでした"),
+            "{text}"
+        );
+        Some(Seen::NoMatch)
+    }
+}
+
+impl Harness for SlackHarness {
+    const NAME: &'static str = "slack";
+    const SHOWS_REPEATS: bool = false;
+    const SEES_EDITS: bool = false;
+
+    async fn start(cooldown: Duration) -> Self {
+        let fake = FakeSlack::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let bot = Self::bot(dir.path(), cooldown);
+        let rx = start_http_with(&fake, bot.clone()).await;
+        SlackHarness {
+            fake,
+            dir,
+            cooldown,
+            bot,
+            rx: Some(rx),
+            messages: Default::default(),
+            marks: Default::default(),
+            n: 0,
+        }
+    }
+
+    async fn send(&mut self, place: Place, author: Author, mention: bool, text: &str) -> String {
+        let (event_id, ts) = self.next();
+        let channel = match place {
+            Place::Support => SUPPORT,
+            Place::Elsewhere => OTHER,
+            Place::Dm => SCENARIO_DM,
+        };
+        let mut event = if mention {
+            mention_event(channel, text, &ts)
+        } else {
+            message(channel, "U0PERSON1", text, &ts)
+        };
+        if place == Place::Dm {
+            event["channel_type"] = json!("im");
+        }
+        match author {
+            Author::Person => {}
+            Author::AnotherPerson => event["user"] = json!("U0PERSON2"),
+            Author::OtherBot => {
+                event["user"] = json!("U0OTHERBOT");
+                event["bot_id"] = json!("B0OTHERBOT");
+            }
+        }
+        self.marks
+            .insert(ts.clone(), self.fake.calls("chat.postMessage").len());
+        let r = self.rx().callback(&event_id, event.clone()).await;
+        assert_eq!(r.status(), 200);
+        self.messages
+            .insert(ts.clone(), (event_id, event, channel.to_string()));
+        ts
+    }
+
+    async fn edit(&mut self, ts: &str, text: &str) {
+        let (event_id, _) = self.next();
+        let (_, original, channel) = self.messages[ts].clone();
+        let mut edited = original.clone();
+        edited["text"] = json!(text);
+        edited["edited"] = json!({"user": "U0PERSON1", "ts": format!("{}.000200", now())});
+        let event = json!({
+            "type": "message", "subtype": "message_changed", "hidden": true,
+            "channel": channel, "message": edited, "previous_message": original,
+            "ts": format!("{}.000300", now()), "event_ts": format!("{}.000300", now()),
+        });
+        self.marks
+            .insert(ts.to_string(), self.fake.calls("chat.postMessage").len());
+        let r = self.rx().callback(&event_id, event).await;
+        assert_eq!(r.status(), 200);
+    }
+
+    async fn redeliver(&mut self, ts: &str) {
+        let (event_id, event, _) = self.messages[ts].clone();
+        self.marks
+            .insert(ts.to_string(), self.fake.calls("chat.postMessage").len());
+        let retry = [
+            ("x-slack-retry-num", "1"),
+            ("x-slack-retry-reason", "http_timeout"),
+        ];
+        let r = self
+            .rx()
+            .event(&event_callback(&event_id, event), &retry)
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+
+    async fn seen(&mut self, ts: &str) -> Seen {
+        let deadline = Instant::now() + Duration::from_millis(200);
+        while Instant::now() < deadline {
+            if let Some(s) = self.found(ts) {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Nothing yet: once a later question is answered, this one was handled too.
+        let (event_id, sentinel_ts) = self.next();
+        let before = self.posts_about(SENTINEL_DM, "", 0).len();
+        let mut event = message(SENTINEL_DM, "U0PERSON1", PASTE, &sentinel_ts);
+        event["channel_type"] = json!("im");
+        self.rx().callback(&event_id, event).await;
+        let deadline = Instant::now() + WAIT;
+        while self.posts_about(SENTINEL_DM, "", 0).len() == before {
+            assert!(Instant::now() < deadline, "the sentinel was not answered");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        self.found(ts).unwrap_or(Seen::Nothing)
+    }
+
+    async fn restart(&mut self) {
+        self.bot.store().unwrap().flush().unwrap();
+        drop(self.rx.take());
+        self.bot = Self::bot(self.dir.path(), self.cooldown);
+        self.rx = Some(start_http_with(&self.fake, self.bot.clone()).await);
+    }
+
+    async fn posts(&mut self, place: Place) -> usize {
+        let channel = match place {
+            Place::Support => SUPPORT,
+            Place::Elsewhere => OTHER,
+            Place::Dm => SCENARIO_DM,
+        };
+        self.fake
+            .calls("chat.postMessage")
+            .iter()
+            .filter(|c| c.field("channel") == Some(channel))
+            .count()
+    }
+
+    async fn vote(&mut self, ts: &str, _reply: &str, voter: u8, helpful: bool) {
+        let (_, _, channel) = self.messages[ts].clone();
+        let answer = self
+            .posts_about(&channel, ts, 0)
+            .into_iter()
+            .find(|c| c.blocks().to_string().contains("kotae_vote_up"))
+            .expect("the answer");
+        let id = if helpful {
+            "kotae_vote_up"
+        } else {
+            "kotae_vote_down"
+        };
+        let b = button(&answer.blocks(), id);
+        let r = self
+            .rx()
+            .action(&click(&format!("U0VOTER{voter:03}"), &b, &channel, ts))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+
+    async fn settled_votes(&mut self, want: (u64, u64)) -> (u64, u64) {
+        settled_votes(&self.bot, scenarios::ENTRY, |v| v == want).await
+    }
+
+    async fn vote_replies(&mut self, ts: &str) -> Vec<String> {
+        let (_, _, channel) = self.messages[ts].clone();
+        self.posts_about(&channel, ts, 0)
+            .into_iter()
+            .filter(|c| !c.blocks().to_string().contains("kotae_vote"))
+            .map(|c| block_text(&c.blocks()))
+            .collect()
+    }
+
+    async fn admin(&mut self, is_admin: bool, command: &str) -> String {
+        let user = if is_admin { ADMIN } else { "U0NOBODY01" };
+        self.n += 1;
+        let hook = format!("scenario/{}", self.n);
+        let body = admin(&self.fake, self.rx(), user, command, &hook).await;
+        block_text(&body["blocks"])
+    }
+
+    async fn finish(mut self) {
+        drop(self.rx.take());
+        self.fake
+            .calls("chat.postMessage")
+            .iter()
+            .for_each(check_against_openapi);
+    }
+}
+
+#[tokio::test]
+async fn the_scenario_table_on_slack() {
+    scenarios::run_all::<SlackHarness>().await;
 }

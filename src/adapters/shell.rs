@@ -1,13 +1,20 @@
-//! `kotae shell`: a console chat, like Hubot's shell adapter. Each line typed is treated as a
-//! message in a support channel and gets exactly the reply the bot would post there.
+//! `kotae shell`: a console chat, like Hubot's shell adapter, and the third platform of the
+//! feature layer: each line typed goes through the same answer feature as a paste in a
+//! support channel, and `/lookup`, `/list` through the lookup feature. Only the transport
+//! (stdin, stdout) and the rendering (plain text) are here.
 
 use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
+use crate::bot::Bot;
+use crate::features::{answer, lookup};
 use crate::knowledge::{Lang, Pack};
-use crate::matcher::{Mode, MAX_INPUT_BYTES};
-use crate::policy::{Cooldown, Policy};
-use crate::reply::{render_text, Answer, Labels};
+use crate::matcher::MAX_INPUT_BYTES;
+use crate::policy::Incoming;
+use crate::reply::{render_text, shell, Reply};
+
+/// The platform's name in the metrics.
+const PLATFORM: &str = "shell";
 
 /// Settings for one shell session.
 #[derive(Debug, Clone)]
@@ -19,32 +26,18 @@ pub struct ShellOptions {
     pub prompt: bool,
 }
 
-const HELP: &str = "\
-Type or paste an error message: kotae answers as it would in a support channel
-(silence when it is not sure).
-  /lookup TEXT   look TEXT up like the /kotae slash command (best candidates)
-  /list          what kotae knows
-  /lang ja|en    answer in Japanese or English
-  /help          this text
-  /quit          leave (Ctrl-D works too)
-";
-
 /// Runs the shell until `/quit` or end of input. Lines that are not valid UTF-8 get an error
 /// message and the session goes on.
 pub fn run(
-    pack: &Pack,
+    pack: Pack,
     opts: &ShellOptions,
     input: impl BufRead,
     mut out: impl Write,
 ) -> io::Result<()> {
-    let policy = Policy::new(opts.cooldown);
+    let bot = Bot::new(pack, opts.cooldown, opts.lang);
     let mut lang = opts.lang;
     if opts.prompt {
-        writeln!(
-            out,
-            "kotae shell: {} entries. /help for commands.",
-            pack.entries().len()
-        )?;
+        writeln!(out, "{}", shell::greeting(bot.pack().entries().len()))?;
     }
     let mut input = input;
     let mut buf = Vec::new();
@@ -63,11 +56,7 @@ pub fn run(
         let line = match std::str::from_utf8(&buf) {
             Ok(s) => s.trim_end_matches(['\r', '\n']),
             Err(e) => {
-                writeln!(
-                    out,
-                    "(error: that line is not valid UTF-8 at byte {}; paste it as UTF-8)",
-                    e.valid_up_to()
-                )?;
+                writeln!(out, "{}", shell::not_utf8(e.valid_up_to()))?;
                 continue;
             }
         };
@@ -78,63 +67,72 @@ pub fn run(
         let (cmd, rest) = trimmed
             .split_once(char::is_whitespace)
             .unwrap_or((trimmed, ""));
-        match cmd {
+        let reply = match cmd {
             "/quit" | "/exit" => break,
-            "/help" => write!(out, "{HELP}")?,
-            "/list" => {
-                for e in pack.entries() {
-                    writeln!(out, "{:<40} {}", e.id, e.title.get(lang))?;
-                }
+            "/help" => {
+                write!(out, "{}", shell::HELP)?;
+                continue;
             }
-            "/lang" => match rest.trim() {
-                "ja" => lang = Lang::Ja,
-                "en" => lang = Lang::En,
-                other => writeln!(out, "(unknown language {other:?}; use ja or en)")?,
-            },
-            "/lookup" => {
-                let outcome = pack.query(rest, Mode::Lookup);
-                match Answer::build(pack, &outcome, 0, lang) {
-                    Some(a) => write!(out, "{}", render_text::render(&a))?,
-                    None => writeln!(out, "{}", Labels::get(lang).no_match)?,
+            "/lang" => {
+                match rest.trim() {
+                    "ja" => lang = Lang::Ja,
+                    "en" => lang = Lang::En,
+                    other => writeln!(out, "{}", shell::unknown_language(other))?,
                 }
+                continue;
             }
+            "/list" => Reply::List(lookup::list(&bot, lang, 1, usize::MAX)),
+            "/lookup" => lookup::command(&bot, rest, lang),
             c if c.len() > 1
                 && c.starts_with('/')
                 && c[1..].bytes().all(|b| b.is_ascii_lowercase()) =>
             {
-                writeln!(out, "(unknown command {c}; /help lists them)")?
+                writeln!(out, "{}", shell::unknown_command(c))?;
+                continue;
             }
             _ => {
-                let outcome = pack.query(line, Mode::Auto);
-                let Some(m) = outcome.answer() else {
-                    writeln!(
-                        out,
-                        "(kotae stays silent: no confident match. /lookup {} shows candidates)",
-                        short(trimmed)
-                    )?;
-                    continue;
+                // The same feature as a paste in a support channel on Discord or Slack.
+                let message = answer::Message {
+                    platform: PLATFORM,
+                    incoming: Incoming {
+                        channel: PLATFORM,
+                        support_channel: true,
+                        ..Incoming::default()
+                    },
+                    text: line,
+                    lang,
+                    dedup: answer::Dedup::None,
                 };
-                match policy.cooldown("shell", &m.id) {
-                    Cooldown::Answer => {
-                        if let Some(a) = Answer::build(pack, &outcome, 0, lang) {
-                            write!(out, "{}", render_text::render(&a))?;
-                        }
-                    }
-                    Cooldown::Repeat { ago } => writeln!(
-                        out,
-                        "🔁 (answered {} {}s ago; kotae does not repeat itself within the cooldown)",
-                        m.id,
-                        ago.as_secs()
-                    )?,
+                let reply = answer::respond(&bot, &message);
+                if let Reply::Answer(a) = &reply {
+                    answer::posted(&bot, &message, "", a);
                 }
+                reply
             }
-        }
+        };
+        write!(out, "{}", render(&reply, trimmed))?;
     }
     Ok(())
 }
 
-fn short(text: &str) -> String {
-    text.chars().take(30).collect()
+/// `reply` as terminal text; `typed` is the line it answers (for the silence's hint).
+fn render(reply: &Reply, typed: &str) -> String {
+    match reply {
+        Reply::Answer(a) => render_text::render(a),
+        Reply::Nothing(_) => format!("{}\n", shell::silent(typed)),
+        Reply::Repeat { entry_id, ago } => format!("{}\n", shell::repeat(entry_id, ago.as_secs())),
+        Reply::Notice { text, hint } => match hint {
+            Some(h) => format!("{text}\n{h}\n"),
+            None => format!("{text}\n"),
+        },
+        Reply::Preformatted { title, body } => format!("{title}:\n{body}\n"),
+        Reply::VoteDown { .. } => String::new(),
+        Reply::List(page) => page
+            .items
+            .iter()
+            .map(|i| format!("{:<40} {}\n", i.id, i.title))
+            .collect(),
+    }
 }
 
 /// Reads one line into `buf`, keeping at most `cap` bytes of it; returns the bytes consumed.

@@ -22,9 +22,7 @@ pub use load::{read_sources, Source};
 
 /// The language an answer is rendered in. Japanese is the source of truth; English falls back
 /// to Japanese where an entry has none.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]

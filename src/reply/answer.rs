@@ -1,76 +1,11 @@
-//! The platform-neutral answer and the fixed words around it, in each language.
+//! The platform-neutral answer, built from a match in the asker's language.
 
 use serde::Serialize;
 
+use super::Labels;
+
 use crate::knowledge::{CardPages, CardRule, Issuer, IssuerKind, Lang, Link, Pack};
-use crate::matcher::{Match, Outcome};
-
-/// Fixed labels, so renderers do not each translate them.
-#[derive(Debug, Clone, Copy)]
-pub struct Labels {
-    pub cause: &'static str,
-    pub steps: &'static str,
-    pub notes: &'static str,
-    pub links: &'static str,
-    /// The source's own date.
-    pub reported: &'static str,
-    /// When kotae's entry was last checked against the source.
-    pub checked: &'static str,
-    /// Shown as the source's date when it has none.
-    pub undated: &'static str,
-    /// The card read from the message.
-    pub card: &'static str,
-    pub no_url: &'static str,
-    pub see_also: &'static str,
-    pub unverified: &'static str,
-    pub amount: &'static str,
-    pub more: &'static str,
-    pub no_match: &'static str,
-}
-
-impl Labels {
-    pub fn get(lang: Lang) -> &'static Labels {
-        match lang {
-            Lang::Ja => &JA,
-            Lang::En => &EN,
-        }
-    }
-}
-
-static JA: Labels = Labels {
-    cause: "原因",
-    steps: "対処方法",
-    notes: "補足",
-    links: "公式の案内",
-    reported: "出典の日付",
-    checked: "kotae の確認日",
-    undated: "日付なし（出典に日付がありません）",
-    card: "カード",
-    no_url: "URLなし",
-    see_also: "ほかの候補",
-    unverified: "未確認: このコードは kotae の知識にありません。同じ系統のエラーとしての案内です",
-    amount: "金額",
-    more: "ほかのエラーは /kotae <エラーコードや文言> で調べられます",
-    no_match: "該当する案内が見つかりませんでした。エラーコードや表示された文言をそのまま貼り付けてください。",
-};
-
-static EN: Labels = Labels {
-    cause: "Cause",
-    steps: "What to do",
-    notes: "Notes",
-    links: "Official pages",
-    reported: "Source dated",
-    checked: "checked by kotae",
-    undated: "undated (the source gives no date)",
-    card: "Card",
-    no_url: "no URL",
-    see_also: "Other candidates",
-    unverified:
-        "Unverified: kotae does not know this exact code; this is the answer for its family",
-    amount: "Amount",
-    more: "Look up other errors with /kotae <error code or message>",
-    no_match: "No matching answer. Paste the error code or the message exactly as shown.",
-};
+use crate::matcher::{Match, Mode, Outcome};
 
 /// A link as shown to people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,6 +43,11 @@ pub struct Answer {
     pub score: f64,
     #[serde(skip)]
     pub lang: Lang,
+    /// How it was found: a paste answered on its own (auto) or a question to kotae
+    /// (lookup). Decided once, by the gate, and stored with the answer, so no adapter asks
+    /// the gate again. [`Answer::build`] gives `Lookup`; the auto-reply path sets `Auto`.
+    #[serde(skip)]
+    pub mode: Mode,
 }
 
 /// `20000` -> `20,000`.
@@ -272,6 +212,7 @@ impl Answer {
                 .collect(),
             score: m.score,
             lang,
+            mode: Mode::Lookup,
         })
     }
 }

@@ -1,9 +1,10 @@
 //! What kotae remembers across restarts: answers, votes, unmatched pastes, cooldowns and
 //! handled event ids. [`Store`] is the interface; [`sqlite::SqliteStore`] the one
-//! implementation today (a server database can implement the same trait later).
+//! implementation today (a server database can implement the same trait later: its methods
+//! take plain values and return owned results, nothing SQLite-specific).
 //!
 //! Nothing here holds a pasted message in full: answers keep ids and scores, unmatched pastes
-//! keep a redacted, shortened text.
+//! keep a [`Redacted`] text, which only [`Redacted::new`] makes.
 
 pub mod sqlite;
 
@@ -62,14 +63,38 @@ pub enum Vote {
     Same,
 }
 
+/// The longest unmatched text kept, in characters.
+pub const MAX_UNMATCHED_CHARS: usize = 500;
+
+/// Text with personal data taken out ([`crate::redact::redact`]) and shortened to
+/// [`MAX_UNMATCHED_CHARS`]: the only kind of pasted text a [`Store`] accepts, so no backend
+/// can forget to redact, and the redaction runs before the store (and its lock) is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redacted(String);
+
+impl Redacted {
+    pub fn new(text: &str) -> Redacted {
+        Redacted(
+            crate::redact::redact(text)
+                .chars()
+                .take(MAX_UNMATCHED_CHARS)
+                .collect(),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A paste that looked like an error but matched nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unmatched {
     pub at: i64,
     pub platform: String,
     pub channel: String,
-    /// Redacted and shortened; the grouping key in reports is its normalized form.
-    pub text: String,
+    /// The grouping key in reports is its normalized form.
+    pub text: Redacted,
 }
 
 /// Per-entry figures for `kotae report`.
@@ -100,6 +125,15 @@ pub struct Report {
 }
 
 /// The store interface the bot uses.
+///
+/// Synchronous on purpose, so a backend may use a blocking client; what keeps the async
+/// workers free is how it is called. The calls on a message's path (`first_time`, `seen`,
+/// `cooldown`, `record_answer`, `record_unmatched`) must return at once: the SQLite store
+/// queues writes for its writer thread and answers checks from the queue or one indexed
+/// read. The calls that wait for saved data (`answer_by_message`, `answer_entry`,
+/// `record_vote`, `report`) are made on tokio's blocking pool
+/// ([`crate::features::feedback::vote_off_worker`], [`crate::features::admin::run`]). A
+/// PostgreSQL backend shared by several replicas implements the same methods.
 pub trait Store: Send + Sync {
     /// A cheap query, for `/healthz`.
     fn ping(&self) -> Result<(), StoreError>;
@@ -136,5 +170,8 @@ pub trait Store: Send + Sync {
     /// Returns true the first time `key` (a platform event or message id) is seen; false for
     /// a re-delivery. Keys older than `keep` seconds are forgotten.
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;
+    /// Whether `key` was recorded by [`Store::first_time`] within `keep` seconds, without
+    /// recording it (a message is checked before the decision, recorded once acted on).
+    fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;
     fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError>;
 }

@@ -6,6 +6,7 @@
 pub mod fake_discord;
 pub mod fake_slack;
 pub mod openapi;
+pub mod scenarios;
 
 /// A temporary copy of the shipped `knowledge/` folder, for tests that break it.
 pub fn copy_knowledge() -> tempfile::TempDir {
@@ -34,7 +35,7 @@ pub fn reloadable_bot() -> (tempfile::TempDir, std::sync::Arc<kotae::bot::Bot>) 
 
 /// (helpful, not helpful) votes on `entry` in the bot's store.
 pub fn votes(bot: &kotae::bot::Bot, entry: &str) -> (u64, u64) {
-    let report = bot.store.as_ref().unwrap().report(0, 5).unwrap();
+    let report = bot.store().unwrap().report(0, 5).unwrap();
     report
         .entries
         .iter()

@@ -1,18 +1,20 @@
 //! `/kotae-admin reload | test <text> | stats` for members holding a configured role, and
 //! the admin notices (a refused reload) posted to `discord.admin_channel`.
 //!
-//! Both show text as-is, so both go through [`code_blocks`]: code blocks within Discord's
-//! 2000-character message limit, nobody pinged.
+//! What the command does is [`crate::features::admin`]; here are the subcommands, the role
+//! check and the rendering: text as-is goes through [`code_blocks`], code blocks within
+//! Discord's 2000-character message limit, nobody pinged.
 
 use std::sync::Arc;
 
-use poise::CreateReply;
-use serenity::all::{ChannelId, CreateMessage, Http};
-use tokio::sync::broadcast::{error::RecvError, Receiver};
+use serenity::all::{ChannelId, Http};
+use tokio::sync::broadcast::Receiver;
 use tokio_util::sync::CancellationToken;
 
+use super::render::render;
 use super::{no_pings, Context, Error};
-use crate::knowledge::Lang;
+use crate::features::admin::{self, AdminCommand};
+use crate::features::notices;
 
 /// Discord's limit on a message's content, in characters.
 pub const CONTENT_MAX: usize = 2000;
@@ -38,19 +40,7 @@ pub(crate) async fn kotae_admin(_ctx: Context<'_>) -> Result<(), Error> {
     description_localized("ja", "知識ファイルを再読み込みする")
 )]
 async fn reload(ctx: Context<'_>) -> Result<(), Error> {
-    if !allowed(ctx).await? {
-        return Ok(());
-    }
-    tracing::info!(user = %ctx.author().id, "/kotae-admin reload");
-    // Reading and self-testing a pack can outlast the 3 s Discord gives an interaction.
-    ctx.defer_ephemeral().await?;
-    let bot = ctx.data().bot.clone();
-    let text = match crate::reload::on_reload_thread(move || bot.reload()).await {
-        Ok(Ok(done)) => done,
-        Ok(Err(why)) => why,
-        Err(e) => e.to_string(),
-    };
-    send_blocks(ctx, &text).await
+    run(ctx, AdminCommand::Reload).await
 }
 
 /// Which entry would answer a text, and why
@@ -65,12 +55,7 @@ async fn test(
     #[max_length = 2000]
     text: String,
 ) -> Result<(), Error> {
-    if !allowed(ctx).await? {
-        return Ok(());
-    }
-    tracing::info!(user = %ctx.author().id, "/kotae-admin test");
-    let explained = ctx.data().bot.explain(&text);
-    send_blocks(ctx, &explained).await
+    run(ctx, AdminCommand::Test(text)).await
 }
 
 /// Answers, helpfulness and knowledge gaps of the last 7 days
@@ -79,50 +64,42 @@ async fn test(
     description_localized("ja", "直近7日の回答数・評価・未対応の貼り付け")
 )]
 async fn stats(ctx: Context<'_>) -> Result<(), Error> {
-    if !allowed(ctx).await? {
-        return Ok(());
-    }
-    tracing::info!(user = %ctx.author().id, "/kotae-admin stats");
-    ctx.defer_ephemeral().await?;
-    let bot = ctx.data().bot.clone();
-    let text = tokio::task::spawn_blocking(move || bot.stats())
-        .await
-        .unwrap_or_else(|e| format!("the stats task failed: {e}"));
-    send_blocks(ctx, &text).await
+    run(ctx, AdminCommand::Stats).await
 }
 
-/// Whether the caller holds one of `discord.admin_roles`; refuses (ephemeral) when not.
-/// Outside a server (a DM) there are no roles, so nobody is an admin there.
-async fn allowed(ctx: Context<'_>) -> Result<bool, Error> {
+/// Runs `cmd` for an admin, refuses anyone else; every reply is ephemeral.
+async fn run(ctx: Context<'_>, cmd: AdminCommand) -> Result<(), Error> {
+    let reply = if allowed(ctx) {
+        tracing::info!(user = %ctx.author().id, verb = cmd.verb(), "/kotae-admin");
+        if !matches!(cmd, AdminCommand::Test(_)) {
+            // Reading and self-testing a pack, or the store, can outlast the 3 s Discord
+            // gives an interaction.
+            ctx.defer_ephemeral().await?;
+        }
+        admin::run(ctx.data().bot.clone(), cmd).await
+    } else {
+        tracing::warn!(user = %ctx.author().id, "/kotae-admin refused: no role in discord.admin_roles");
+        admin::refused(ctx.data().bot.default_lang(), "discord.admin_roles")
+    };
+    // The first message answers the interaction, the others follow it.
+    for part in render(&reply) {
+        ctx.send(part.to_reply().ephemeral(true)).await?;
+    }
+    Ok(())
+}
+
+/// Whether the caller holds one of `discord.admin_roles`. Outside a server (a DM) there are
+/// no roles, so nobody is an admin there.
+fn allowed(ctx: Context<'_>) -> bool {
     let roles = &ctx.data().admin_roles;
-    let ok = match ctx {
+    match ctx {
         poise::Context::Application(a) => a
             .interaction
             .member
             .as_ref()
             .is_some_and(|m| m.roles.iter().any(|r| roles.contains(&r.get()))),
         poise::Context::Prefix(_) => false,
-    };
-    if !ok {
-        tracing::warn!(user = %ctx.author().id, "/kotae-admin refused: no role in discord.admin_roles");
-        let text = match ctx.data().bot.default_lang {
-            Lang::Ja => "このコマンドは管理者 (設定の discord.admin_roles のロールを持つメンバー) だけが使えます。",
-            Lang::En => "Only members with a role in discord.admin_roles (in kotae's config) can use this command.",
-        };
-        ctx.send(CreateReply::default().content(text).ephemeral(true))
-            .await?;
     }
-    Ok(ok)
-}
-
-/// Sends `text` as ephemeral code blocks: the first message answers the interaction, the
-/// others follow it.
-async fn send_blocks(ctx: Context<'_>, text: &str) -> Result<(), Error> {
-    for chunk in code_blocks(text, CONTENT_MAX) {
-        ctx.send(CreateReply::default().content(chunk).ephemeral(true))
-            .await?;
-    }
-    Ok(())
 }
 
 /// `text` in code blocks of at most `max` characters each (fences included), split at line
@@ -181,20 +158,9 @@ pub(crate) async fn post_notices(
     mut notices: Receiver<String>,
     stop: CancellationToken,
 ) {
-    loop {
-        let notice = tokio::select! {
-            () = stop.cancelled() => return,
-            n = notices.recv() => n,
-        };
-        let text = match notice {
-            Ok(t) => t,
-            Err(RecvError::Lagged(n)) => format!("({n} earlier notices were dropped)"),
-            Err(RecvError::Closed) => return,
-        };
-        for chunk in code_blocks(&text, CONTENT_MAX) {
-            let m = CreateMessage::new()
-                .content(chunk)
-                .allowed_mentions(no_pings());
+    while let Some(notice) = notices::next(&mut notices, &stop).await {
+        for part in render(&notice) {
+            let m = part.to_message().allowed_mentions(no_pings());
             if let Err(e) = channel.send_message(&http, m).await {
                 tracing::error!(%channel, error = %e, "posting an admin notice failed");
                 break;

@@ -1,18 +1,16 @@
 //! The application commands: `/kotae <text>` with autocomplete, `/kotae-list`, and the
-//! message menu "Explain this error" (`/kotae-admin` is in [`super::admin`]). Each is a thin wrapper around [`Bot`].
-//!
-//! [`Bot`]: crate::bot::Bot
-
-use std::fmt::Write;
+//! message menu "Explain this error" (`/kotae-admin` is in [`super::admin`]). Each is a thin
+//! wrapper around [`crate::features::lookup`]: Discord's arguments in, the rendered reply out.
 
 use poise::CreateReply;
 use serenity::all::{AutocompleteChoice, CreateAutocompleteResponse, Message};
 
 use super::embed::{self, EmbedParts};
+use super::render::{render, Rendered};
 use super::{lang_for, Context, Data, Error};
-use crate::bot::Decision;
+use crate::features::lookup;
 use crate::knowledge::Lang;
-use crate::reply::Labels;
+use crate::reply::Reply;
 
 /// Discord's limits on autocomplete: choices per response, characters per name and value.
 pub const CHOICES_MAX: usize = 25;
@@ -32,7 +30,7 @@ pub(crate) fn all() -> Vec<poise::Command<Data, Error>> {
 
 /// The interaction's language (user or server locale), the configured default otherwise.
 fn lang(ctx: Context<'_>) -> Lang {
-    let default = ctx.data().bot.default_lang;
+    let default = ctx.data().bot.default_lang();
     match ctx {
         poise::Context::Application(a) => lang_for(
             Some(a.interaction.locale.as_str()),
@@ -43,19 +41,15 @@ fn lang(ctx: Context<'_>) -> Lang {
     }
 }
 
-/// The reply for a direct question: the answer's embed, or the "nothing matched" hint.
+/// The reply for a direct question: the answer's embed, or the "nothing matched" hint; and
+/// whether it is an answer.
 fn lookup_reply(ctx: Context<'_>, text: &str) -> (CreateReply, bool) {
-    let lang = lang(ctx);
-    match ctx.data().bot.lookup(text, lang) {
-        Decision::Answer(a) => (
-            CreateReply::default().embed(embed::answer_embed(&a).to_embed()),
-            true,
-        ),
-        _ => (
-            CreateReply::default().content(Labels::get(lang).no_match),
-            false,
-        ),
-    }
+    let reply = lookup::command(&ctx.data().bot, text, lang(ctx));
+    let found = matches!(reply, Reply::Answer(_));
+    let rendered = render(&reply)
+        .first()
+        .map_or_else(CreateReply::default, Rendered::to_reply);
+    (rendered, found)
 }
 
 /// Look up a payment-app error message or code
@@ -74,9 +68,6 @@ async fn kotae(
     #[description_localized("ja", "自分だけに表示する")]
     private: Option<bool>,
 ) -> Result<(), Error> {
-    if tracing::enabled!(tracing::Level::DEBUG) {
-        tracing::debug!(text = %crate::redact::redact(&text), "/kotae (redacted)");
-    }
     let (reply, found) = lookup_reply(ctx, &text);
     // "Nothing matched" helps only the one who asked.
     let private = private.unwrap_or(false) || !found;
@@ -88,25 +79,10 @@ async fn autocomplete_text(ctx: Context<'_>, partial: &str) -> CreateAutocomplet
     CreateAutocompleteResponse::new().set_choices(choices(ctx.data(), partial, lang(ctx)))
 }
 
-/// Autocomplete choices within Discord's limits: entries whose title or code contains what
-/// was typed; when none does (a whole error pasted into the box), the entry that text
-/// matches, keeping the typed text as the value when it fits so its facts (an amount) count.
+/// Autocomplete choices within Discord's limits (see [`lookup::choices`]).
 pub(crate) fn choices(data: &Data, partial: &str, lang: Lang) -> Vec<AutocompleteChoice> {
-    let mut found = data.bot.suggest(partial, lang, CHOICES_MAX);
-    if found.is_empty() && !partial.trim().is_empty() {
-        if let Decision::Answer(a) = data.bot.lookup(partial, lang) {
-            found = data.bot.suggest(&a.id, lang, 1);
-            let typed = partial.trim();
-            if typed.chars().count() <= CHOICE_TEXT_MAX {
-                for s in &mut found {
-                    s.query = typed.to_string();
-                }
-            }
-        }
-    }
-    found
+    lookup::choices(&data.bot, partial, lang, CHOICES_MAX, CHOICE_TEXT_MAX)
         .into_iter()
-        .filter(|s| s.query.chars().count() <= CHOICE_TEXT_MAX)
         .map(|s| AutocompleteChoice::new(embed::truncate(&s.label, CHOICE_TEXT_MAX), s.query))
         .collect()
 }
@@ -134,41 +110,13 @@ async fn kotae_list(
     Ok(())
 }
 
-/// One page of the entry list; a page past the end shows the last one.
+/// One page of the entry list as an embed; a page past the end shows the last one.
 pub(crate) fn list_page(data: &Data, lang: Lang, page: usize) -> EmbedParts {
-    let pack = data.bot.knowledge.get();
-    let entries = pack.entries();
-    let pages = entries.len().div_ceil(PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
-    let mut lines = Vec::new();
-    for e in entries.iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE) {
-        let mut line = format!("• {}", e.title.get(lang));
-        if !e.codes.is_empty() {
-            let _ = write!(line, " — `{}`", e.codes.join("`, `"));
-        }
-        lines.push(line);
+    let reply = Reply::List(lookup::list(&data.bot, lang, page, PAGE_SIZE));
+    match render(&reply).into_iter().next() {
+        Some(Rendered::Embed(e)) => e,
+        _ => EmbedParts::default(),
     }
-    let (title, footer) = match lang {
-        Lang::Ja => (
-            format!("kotae が知っているエラー ({} 件)", entries.len()),
-            format!(
-                "{page}/{pages} ページ · /kotae-list page:<番号> · {}",
-                Labels::get(lang).more
-            ),
-        ),
-        Lang::En => (
-            format!("Errors kotae knows ({})", entries.len()),
-            format!(
-                "Page {page}/{pages} · /kotae-list page:<n> · {}",
-                Labels::get(lang).more
-            ),
-        ),
-    };
-    embed::simple_embed(
-        &title,
-        &embed::lines_within(&lines, embed::DESCRIPTION_MAX),
-        &footer,
-    )
 }
 
 /// Explain the error in this message

@@ -173,10 +173,17 @@ pub fn answer_embed(a: &Answer) -> EmbedParts {
     let links: Vec<String> = a
         .links
         .iter()
-        .map(|link| match (&link.url, &link.where_) {
-            (Some(url), _) => format!("• [{}]({url})", escape_link_text(&link.title)),
-            (None, Some(w)) => format!("• {} ({}: {w})", link.title, l.no_url),
-            (None, None) => format!("• {}", link.title),
+        .map(|link| {
+            // The card company's page the message named comes first and is marked, as the
+            // other platforms mark it.
+            let mark = if link.highlighted { "★ " } else { "" };
+            match (&link.url, &link.where_) {
+                (Some(url), _) => {
+                    format!("• {mark}[{}]({url})", escape_link_text(&link.title))
+                }
+                (None, Some(w)) => format!("• {mark}{} ({}: {w})", link.title, l.no_url),
+                (None, None) => format!("• {mark}{}", link.title),
+            }
         })
         .collect();
     p.field(l.links, lines_within(&links, FIELD_VALUE_MAX), false, 1);
@@ -335,7 +342,25 @@ mod tests {
             see_also: vec![("other".into(), long); 30],
             lang: Lang::Ja,
             score: 100.0,
+            mode: crate::matcher::Mode::Lookup,
         }
+    }
+
+    #[test]
+    fn a_highlighted_link_is_marked_as_on_the_other_platforms() {
+        let mut a = long_answer(1);
+        a.links.truncate(2);
+        a.links[1].highlighted = false;
+        let p = answer_embed(&a);
+        let links = &p
+            .fields
+            .iter()
+            .find(|f| f.name == Labels::get(Lang::Ja).links)
+            .unwrap()
+            .value;
+        let lines: Vec<&str> = links.lines().collect();
+        assert!(lines[0].starts_with("• ★ [公式]"), "{links}");
+        assert!(lines[1].starts_with("• [公式]"), "{links}");
     }
 
     fn assert_within_limits(p: &EmbedParts) {

@@ -1,7 +1,5 @@
-//! Gateway messages (new and edited) -> [`Bot::on_message`] -> a reply (with 👍 / 👎 under
-//! it), a 🔁 reaction, or nothing; reactions -> [`feedback`].
-//!
-//! [`Bot::on_message`]: crate::bot::Bot::on_message
+//! Gateway messages (new and edited) -> the answer feature -> a reply (with 👍 / 👎 under
+//! it), a 🔁 reaction, or nothing; reactions -> [`feedback`]; connection stages -> health.
 
 use serenity::all::{
     Channel, ChannelId, ChannelType, ConnectionStage, CreateMessage, FullEvent, GuildId, Http,
@@ -9,12 +7,11 @@ use serenity::all::{
     ReactionType, UserId,
 };
 
-use super::{embed, feedback, no_pings, Data, Error, HEALTH};
-use crate::bot::Decision;
-use crate::matcher::Mode;
+use super::{embed, feedback, no_pings, render, Data, Error, HEALTH, PLATFORM};
+use crate::features::answer;
 use crate::metrics::Health;
-use crate::policy::{gate, Gate, Incoming};
-use crate::reply::Labels;
+use crate::policy::Incoming;
+use crate::reply::Reply;
 
 /// The reaction that says "answered here a moment ago".
 pub const REPEAT_REACTION: &str = "🔁";
@@ -77,10 +74,10 @@ pub(crate) async fn handle(
         FullEvent::ReactionAdd { add_reaction } => {
             feedback::on_reaction(fw.user_data, &fw.serenity_context.http, me, add_reaction).await;
         }
-        FullEvent::Ready { .. } => fw.user_data.bot.metrics.set_health(HEALTH, Health::Up),
+        FullEvent::Ready { .. } => fw.user_data.bot.metrics().set_health(HEALTH, Health::Up),
         FullEvent::Resume { .. } => {
             tracing::info!("Discord gateway session resumed");
-            fw.user_data.bot.metrics.set_health(HEALTH, Health::Up);
+            fw.user_data.bot.metrics().set_health(HEALTH, Health::Up);
         }
         FullEvent::ShardStageUpdate { event } => {
             let health = match event.new {
@@ -90,7 +87,7 @@ pub(crate) async fn handle(
                 }
                 _ => Health::Connecting,
             };
-            fw.user_data.bot.metrics.set_health(HEALTH, health);
+            fw.user_data.bot.metrics().set_health(HEALTH, health);
         }
         _ => {}
     }
@@ -99,8 +96,8 @@ pub(crate) async fn handle(
 
 async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, edited: bool) {
     let data = fw.user_data;
-    // Claim the message before deciding, so a create and an update of one message handled at
-    // the same time cannot both act on it (or one take the cooldown the other needed).
+    // Claim the message while it is handled, so a create and an update of one message
+    // handled at the same time cannot both act on it; the feature remembers it after that.
     if !data.handled.insert(p.id) {
         return;
     }
@@ -114,78 +111,35 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
     } else {
         in_support(data, http, p.channel_id).await
     };
-    let incoming = Incoming {
-        channel: &channel,
-        from_bot: p.from_bot,
-        from_self,
-        is_dm: p.guild_id.is_none(),
-        mentions_kotae: p.mentions_me,
-        support_channel,
-    };
     let text = strip_mention(p.content, me);
-    let lang = data.bot.default_lang;
-    let mode = match gate(&incoming) {
-        Gate::Auto => Mode::Auto,
-        _ => Mode::Lookup,
+    let id = p.id.to_string();
+    let message = answer::Message {
+        platform: PLATFORM,
+        incoming: Incoming {
+            channel: &channel,
+            from_bot: p.from_bot,
+            from_self,
+            is_dm: p.guild_id.is_none(),
+            mentions_kotae: p.mentions_me,
+            support_channel,
+        },
+        text: &text,
+        lang: data.bot.default_lang(),
+        dedup: answer::Dedup::Message { id: &id, edited },
     };
-    let decision = data.bot.handle("discord", &incoming, &text, lang);
+    let reply = answer::respond(&data.bot, &message);
     tracing::debug!(message = %p.id, edited, "message decided");
-    let reply = |m: CreateMessage| {
+    if !reply.acted() {
+        // Not acted on (or only the no-match hint): a later edit may still be answered.
+        data.handled.remove(p.id);
+    }
+    let to_pasted = |m: CreateMessage| {
         m.reference_message(reference(p.channel_id, p.id, p.guild_id))
             .allowed_mentions(no_pings())
     };
-    let sent = match decision {
-        // Not acted on: a later edit may still be answered. An edit of a question that still
-        // matches nothing gets no second "no match".
-        Decision::Silent(_) | Decision::NoMatch if edited => {
-            data.handled.remove(p.id);
-            return;
-        }
-        Decision::Silent(_) => {
-            data.handled.remove(p.id);
-            return;
-        }
-        Decision::NoMatch => {
-            let text = Labels::get(lang).no_match;
-            let sent = p
-                .channel_id
-                .send_message(http, reply(CreateMessage::new().content(text)))
-                .await
-                .map(|_| ());
-            // Only a hint: the asker may fix the text by editing, and that edit gets answered.
-            data.handled.remove(p.id);
-            sent
-        }
-        // Acted on before a restart (the bot's store remembers): an edit or a re-delivery of
-        // that message gets nothing more.
-        Decision::Answer(_) | Decision::Repeat { .. }
-            if !data.bot.first_time(&format!("discord:{}", p.id)) =>
-        {
-            return;
-        }
-        Decision::Answer(answer) => {
-            tracing::info!(entry = %answer.id, channel = %p.channel_id, edited, "answering");
-            let e = embed::answer_embed(&answer).to_embed();
-            match p
-                .channel_id
-                .send_message(http, reply(CreateMessage::new().embed(e)))
-                .await
-            {
-                Ok(posted) => {
-                    data.bot.record_answer(
-                        "discord",
-                        &channel,
-                        &posted.id.to_string(),
-                        &answer,
-                        mode,
-                    );
-                    feedback::add_vote_reactions(http, p.channel_id, posted.id).await;
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            }
-        }
-        Decision::Repeat { entry_id, ago } => {
+    let sent = match reply {
+        Reply::Nothing(_) => return,
+        Reply::Repeat { entry_id, ago } => {
             tracing::info!(entry = %entry_id, channel = %p.channel_id, ago_secs = ago.as_secs(), "already answered here, reacting");
             http.create_reaction(
                 p.channel_id,
@@ -193,6 +147,29 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
                 &ReactionType::Unicode(REPEAT_REACTION.into()),
             )
             .await
+        }
+        Reply::Answer(answered) => {
+            tracing::info!(entry = %answered.id, channel = %p.channel_id, edited, "answering");
+            let e = embed::answer_embed(&answered).to_embed();
+            match p
+                .channel_id
+                .send_message(http, to_pasted(CreateMessage::new().embed(e)))
+                .await
+            {
+                Ok(posted) => {
+                    answer::posted(&data.bot, &message, &posted.id.to_string(), &answered);
+                    feedback::add_vote_reactions(http, p.channel_id, posted.id).await;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        other => {
+            let m = render::message(&other);
+            p.channel_id
+                .send_message(http, to_pasted(m))
+                .await
+                .map(|_| ())
         }
     };
     if let Err(e) = sent {

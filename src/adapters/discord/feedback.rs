@@ -1,16 +1,15 @@
-//! 👍 / 👎 under kotae's answers: kotae adds both, and a reaction by a person is a vote
-//! (once per user and answer, the store enforces it). A new or changed 👎 gets a reply with
-//! the entry's official pages and the promise that a person will look at it.
+//! 👍 / 👎 under kotae's answers: kotae adds both, and a reaction by a person is a vote for
+//! [`crate::features::feedback`]; its reply to a 👎 is rendered here as text.
 
 use serenity::all::{
-    ChannelId, CreateMessage, Http, MessageId, MessageReference, MessageReferenceKind, Reaction,
-    ReactionType, UserId,
+    ChannelId, Http, MessageId, MessageReference, MessageReferenceKind, Reaction, ReactionType,
+    UserId,
 };
 
-use super::{admin::CONTENT_MAX, embed, no_pings, Data};
+use super::{admin::CONTENT_MAX, embed, no_pings, render, Data, PLATFORM};
+use crate::features::feedback::{self, VoteOn};
 use crate::knowledge::Lang;
-use crate::reply::{Labels, LinkView};
-use crate::store::Vote;
+use crate::reply::{Labels, LinkView, Reply};
 
 pub const VOTE_UP: &str = "👍";
 pub const VOTE_DOWN: &str = "👎";
@@ -51,32 +50,28 @@ pub(crate) async fn on_reaction(data: &Data, http: &Http, me: UserId, r: &Reacti
     if user == me || from_bot || r.message_author_id.is_some_and(|a| a != me) {
         return;
     }
-    let Some(vote) = data.bot.record_vote(
-        "discord",
-        &r.message_id.to_string(),
-        &user.to_string(),
-        helpful,
-    ) else {
-        tracing::debug!(message = %r.message_id, "reaction on a message that is not a recorded answer");
-        return;
-    };
-    // The store that took the vote knows the answer's entry, also after a restart.
-    let entry = data.bot.answer_entry("discord", &r.message_id.to_string());
-    tracing::info!(channel = %r.channel_id, entry = entry.as_deref().unwrap_or("?"), helpful, ?vote, "feedback");
-    if helpful || vote == Vote::Same {
+    let message = r.message_id.to_string();
+    let reply = feedback::vote_off_worker(
+        data.bot.clone(),
+        VoteOn {
+            platform: PLATFORM,
+            message: &message,
+            user: &user.to_string(),
+            helpful,
+            entry: None,
+            lang: data.bot.default_lang(),
+        },
+    )
+    .await;
+    if matches!(reply, Reply::Nothing(_)) {
         return;
     }
-    let lang = data.bot.default_lang;
-    let links = entry
-        .and_then(|e| data.bot.links(&e, lang))
-        .unwrap_or_default();
     let mut reference =
         MessageReference::new(MessageReferenceKind::Default, r.channel_id).message_id(r.message_id);
     if let Some(g) = r.guild_id {
         reference = reference.guild_id(g);
     }
-    let m = CreateMessage::new()
-        .content(vote_down_text(&links, lang))
+    let m = render::message(&reply)
         .reference_message(reference)
         .allowed_mentions(no_pings());
     if let Err(e) = r.channel_id.send_message(http, m).await {
@@ -86,15 +81,7 @@ pub(crate) async fn on_reaction(data: &Data, http: &Http, me: UserId, r: &Reacti
 
 /// The reply to a 👎: the promise, then the official pages, within [`CONTENT_MAX`].
 pub fn vote_down_text(links: &[LinkView], lang: Lang) -> String {
-    let promise = match lang {
-        Lang::Ja => {
-            "ご報告ありがとうございます。担当者が確認します。それまでは公式の案内をご確認ください。"
-        }
-        Lang::En => {
-            "Thanks for telling us. A person will look at this. Meanwhile, the official pages:"
-        }
-    };
-    let mut lines = vec![promise.to_string()];
+    let mut lines = vec![Labels::get(lang).vote_down_thanks.to_string()];
     if !links.is_empty() {
         lines.push(format!("**{}**", Labels::get(lang).links));
     }

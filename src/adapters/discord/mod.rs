@@ -2,14 +2,16 @@
 //!
 //! This module owns the connection: the token check, the intents, sharding, shutdown, and
 //! turning Discord's refusals into one-line errors that say what to fix. What to answer is
-//! decided by [`Bot`]; [`events`] and [`commands`] only translate Discord in and out, and
-//! [`embed`] renders an answer within Discord's limits.
+//! decided by [`crate::features`]; [`events`], [`commands`], [`admin`] and [`feedback`] only
+//! translate Discord in and out, and [`render`] (with [`embed`]) draws the reply within
+//! Discord's limits.
 
 pub mod admin;
 mod commands;
 pub mod embed;
 mod events;
 pub mod feedback;
+pub mod render;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -144,6 +146,9 @@ const HANDLED_MAX: usize = 10_000;
 /// The component name in `/healthz`.
 pub(crate) const HEALTH: &str = "discord";
 
+/// The platform's name in the store and the metrics.
+pub(crate) const PLATFORM: &str = "discord";
+
 /// How long the first request (the token check) may take before kotae gives up.
 const STARTUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -213,13 +218,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), DiscordError> {
     let metrics = bot.clone();
-    metrics.metrics.set_health(HEALTH, Health::Connecting);
+    metrics.metrics().set_health(HEALTH, Health::Connecting);
     let result = connect_and_run(bot, config, token, shutdown).await;
     let health = match &result {
         Ok(()) => Health::Down("stopped".into()),
         Err(e) => Health::Down(e.to_string()),
     };
-    metrics.metrics.set_health(HEALTH, health);
+    metrics.metrics().set_health(HEALTH, health);
     result
 }
 
@@ -281,7 +286,7 @@ async fn connect_and_run(
     // Subscribed before connecting, so a notice sent while the gateway starts is not lost.
     let notices = config.admin_channel.map(|c| {
         tracing::info!(channel = c.0, "Discord: admin notices go to this channel");
-        (ChannelId::new(c.0), data.bot.notices.subscribe())
+        (ChannelId::new(c.0), data.bot.subscribe_notices())
     });
     let options = poise::FrameworkOptions {
         commands: commands::all(),

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Value};
 
-use crate::reply::{Answer, Labels, LinkView};
+use crate::reply::{Answer, Labels, LinkView, Reply};
 use crate::Lang;
 
 /// Slack's limit on a header block's text.
@@ -181,10 +181,8 @@ pub fn render_with_feedback(a: &Answer) -> Message {
 
 /// The 👍 / 👎 buttons; each carries the entry id so the click says what it was about.
 fn feedback_buttons(entry_id: &str, lang: Lang) -> Value {
-    let (up, down) = match lang {
-        Lang::Ja => ("👍 役に立った", "👎 役に立たなかった"),
-        Lang::En => ("👍 Helpful", "👎 Not helpful"),
-    };
+    let l = Labels::get(lang);
+    let (up, down) = (l.vote_up, l.vote_down);
     let value: String = entry_id.chars().take(MAX_BUTTON_VALUE).collect();
     json!({
         "type": "actions",
@@ -275,25 +273,55 @@ pub fn notice(text: &str) -> Message {
 /// What `/kotae` with no text says.
 pub fn usage(lang: Lang) -> Message {
     let l = Labels::get(lang);
-    notice(match lang {
-        Lang::Ja => "使い方: /kotae <エラーコードや文言> (自分だけに表示) / /kotae share <エラー> (チャンネルに表示)",
-        Lang::En => "Usage: /kotae <error code or message> (only you see it) / /kotae share <error> (posted in the channel)",
+    notice(l.usage).with_hint(l.no_match)
+}
+
+/// `reply` as one Slack message; None for [`Reply::Nothing`] and [`Reply::Repeat`] (in
+/// Slack kotae stays quiet about a repeat). Answers come without the feedback buttons: an
+/// answer posted with `chat.postMessage` is rendered by [`render_with_feedback`] instead.
+pub fn reply(r: &Reply) -> Option<Message> {
+    Some(match r {
+        Reply::Nothing(_) | Reply::Repeat { .. } => return None,
+        Reply::Answer(a) => render(a),
+        Reply::Notice { text, hint } => match hint {
+            Some(h) => notice(text).with_hint(h),
+            None => notice(text),
+        },
+        Reply::Preformatted { title, body } => preformatted(title, body),
+        Reply::VoteDown { lang, links } => vote_down_reply(links, *lang),
+        Reply::List(page) => {
+            let lines: Vec<String> = page
+                .items
+                .iter()
+                .map(|i| {
+                    if i.codes.is_empty() {
+                        format!("• {}", escape(&i.title))
+                    } else {
+                        format!(
+                            "• {} (`{}`)",
+                            escape(&i.title),
+                            escape(&i.codes.join("`, `"))
+                        )
+                    }
+                })
+                .collect();
+            Message {
+                text: escape_within(&page.title, MAX_FALLBACK),
+                blocks: vec![
+                    section(format!("*{}*", escape(&page.title))),
+                    section(cut(lines.join("\n"), MAX_SECTION)),
+                ],
+            }
+            .with_hint(&page.footer)
+        }
     })
-    .with_hint(l.no_match)
 }
 
 /// The reply in the thread after a 👎: the entry's official pages and the promise that a
 /// person will look at it.
 pub fn vote_down_reply(links: &[LinkView], lang: Lang) -> Message {
     let l = Labels::get(lang);
-    let promise = match lang {
-        Lang::Ja => {
-            "ご報告ありがとうございます。担当者が確認します。それまでは公式の案内をご確認ください。"
-        }
-        Lang::En => {
-            "Thanks for telling us. A person will look at this; meanwhile, the official pages:"
-        }
-    };
+    let promise = l.vote_down_thanks;
     let mut blocks = vec![section(escape(promise))];
     if !links.is_empty() {
         blocks.extend(link_sections(&format!("*{}*", escape(l.links)), links, l));
@@ -388,6 +416,7 @@ mod tests {
             see_also: vec![],
             score: 100.0,
             lang: Lang::Ja,
+            mode: crate::matcher::Mode::Lookup,
         }
     }
 
@@ -566,7 +595,7 @@ mod tests {
             std::time::Duration::ZERO,
             Lang::Ja,
         );
-        let pack = bot.knowledge.get();
+        let pack = bot.pack();
         let mut rendered = 0;
         for e in pack.entries() {
             for text in e.examples.iter().chain(&e.queries).chain(&e.codes) {

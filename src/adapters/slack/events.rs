@@ -1,6 +1,6 @@
-//! What kotae does with a Slack event, slash command or button click, whichever way it
-//! arrived (Events API over HTTP or Socket Mode): translate it for [`Bot`], render the
-//! decision, post it.
+//! A Slack event, slash command or button click, whichever way it arrived (Events API over
+//! HTTP or Socket Mode): translated for the feature it is for ([`crate::features`]), the
+//! reply rendered as Block Kit ([`blocks`]) and posted.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,10 +11,15 @@ use serde_json::Value;
 use super::api::{Identity, Target, WebApi};
 use super::blocks;
 use super::rendered::{Prepared, RenderCache};
-use crate::bot::{Bot, Decision};
+use crate::bot::Bot;
+use crate::features::admin::{self, AdminCommand};
+use crate::features::feedback::{self, VoteOn};
+use crate::features::{answer, lookup, notices};
 use crate::policy::Incoming;
-use crate::reply::Labels;
-use crate::store::Vote;
+use crate::reply::Reply;
+
+/// The platform's name in the store and the metrics.
+pub const PLATFORM: &str = "slack";
 
 /// The fields of a slash command kotae uses (form fields over HTTP, a JSON object in Socket
 /// Mode).
@@ -136,14 +141,8 @@ impl Handler {
         }
     }
 
-    /// True the first time an event id is seen; retries and re-deliveries get false. The
-    /// bot's shared record of handled ids (the store when there is one, so also across a
-    /// restart; else memory), as for Discord's message ids.
-    pub fn first_delivery(&self, event_id: &str) -> bool {
-        self.bot.first_time(&format!("slack:{event_id}"))
-    }
-
-    /// Handles one `event_callback` body (already authenticated and deduplicated).
+    /// Handles one `event_callback` body (already authenticated); a retried or re-delivered
+    /// `event_id` is recognised by the answer feature, first.
     pub async fn on_event_callback(&self, payload: &Value) {
         let Ok(ev) = MessageEvent::deserialize(&payload["event"]) else {
             tracing::debug!("event without the fields of a message; ignored");
@@ -152,43 +151,48 @@ impl Handler {
         let Some((target, text, incoming_kind)) = self.route(&ev) else {
             return;
         };
-        let incoming = Incoming {
-            channel: &ev.channel,
-            from_bot: ev.bot_id.is_some(),
-            from_self: ev.user.as_deref() == Some(self.me.user_id.as_str())
-                || (ev.bot_id.is_some() && ev.bot_id == self.me.bot_id),
-            is_dm: incoming_kind == Kind::Dm,
-            mentions_kotae: incoming_kind == Kind::Mention,
-            support_channel: self.support_channels.contains(&ev.channel),
+        let event_id = payload["event_id"].as_str().unwrap_or_default();
+        let message = answer::Message {
+            platform: PLATFORM,
+            incoming: Incoming {
+                channel: &ev.channel,
+                from_bot: ev.bot_id.is_some(),
+                from_self: ev.user.as_deref() == Some(self.me.user_id.as_str())
+                    || (ev.bot_id.is_some() && ev.bot_id == self.me.bot_id),
+                is_dm: incoming_kind == Kind::Dm,
+                mentions_kotae: incoming_kind == Kind::Mention,
+                support_channel: self.support_channels.contains(&ev.channel),
+            },
+            text: &text,
+            lang: self.bot.default_lang(),
+            dedup: if event_id.is_empty() {
+                answer::Dedup::None
+            } else {
+                answer::Dedup::Delivery(event_id)
+            },
         };
-        let lang = self.bot.default_lang;
-        let mode = match crate::policy::gate(&incoming) {
-            crate::policy::Gate::Auto => crate::matcher::Mode::Auto,
-            _ => crate::matcher::Mode::Lookup,
-        };
-        let decision = self.bot.handle("slack", &incoming, &text, lang);
-        let (message, answer) = match decision {
-            Decision::Answer(a) => {
+        let reply = answer::respond(&self.bot, &message);
+        let prepared = match &reply {
+            Reply::Answer(a) => {
                 tracing::info!(channel = %ev.channel, entry = %a.id, "answering");
-                (self.rendered.with_feedback(&a), Some(a))
+                self.rendered.with_feedback(a)
             }
-            Decision::NoMatch => {
-                let notice = blocks::notice(Labels::get(lang).no_match);
-                (Arc::new(Prepared::from_message(&notice)), None)
-            }
-            Decision::Repeat { entry_id, ago } => {
+            Reply::Repeat { entry_id, ago } => {
                 tracing::debug!(channel = %ev.channel, entry = %entry_id, ago_secs = ago.as_secs(), "answered recently; staying quiet");
                 return;
             }
-            Decision::Silent(why) => {
-                tracing::debug!(channel = %ev.channel, why, "silent");
-                return;
-            }
+            other => match blocks::reply(other) {
+                Some(m) => Arc::new(Prepared::from_message(&m)),
+                None => {
+                    tracing::debug!(channel = %ev.channel, ?other, "silent");
+                    return;
+                }
+            },
         };
-        match self.api.post_prepared(&target, &message).await {
+        match self.api.post_prepared(&target, &prepared).await {
             Ok(ts) => {
-                if let Some(a) = answer {
-                    self.bot.record_answer("slack", &ev.channel, &ts, &a, mode);
+                if let Reply::Answer(a) = &reply {
+                    answer::posted(&self.bot, &message, &ts, a);
                 }
             }
             Err(e) => tracing::error!(channel = %ev.channel, error = %e, "chat.postMessage failed"),
@@ -243,18 +247,17 @@ impl Handler {
         if cmd.command == ADMIN_COMMAND {
             return self.on_admin_command(cmd).await;
         }
-        let lang = self.bot.default_lang;
         let (share, query) = split_share(&cmd.text);
-        let message = if query.trim().is_empty() {
-            blocks::usage(lang)
-        } else {
-            match self.bot.lookup(&unescape(query), lang) {
-                Decision::Answer(a) => {
-                    tracing::info!(command = %cmd.command, entry = %a.id, share, "command answered");
-                    blocks::render(&a)
-                }
-                _ => blocks::notice(Labels::get(lang).no_match),
-            }
+        let reply = lookup::command(&self.bot, &unescape(query), self.bot.default_lang());
+        if let Reply::Answer(a) = &reply {
+            tracing::info!(command = %cmd.command, entry = %a.id, share, "command answered");
+        }
+        self.respond(cmd, &reply, share).await;
+    }
+
+    async fn respond(&self, cmd: &SlashCommand, reply: &Reply, share: bool) {
+        let Some(message) = blocks::reply(reply) else {
+            return;
         };
         if let Err(e) = self.api.respond(&cmd.response_url, &message, share).await {
             tracing::error!(error = %e, "posting to response_url failed");
@@ -266,54 +269,20 @@ impl Handler {
     /// `/kotae-admin reload | test <text> | stats`, for the configured `admin_users` only;
     /// always ephemeral.
     async fn on_admin_command(&self, cmd: &SlashCommand) {
-        let lang = self.bot.default_lang;
-        let message = if !self.admin_users.contains(&cmd.user_id) {
+        let lang = self.bot.default_lang();
+        let reply = if !self.admin_users.contains(&cmd.user_id) {
             tracing::warn!(user = %cmd.user_id, "/kotae-admin refused: not in slack.admin_users");
-            blocks::notice(match lang {
-                crate::Lang::Ja => {
-                    "このコマンドは管理者 (設定の slack.admin_users) だけが使えます。"
-                }
-                crate::Lang::En => {
-                    "Only admins (slack.admin_users in the config) can use this command."
-                }
-            })
+            admin::refused(lang, "slack.admin_users")
         } else {
-            let text = unescape(&cmd.text);
-            let (verb, rest) = match text.trim().split_once(char::is_whitespace) {
-                Some((v, r)) => (v.to_ascii_lowercase(), r.trim().to_string()),
-                None => (text.trim().to_ascii_lowercase(), String::new()),
-            };
-            tracing::info!(user = %cmd.user_id, verb = %verb, "/kotae-admin");
-            match verb.as_str() {
-                "reload" => {
-                    let bot = self.bot.clone();
-                    let outcome = crate::reload::on_reload_thread(move || bot.reload())
-                        .await
-                        .unwrap_or_else(|e| Err(e.to_string()));
-                    match outcome {
-                        Ok(done) => blocks::preformatted("reload", &done),
-                        Err(why) => blocks::preformatted("reload refused", &why),
-                    }
+            match AdminCommand::parse(&unescape(&cmd.text)) {
+                Some(c) => {
+                    tracing::info!(user = %cmd.user_id, verb = c.verb(), "/kotae-admin");
+                    admin::run(self.bot.clone(), c).await
                 }
-                "test" if !rest.is_empty() => {
-                    blocks::preformatted("test", &self.bot.explain(&rest))
-                }
-                "stats" => {
-                    let bot = self.bot.clone();
-                    let stats = tokio::task::spawn_blocking(move || bot.stats())
-                        .await
-                        .unwrap_or_else(|e| format!("the stats task failed: {e}"));
-                    blocks::preformatted("stats", &stats)
-                }
-                _ => blocks::notice(match lang {
-                    crate::Lang::Ja => "使い方: /kotae-admin reload (知識の再読み込み) | test <文言> (どの案内がなぜ答えるか) | stats (直近7日)",
-                    crate::Lang::En => "Usage: /kotae-admin reload (reload the knowledge) | test <text> (which answer and why) | stats (last 7 days)",
-                }),
+                None => admin::usage(lang),
             }
         };
-        if let Err(e) = self.api.respond(&cmd.response_url, &message, false).await {
-            tracing::error!(error = %e, "posting to response_url failed");
-        }
+        self.respond(cmd, &reply, false).await;
     }
 
     /// A click on 👍 or 👎 under an answer: recorded once per user and answer; a new or
@@ -355,17 +324,24 @@ impl Handler {
                 tracing::debug!("click without a user; ignored");
                 continue;
             }
-            let Some(vote) = self.bot.record_vote("slack", &ts, &click.user.id, helpful) else {
-                tracing::debug!(%channel, "vote on a message that is not a recorded answer");
+            let reply = feedback::vote_off_worker(
+                self.bot.clone(),
+                VoteOn {
+                    platform: PLATFORM,
+                    message: &ts,
+                    user: &click.user.id,
+                    helpful,
+                    entry: action.value.as_deref(),
+                    lang: self.bot.default_lang(),
+                },
+            )
+            .await;
+            let Some(m) = blocks::reply(&reply) else {
                 continue;
             };
-            let entry = action.value.as_deref().unwrap_or_default();
-            tracing::info!(%channel, entry, helpful, ?vote, "feedback");
-            if helpful || vote == Vote::Same || channel.is_empty() {
+            if channel.is_empty() {
                 continue;
             }
-            let lang = self.bot.default_lang;
-            let links = self.bot.links(entry, lang).unwrap_or_default();
             let target = Target {
                 channel: channel.clone(),
                 thread_ts: Some(
@@ -374,11 +350,7 @@ impl Handler {
                         .unwrap_or(ts.clone()),
                 ),
             };
-            if let Err(e) = self
-                .api
-                .post_message(&target, &blocks::vote_down_reply(&links, lang))
-                .await
-            {
+            if let Err(e) = self.api.post_message(&target, &m).await {
                 tracing::error!(%channel, error = %e, "chat.postMessage (reply to a 👎) failed");
             }
         }
@@ -389,25 +361,17 @@ impl Handler {
     pub async fn post_notices(
         &self,
         channel: &str,
-        mut notices: tokio::sync::broadcast::Receiver<String>,
+        mut rx: tokio::sync::broadcast::Receiver<String>,
         shutdown: tokio_util::sync::CancellationToken,
     ) {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            let notice = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                n = notices.recv() => n,
-            };
-            let text = match notice {
-                Ok(t) => t,
-                Err(RecvError::Lagged(n)) => format!("({n} earlier notices were dropped)"),
-                Err(RecvError::Closed) => return,
+        while let Some(notice) = notices::next(&mut rx, &shutdown).await {
+            let Some(message) = blocks::reply(&notice) else {
+                continue;
             };
             let target = Target {
                 channel: channel.to_string(),
                 thread_ts: None,
             };
-            let message = blocks::preformatted("kotae", &text);
             if let Err(e) = self.api.post_message(&target, &message).await {
                 tracing::error!(%channel, error = %e, "posting an admin notice failed");
             }

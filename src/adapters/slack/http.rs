@@ -111,13 +111,12 @@ async fn events(State(state): State<AppState>, req: Request) -> Response {
             Json(json!({ "challenge": challenge })).into_response()
         }
         Some("event_callback") => {
-            let event_id = payload["event_id"].as_str().unwrap_or_default().to_string();
-            if event_id.is_empty() || state.handler.first_delivery(&event_id) {
-                let handler = state.handler.clone();
-                tokio::spawn(async move { handler.on_event_callback(&payload).await });
-            } else {
-                tracing::debug!(%event_id, retry = retry.as_deref().unwrap_or("-"), "already handled; acking the retry");
+            // A retry is recognised by its event_id in the answer feature, after the ack.
+            if let Some(retry) = retry.as_deref() {
+                tracing::debug!(retry, "Slack retried an event");
             }
+            let handler = state.handler.clone();
+            tokio::spawn(async move { handler.on_event_callback(&payload).await });
             StatusCode::OK.into_response()
         }
         other => {

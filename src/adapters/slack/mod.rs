@@ -94,9 +94,9 @@ async fn connect(
         .clone()
         .ok_or(SlackError::MissingBotToken)?;
     let api = WebApi::new(&config.api_base_url, token).map_err(SlackError::Client)?;
-    bot.metrics.set_health("slack", Health::Connecting);
+    bot.metrics().set_health("slack", Health::Connecting);
     let me = api.auth_test().await.map_err(|e| {
-        bot.metrics
+        bot.metrics()
             .set_health("slack", Health::Down(format!("auth.test: {e}")));
         match e {
             ApiError::Slack(code) => SlackError::BadBotToken(code),
@@ -124,7 +124,7 @@ fn start_notices(handler: &Arc<Handler>, config: &SlackConfig, shutdown: &Cancel
     let Some(channel) = config.admin_channel.clone().filter(|c| !c.is_empty()) else {
         return;
     };
-    let notices = handler.bot.notices.subscribe();
+    let notices = handler.bot.subscribe_notices();
     let (handler, shutdown) = (handler.clone(), shutdown.clone());
     tracing::info!(%channel, "Slack: admin notices go to this channel");
     tokio::spawn(async move { handler.post_notices(&channel, notices, shutdown).await });
@@ -147,7 +147,7 @@ pub async fn run_http(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "Slack Events API receiver listening (/slack/events, /slack/commands, /slack/actions)");
     }
-    handler.bot.metrics.set_health("slack", Health::Up);
+    handler.bot.metrics().set_health("slack", Health::Up);
     http::serve(listener, handler, &secret, shutdown)
         .await
         .map_err(SlackError::Serve)

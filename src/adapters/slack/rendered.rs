@@ -75,6 +75,7 @@ fn same_shown(a: &Answer, b: &Answer) -> bool {
         unverified,
         see_also,
         score: _,
+        mode: _,
         lang,
     } = a;
     *id == b.id

@@ -68,7 +68,10 @@ pub async fn run(
             }
         };
         let ended = session(&handler, &url, &shutdown).await;
-        handler.bot.metrics.set_health("slack", Health::Connecting);
+        handler
+            .bot
+            .metrics()
+            .set_health("slack", Health::Connecting);
         match ended {
             End::Shutdown => return Ok(()),
             End::Disconnect => {
@@ -152,7 +155,7 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
         match envelope["type"].as_str() {
             Some("hello") => {
                 tracing::info!("Socket Mode connected");
-                handler.bot.metrics.set_health("slack", Health::Up);
+                handler.bot.metrics().set_health("slack", Health::Up);
             }
             Some("disconnect") => {
                 tracing::debug!(
@@ -163,12 +166,8 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
                 return End::Disconnect;
             }
             Some("events_api") => {
+                // A re-delivery is recognised by its event_id in the answer feature.
                 let payload = envelope["payload"].clone();
-                let event_id = payload["event_id"].as_str().unwrap_or_default();
-                if !event_id.is_empty() && !handler.first_delivery(event_id) {
-                    tracing::debug!(event_id, "re-delivered event; acked, not answered again");
-                    continue;
-                }
                 let handler = handler.clone();
                 tokio::spawn(async move { handler.on_event_callback(&payload).await });
             }

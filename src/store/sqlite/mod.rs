@@ -5,195 +5,39 @@
 //! than this build.
 //!
 //! Writes are queued and saved in batches by a background thread (one transaction every
-//! [`FLUSH_EVERY`] or [`FLUSH_BATCH`] writes): a commit per event was a third of the Slack
+//! [`FLUSH_EVERY`] or `FLUSH_BATCH` writes): a commit per event was a third of the Slack
 //! receiver's CPU. Every read sees the queue: the checks (`first_time`, `cooldown`) look in
 //! it before the database, and the other reads save it first. Dropping the store or calling
 //! [`Store::flush`] saves what is queued. Each batch is committed with `synchronous = FULL`
 //! (an fsync per batch, at most one every [`FLUSH_EVERY`]), so a crash of the process or of
 //! the machine loses at most the writes of the last [`FLUSH_EVERY`] and the batch being
 //! committed at that moment.
+//!
+//! - [`schema`]: the checks on open and the migrations.
+//! - [`writer`]: the queue and the thread that saves it in batches.
+//! - [`queries`]: the reads (seen keys, the report).
 
-use std::collections::HashMap;
+mod queries;
+mod schema;
+mod writer;
+
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{AnswerRecord, EntryStats, GapStats, Report, Store, StoreError, Unmatched, Vote};
-use crate::matcher::normalize::normalize;
+use super::{AnswerRecord, Report, Store, StoreError, Unmatched, Vote};
+use queries::{gap_key, seen_at};
+use schema::classify;
+use writer::{Queue, Shared, State, SEEN_PRUNE_EVERY_SECS};
 
-/// One schema version: SQL, or Rust for what SQL cannot do (redaction).
-enum Migration {
-    Sql(&'static str),
-    Code(fn(&rusqlite::Transaction) -> rusqlite::Result<()>),
-}
-
-/// Schema versions, applied in order; `PRAGMA user_version` says how many ran.
-const MIGRATIONS: &[Migration] = &[
-    // 1: the first schema.
-    Migration::Sql(
-        "CREATE TABLE answers (
-         id INTEGER PRIMARY KEY,
-         at INTEGER NOT NULL,
-         platform TEXT NOT NULL,
-         channel TEXT NOT NULL,
-         message TEXT NOT NULL,
-         entry_id TEXT NOT NULL,
-         mode TEXT NOT NULL,
-         score REAL NOT NULL
-     );
-     CREATE INDEX answers_at ON answers(at);
-     CREATE INDEX answers_message ON answers(platform, message);
-     CREATE TABLE votes (
-         answer INTEGER NOT NULL REFERENCES answers(id),
-         user TEXT NOT NULL,
-         helpful INTEGER NOT NULL,
-         at INTEGER NOT NULL,
-         PRIMARY KEY (answer, user)
-     );
-     CREATE TABLE unmatched (
-         id INTEGER PRIMARY KEY,
-         at INTEGER NOT NULL,
-         platform TEXT NOT NULL,
-         channel TEXT NOT NULL,
-         text TEXT NOT NULL,
-         key TEXT NOT NULL
-     );
-     CREATE INDEX unmatched_at ON unmatched(at);
-     CREATE TABLE cooldowns (
-         channel TEXT NOT NULL,
-         entry_id TEXT NOT NULL,
-         at INTEGER NOT NULL,
-         PRIMARY KEY (channel, entry_id)
-     );
-     CREATE TABLE seen (
-         key TEXT PRIMARY KEY,
-         at INTEGER NOT NULL
-     );
-     CREATE INDEX seen_at ON seen(at);",
-    ),
-    // 2: gaps stored before the redaction rule of docs/operations.md kept card numbers with
-    // dots, or with a digit too many; redact them again by today's rule.
-    Migration::Code(redact_stored_gaps),
-];
-
-/// Migration 2: every stored gap text through [`crate::redact::redact`] again, its grouping
-/// key recomputed.
-fn redact_stored_gaps(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
-    let rows: Vec<(i64, String)> = tx
-        .prepare("SELECT id, text FROM unmatched")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut update = tx.prepare("UPDATE unmatched SET text = ?2, key = ?3 WHERE id = ?1")?;
-    for (id, text) in rows {
-        let clean = redact_for_store(&text);
-        if clean != text {
-            update.execute(params![id, clean, gap_key(&clean)])?;
-        }
-    }
-    Ok(())
-}
-
-/// The text kept for a gap: redacted, then shortened.
-fn redact_for_store(text: &str) -> String {
-    crate::redact::redact(text)
-        .chars()
-        .take(MAX_UNMATCHED_CHARS)
-        .collect()
-}
-
-/// The longest unmatched text kept, in characters.
-pub const MAX_UNMATCHED_CHARS: usize = 500;
+pub use writer::FLUSH_EVERY;
 
 /// A [`Store`] in one SQLite file.
 pub struct SqliteStore {
     shared: Arc<Shared>,
     flusher: Option<std::thread::JoinHandle<()>>,
-}
-
-/// How often old `seen` rows are deleted.
-const SEEN_PRUNE_EVERY_SECS: i64 = 60;
-/// How often gaps older than the retention are deleted (also once at open).
-const GAP_PRUNE_EVERY_SECS: i64 = 3600;
-/// The longest a write waits in the queue.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
-/// A queue this long is saved at once.
-const FLUSH_BATCH: usize = 512;
-/// While the database refuses writes, at most this many wait; newer ones are dropped (and
-/// logged) rather than growing without bound.
-const MAX_QUEUED: usize = 100_000;
-
-struct Shared {
-    state: Mutex<State>,
-    /// Wakes the flusher: the queue got its first write, got long, or the store is closing.
-    wake: Condvar,
-    /// The batch being saved outside the lock is saved (or back in the queue).
-    batch_done: Condvar,
-}
-
-struct State {
-    /// Reads, votes, and saves made by readers that must see everything.
-    conn: Connection,
-    queue: Queue,
-    /// The batch the writer thread is saving on its own connection, outside the lock; the
-    /// checks look here too.
-    saving: Option<Arc<Queue>>,
-    /// When `seen` was last pruned (unix seconds).
-    seen_pruned_at: i64,
-    /// How long gaps are kept, in seconds: None = for ever, Some(0) = not stored at all.
-    gap_retention: Option<i64>,
-    /// When gaps were last pruned (unix seconds).
-    gaps_pruned_at: i64,
-    /// The writer thread waits for a first write: a write that makes the queue non-empty
-    /// must wake it, however the queue became non-empty.
-    flusher_idle: bool,
-    /// Why the last save failed; cleared by the next one that works. `ping` reports it.
-    failing: Option<String>,
-    closing: bool,
-}
-
-/// Writes not yet saved.
-#[derive(Default, Clone)]
-struct Queue {
-    answers: Vec<AnswerRecord>,
-    /// (at, platform, channel, redacted text, grouping key)
-    unmatched: Vec<(i64, String, String, String, String)>,
-    /// key -> when seen
-    seen: HashMap<String, i64>,
-    /// (channel, entry id) -> when answered
-    cooldowns: HashMap<(String, String), i64>,
-    /// Delete `seen` rows older than this.
-    prune_seen_before: Option<i64>,
-    /// Delete gaps older than this.
-    prune_gaps_before: Option<i64>,
-}
-
-impl Queue {
-    fn len(&self) -> usize {
-        self.answers.len() + self.unmatched.len() + self.seen.len() + self.cooldowns.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.len() == 0 && self.prune_seen_before.is_none() && self.prune_gaps_before.is_none()
-    }
-
-    /// Appends `newer` (queued after `self`); where both set a key, the newer value wins.
-    fn absorb(&mut self, newer: Queue) {
-        self.answers.extend(newer.answers);
-        self.unmatched.extend(newer.unmatched);
-        self.seen.extend(newer.seen);
-        self.cooldowns.extend(newer.cooldowns);
-        self.prune_seen_before = newer.prune_seen_before.or(self.prune_seen_before);
-        self.prune_gaps_before = newer.prune_gaps_before.or(self.prune_gaps_before);
-    }
-}
-
-impl State {
-    /// What the unsaved writes (queued, then being saved) say about `f`, newest first.
-    fn unsaved<T>(&self, f: impl Fn(&Queue) -> Option<T>) -> Option<T> {
-        f(&self.queue).or_else(|| self.saving.as_deref().and_then(f))
-    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -241,48 +85,7 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection, name: &str) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let check: String = conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
-            .map_err(|e| classify(name, e))?;
-        if check != "ok" {
-            return Err(StoreError::Corrupt {
-                path: name.into(),
-                message: check,
-            });
-        }
-        if conn.is_readonly(rusqlite::MAIN_DB)? {
-            return Err(StoreError::ReadOnly { path: name.into() });
-        }
-        if name != ":memory:" {
-            let mode: String = conn
-                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-                .map_err(|e| classify(name, e))?;
-            tracing::debug!(journal_mode = %mode, "database opened");
-        }
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-            .map_err(|e| classify(name, e))?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::TooNew {
-                path: name.into(),
-                found: version,
-                known,
-            });
-        }
-        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn
-                .unchecked_transaction()
-                .map_err(|e| classify(name, e))?;
-            match migration {
-                Migration::Sql(sql) => tx.execute_batch(sql),
-                Migration::Code(run) => run(&tx),
-            }
-            .map_err(|e| classify(name, e))?;
-            tx.pragma_update(None, "user_version", i as i64 + 1)?;
-            tx.commit().map_err(|e| classify(name, e))?;
-        }
+        schema::prepare(&conn, name)?;
         conn.set_prepared_statement_cache_capacity(32);
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
@@ -305,37 +108,6 @@ impl SqliteStore {
         })
     }
 
-    fn start_flusher(&mut self, writer: Option<Connection>, name: &str) -> Result<(), StoreError> {
-        let s = self.shared.clone();
-        let flusher = std::thread::Builder::new()
-            .name("kotae-store".into())
-            .spawn(move || s.run_flusher(writer))
-            .map_err(|e| StoreError::Open {
-                path: name.into(),
-                message: format!("cannot start the writer thread: {e}"),
-            })?;
-        self.flusher = Some(flusher);
-        Ok(())
-    }
-
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.shared.lock()
-    }
-
-    /// The state with the queue saved, for reads that must see every write.
-    fn saved(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        let mut st = self.state();
-        while st.saving.is_some() {
-            st = self
-                .shared
-                .batch_done
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
-        }
-        st.save()?;
-        Ok(st)
-    }
-
     /// Keeps knowledge gaps for `days` (0: stores none), deleting older ones now and then
     /// once an hour. Without it gaps are kept for ever (what `kotae report` wants: it must
     /// not delete what a running bot keeps).
@@ -348,235 +120,12 @@ impl SqliteStore {
         }
         self
     }
-
-    /// Queues the deletion of gaps past the retention, at most once an hour.
-    fn prune_gaps(&self, st: &mut State, now: i64) {
-        let Some(keep) = st.gap_retention else {
-            return;
-        };
-        if now.saturating_sub(st.gaps_pruned_at) < GAP_PRUNE_EVERY_SECS && now >= st.gaps_pruned_at
-        {
-            return;
-        }
-        st.gaps_pruned_at = now;
-        self.enqueue(st, |q| q.prune_gaps_before = Some(now - keep));
-    }
-
-    /// Queues a write (done by `push`) under the lock `st`, and wakes the flusher when it
-    /// waits for a first write or a batch is full.
-    fn enqueue(&self, st: &mut State, push: impl FnOnce(&mut Queue)) {
-        if st.queue.len() >= MAX_QUEUED {
-            tracing::error!(
-                queued = MAX_QUEUED,
-                reason = st.failing.as_deref().unwrap_or("-"),
-                "the database is not taking writes; dropping one"
-            );
-            return;
-        }
-        push(&mut st.queue);
-        if (st.flusher_idle && !st.queue.is_empty()) || st.queue.len() >= FLUSH_BATCH {
-            st.flusher_idle = false;
-            self.shared.wake.notify_one();
-        }
-    }
-
-    /// [`Self::enqueue`] for writes that read nothing first.
-    fn queue(&self, push: impl FnOnce(&mut Queue)) {
-        let mut st = self.state();
-        self.enqueue(&mut st, push);
-    }
 }
 
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        self.state().closing = true;
-        self.shared.wake.notify_one();
-        if let Some(t) = self.flusher.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The writer thread: waits for a first queued write, lets more gather for up to
-    /// [`FLUSH_EVERY`], saves them in one transaction; saves the rest when closing. With its
-    /// own connection (`writer`) it saves outside the lock.
-    fn run_flusher(&self, mut writer: Option<Connection>) {
-        let mut st = self.lock();
-        loop {
-            while st.queue.is_empty() && !st.closing {
-                st.flusher_idle = true;
-                st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
-            }
-            st.flusher_idle = false;
-            let deadline = Instant::now() + FLUSH_EVERY;
-            while !st.closing && st.queue.len() < FLUSH_BATCH {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break;
-                }
-                st = self
-                    .wake
-                    .wait_timeout(st, left)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-            let saved = match writer.as_mut() {
-                Some(w) => {
-                    let (guard, r) = self.save_unlocked(st, w);
-                    st = guard;
-                    r
-                }
-                None => st.save(),
-            };
-            if let Err(e) = saved {
-                tracing::warn!(error = %e, queued = st.queue.len(), "cannot save to the database; retrying");
-                // Retry later, not in a tight loop.
-                st = self
-                    .wake
-                    .wait_timeout(st, Duration::from_secs(1))
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            }
-            if st.closing {
-                if let Err(e) = st.save() {
-                    tracing::error!(error = %e, lost = st.queue.len(), "closing: queued writes could not be saved");
-                }
-                return;
-            }
-        }
-    }
-
-    /// Moves the queue out, saves it on `writer` without the lock, and takes the lock back;
-    /// on failure the batch goes back in front of what queued meanwhile.
-    fn save_unlocked<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State>,
-        writer: &mut Connection,
-    ) -> (MutexGuard<'a, State>, Result<(), StoreError>) {
-        if st.queue.is_empty() {
-            return (st, Ok(()));
-        }
-        let batch = Arc::new(std::mem::take(&mut st.queue));
-        st.saving = Some(batch.clone());
-        drop(st);
-        let result = State::write(writer, &batch);
-        let mut st = self.lock();
-        st.saving = None;
-        match &result {
-            Ok(()) => st.failing = None,
-            Err(e) => {
-                st.failing = Some(e.to_string());
-                let newer = std::mem::take(&mut st.queue);
-                let mut older = Arc::try_unwrap(batch).unwrap_or_else(|b| b.as_ref().clone());
-                older.absorb(newer);
-                st.queue = older;
-            }
-        }
-        self.batch_done.notify_all();
-        (st, result)
-    }
-}
-
-impl State {
-    /// Saves the queue in one transaction; on failure the queue is kept for the next try.
-    fn save(&mut self) -> Result<(), StoreError> {
-        if self.queue.is_empty() {
-            return Ok(());
-        }
-        let result = Self::write(&mut self.conn, &self.queue);
-        match &result {
-            Ok(()) => {
-                self.queue = Queue::default();
-                self.failing = None;
-            }
-            Err(e) => self.failing = Some(e.to_string()),
-        }
-        result
-    }
-
-    fn write(conn: &mut Connection, q: &Queue) -> Result<(), StoreError> {
-        let tx = conn.transaction()?;
-        if let Some(before) = q.prune_seen_before {
-            tx.prepare_cached("DELETE FROM seen WHERE at < ?1")?
-                .execute(params![before])?;
-        }
-        if let Some(before) = q.prune_gaps_before {
-            tx.prepare_cached("DELETE FROM unmatched WHERE at < ?1")?
-                .execute(params![before])?;
-        }
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO seen (key, at) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET at = excluded.at",
-            )?;
-            for (key, at) in &q.seen {
-                stmt.execute(params![key, at])?;
-            }
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO cooldowns (channel, entry_id, at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (channel, entry_id) DO UPDATE SET at = excluded.at",
-            )?;
-            for ((channel, entry_id), at) in &q.cooldowns {
-                stmt.execute(params![channel, entry_id, at])?;
-            }
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO answers (at, platform, channel, message, entry_id, mode, score)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for a in &q.answers {
-                stmt.execute(params![
-                    a.at, a.platform, a.channel, a.message, a.entry_id, a.mode, a.score
-                ])?;
-            }
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO unmatched (at, platform, channel, text, key) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for (at, platform, channel, text, key) in &q.unmatched {
-                stmt.execute(params![at, platform, channel, text, key])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-}
-
-fn unix_now() -> i64 {
+pub(super) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Turns SQLite's codes into the errors an operator can act on.
-fn classify(path: &str, e: rusqlite::Error) -> StoreError {
-    use rusqlite::ErrorCode;
-    match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
-            path: path.into(),
-            message: "the file is not a SQLite database or is damaged; move it away and kotae starts a new one".into(),
-        },
-        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path: path.into() },
-        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => StoreError::Open {
-            path: path.into(),
-            message: e.to_string(),
-        },
-        _ => StoreError::Sql(e),
-    }
-}
-
-/// The grouping key of an unmatched text: normalized, digits folded, so the same error with
-/// different amounts or times groups together.
-fn gap_key(text: &str) -> String {
-    normalize(text)
-        .spaced
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '0' } else { c })
-        .take(MAX_UNMATCHED_CHARS)
-        .collect()
 }
 
 impl Store for SqliteStore {
@@ -648,9 +197,9 @@ impl Store for SqliteStore {
     }
 
     fn record_unmatched(&self, u: &Unmatched) -> Result<(), StoreError> {
-        // Redacted before the lock: the other writers need not wait for it.
-        let text = redact_for_store(&u.text);
-        let key = gap_key(&text);
+        // The key before the lock: the other writers need not wait for it.
+        let key = gap_key(&u.text);
+        let text = u.text.as_str().to_string();
         let mut st = self.state();
         if st.gap_retention == Some(0) {
             return Ok(());
@@ -692,18 +241,15 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
+    fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
+        let st = self.state();
+        Ok(seen_at(&st, key)?.is_some_and(|at| at >= now - keep))
+    }
+
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
         let mut st = self.state();
-        let at: Option<i64> = match st.unsaved(|q| q.seen.get(key).copied()) {
-            Some(at) => Some(at),
-            None => st
-                .conn
-                .prepare_cached("SELECT at FROM seen WHERE key = ?1")?
-                .query_row(params![key], |r| r.get(0))
-                .optional()?,
-        };
         // A key older than `keep` counts as new even before the prune removes it.
-        if at.is_some_and(|at| at >= now - keep) {
+        if seen_at(&st, key)?.is_some_and(|at| at >= now - keep) {
             return Ok(false);
         }
         // Old rows go once a minute, with the next save, not with every event.
@@ -722,55 +268,17 @@ impl Store for SqliteStore {
 
     fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError> {
         let st = self.saved()?;
-        let conn = &st.conn;
-        let mut stmt = conn.prepare(
-            "SELECT a.entry_id,
-                    COUNT(DISTINCT a.id),
-                    COALESCE(SUM(v.helpful = 1), 0),
-                    COALESCE(SUM(v.helpful = 0), 0)
-             FROM answers a LEFT JOIN votes v ON v.answer = a.id
-             WHERE a.at >= ?1
-             GROUP BY a.entry_id
-             ORDER BY COUNT(DISTINCT a.id) DESC, a.entry_id",
-        )?;
-        let entries = stmt
-            .query_map(params![since], |r| {
-                let (helpful, not_helpful): (i64, i64) = (r.get(2)?, r.get(3)?);
-                let votes = helpful + not_helpful;
-                Ok(EntryStats {
-                    entry_id: r.get(0)?,
-                    answers: r.get::<_, i64>(1)? as u64,
-                    helpful: helpful as u64,
-                    not_helpful: not_helpful as u64,
-                    helpful_pct: (votes > 0)
-                        .then(|| (helpful as f64 * 1000.0 / votes as f64).round() / 10.0),
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut stmt = conn.prepare(
-            "SELECT MAX(text), COUNT(*), MAX(at) FROM unmatched WHERE at >= ?1
-             GROUP BY key ORDER BY COUNT(*) DESC, MAX(at) DESC LIMIT ?2",
-        )?;
-        let unmatched = stmt
-            .query_map(params![since, top_unmatched as i64], |r| {
-                Ok(GapStats {
-                    text: r.get(0)?,
-                    count: r.get::<_, i64>(1)? as u64,
-                    last_seen: r.get(2)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Report {
-            since,
-            entries,
-            unmatched,
-        })
+        queries::report(&st.conn, since, top_unmatched)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
+    use super::schema::{Migration, MIGRATIONS};
     use super::*;
+    use crate::store::Redacted;
 
     fn answer(entry: &str, at: i64) -> AnswerRecord {
         AnswerRecord {
@@ -826,6 +334,12 @@ mod tests {
         assert!(s.first_time("ev1", 100, 3600).unwrap());
         assert!(!s.first_time("ev1", 200, 3600).unwrap());
         assert!(s.first_time("ev1", 100 + 3601 + 3600, 3600).unwrap());
+        assert!(s.seen("ev1", 100 + 3601 + 3600, 3600).unwrap());
+        assert!(!s.seen("ev2", 100, 3600).unwrap());
+        assert!(
+            s.first_time("ev2", 100, 3600).unwrap(),
+            "looking does not record"
+        );
     }
 
     #[test]
@@ -985,7 +499,9 @@ mod tests {
                 at: 10 + i as i64,
                 platform: "slack".into(),
                 channel: "C1".into(),
-                text: format!("エラー XY{amount} が出た。カード 4111 1111 1111 1111"),
+                text: Redacted::new(&format!(
+                    "エラー XY{amount} が出た。カード 4111 1111 1111 1111"
+                )),
             })
             .unwrap();
         }
@@ -993,7 +509,7 @@ mod tests {
             at: 20,
             platform: "slack".into(),
             channel: "C1".into(),
-            text: "別のエラー".into(),
+            text: Redacted::new("別のエラー"),
         })
         .unwrap();
         let r = s.report(0, 10).unwrap();
@@ -1033,7 +549,7 @@ mod tests {
             at: T,
             platform: "slack".into(),
             channel: "C1".into(),
-            text: "XY0001 エラー".into(),
+            text: Redacted::new("XY0001 エラー"),
         })
         .unwrap();
         let other = Connection::open(&db).unwrap();
@@ -1105,7 +621,7 @@ mod tests {
             at,
             platform: "slack".into(),
             channel: "C1".into(),
-            text: text.into(),
+            text: Redacted::new(text),
         };
         let now = unix_now();
         {

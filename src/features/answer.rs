@@ -1,0 +1,342 @@
+//! Auto-replies and questions to kotae: dedup -> gate -> match -> cooldown -> record, in
+//! that one order for every platform (Discord, Slack, the shell).
+//!
+//! The order matters: a message kotae already acted on is recognised before the cooldown is
+//! consulted, because consulting it starts it again. Deciding first and deduplicating after
+//! (Discord did until issue 13) let an edit of an answered message, after a restart, restart
+//! the cooldown without posting, so the next real paste got 🔁 instead of an answer.
+
+use std::time::Instant;
+
+use crate::bot::{Bot, Decision};
+use crate::knowledge::Lang;
+use crate::matcher::Mode;
+use crate::policy::{gate, looks_like_error, Cooldown, Gate, Incoming};
+use crate::reply::{Answer, Labels, Reply};
+
+/// How a message is recognised when it comes again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dedup<'a> {
+    /// Nothing to recognise (the shell: every line is new).
+    None,
+    /// One delivery of an event (Slack's `event_id`): acted on once, whatever kotae said,
+    /// so a retry never posts anything twice.
+    Delivery(&'a str),
+    /// A message that may be edited (Discord's message id). Recorded only once kotae answered
+    /// it or pointed at an answer: a message that got nothing, or only the no-match hint,
+    /// stays open, so an edit that now matches is answered. `edited` is true for the edit.
+    Message { id: &'a str, edited: bool },
+}
+
+/// A chat message, as every adapter hands it to the feature.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    /// `discord`, `slack`, `shell`: the store's platform and the metrics label.
+    pub platform: &'a str,
+    pub incoming: Incoming<'a>,
+    /// The text, already without a leading mention of kotae and platform escapes.
+    pub text: &'a str,
+    pub lang: Lang,
+    pub dedup: Dedup<'a>,
+}
+
+/// What kotae says to `m`, deduplicated. The adapter renders the reply and, for an answer,
+/// calls [`posted`] with the id of the message it posted.
+pub fn respond(bot: &Bot, m: &Message) -> Reply {
+    let key = |id: &str| format!("{}:{id}", m.platform);
+    let edited = match m.dedup {
+        Dedup::None => false,
+        Dedup::Delivery(id) => {
+            if !bot.first_time(&key(id)) {
+                tracing::debug!(event = id, "re-delivered; not answered again");
+                return Reply::Nothing("re-delivery");
+            }
+            false
+        }
+        Dedup::Message { id, edited } => {
+            if bot.seen(&key(id)) {
+                tracing::debug!(message = id, edited, "acted on before; left alone");
+                return Reply::Nothing("already acted on");
+            }
+            edited
+        }
+    };
+    let reply = match bot.handle(m.platform, &m.incoming, m.text, m.lang) {
+        Decision::Silent(why) => Reply::Nothing(why),
+        // An edit of a question that still matches nothing gets no second hint.
+        Decision::NoMatch if edited => Reply::Nothing("edit still matches nothing"),
+        Decision::NoMatch => Reply::notice(Labels::get(m.lang).no_match),
+        Decision::Answer(a) => Reply::Answer(a),
+        Decision::Repeat { entry_id, ago } => Reply::Repeat { entry_id, ago },
+    };
+    if let Dedup::Message { id, .. } = m.dedup {
+        if reply.acted() {
+            bot.first_time(&key(id));
+        }
+    }
+    reply
+}
+
+/// Records an answer the adapter posted as `reply_id` (empty when the platform gave no id),
+/// so votes on it are counted; false without a store.
+pub fn posted(bot: &Bot, m: &Message, reply_id: &str, answer: &Answer) -> bool {
+    bot.record_answer(
+        m.platform,
+        m.incoming.channel,
+        reply_id,
+        answer,
+        answer.mode,
+    )
+}
+
+impl Bot {
+    /// Gate -> match -> cooldown for `text` (already stripped of a leading mention of kotae)
+    /// from `platform`, without dedup (that is [`respond`]'s first step). An unmatched paste
+    /// in a support channel that looks like an error is kept (redacted) as a knowledge gap.
+    pub fn handle(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
+        let span = tracing::info_span!(
+            "message",
+            platform,
+            channel = incoming.channel,
+            outcome = tracing::field::Empty
+        );
+        let _enter = span.enter();
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(text = %crate::redact::redact(text), "message text (redacted)");
+        }
+        let decision = self.decide(platform, incoming, text, lang);
+        let outcome = match &decision {
+            Decision::Silent(why) => *why,
+            Decision::Answer(_) => "answered",
+            Decision::Repeat { .. } => "repeat",
+            Decision::NoMatch => "no match",
+        };
+        span.record("outcome", outcome);
+        tracing::debug!(outcome, "handled");
+        decision
+    }
+
+    fn decide(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
+        match gate(incoming) {
+            Gate::Ignore(why) => Decision::Silent(why),
+            Gate::Ask => self.lookup(text, lang),
+            Gate::Auto => {
+                let pack = self.pack();
+                let started = Instant::now();
+                let outcome = pack.query(text, Mode::Auto);
+                self.metrics().matched(started.elapsed());
+                let Some(m) = outcome.answer() else {
+                    if looks_like_error(text) {
+                        self.record_gap(platform, incoming.channel, text);
+                    }
+                    return Decision::Silent("no confident match");
+                };
+                match self.cooldown(incoming.channel, &m.id) {
+                    Cooldown::Repeat { ago } => Decision::Repeat {
+                        entry_id: m.id.clone(),
+                        ago,
+                    },
+                    Cooldown::Answer => Answer::build(&pack, &outcome, 0, lang).map_or(
+                        Decision::Silent("entry vanished"),
+                        |a| {
+                            Decision::Answer(Box::new(Answer {
+                                mode: Mode::Auto,
+                                ..a
+                            }))
+                        },
+                    ),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn bot() -> Bot {
+        Bot::new(
+            crate::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+    }
+
+    fn support(channel: &str) -> Incoming<'_> {
+        Incoming {
+            channel,
+            support_channel: true,
+            ..Incoming::default()
+        }
+    }
+
+    const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
+
+    #[test]
+    fn a_pasted_error_is_answered_once_per_channel() {
+        let bot = bot();
+        assert!(
+            matches!(bot.handle("test", &support("c1"), PASTE, Lang::Ja), Decision::Answer(a) if a.id == "jalpay-to-anapay-charge-20000" && a.mode == Mode::Auto)
+        );
+        assert!(matches!(
+            bot.handle("test", &support("c1"), PASTE, Lang::Ja),
+            Decision::Repeat { .. }
+        ));
+        assert!(matches!(
+            bot.handle("test", &support("c2"), PASTE, Lang::Ja),
+            Decision::Answer(_)
+        ));
+    }
+
+    #[test]
+    fn chatter_is_silent_but_a_direct_question_gets_an_answer_or_no_match() {
+        let bot = bot();
+        assert!(matches!(
+            bot.handle("test", &support("c"), "おはようございます", Lang::Ja),
+            Decision::Silent(_)
+        ));
+        let dm = Incoming {
+            channel: "dm",
+            is_dm: true,
+            ..Incoming::default()
+        };
+        assert!(matches!(
+            bot.handle("test", &dm, "おはようございます", Lang::Ja),
+            Decision::NoMatch
+        ));
+        assert!(
+            matches!(bot.handle("test", &dm, "楽天カード 3Dセキュア", Lang::Ja), Decision::Answer(a) if a.id == "3ds2-registration" && a.mode == Mode::Lookup)
+        );
+    }
+
+    fn message<'a>(channel: &'a str, text: &'a str, dedup: Dedup<'a>) -> Message<'a> {
+        Message {
+            platform: "test",
+            incoming: support(channel),
+            text,
+            lang: Lang::Ja,
+            dedup,
+        }
+    }
+
+    /// Issue 13: with the store's cooldown, after a restart, an edit of an answered message
+    /// once the cooldown had passed restarted the cooldown without posting, so the next real
+    /// paste got 🔁. The edit must be recognised before the cooldown is consulted.
+    #[test]
+    fn an_edit_of_an_answered_message_after_a_restart_does_not_take_the_cooldown() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kotae.db");
+        let open = || {
+            let store: Arc<dyn crate::store::Store> =
+                Arc::new(crate::store::SqliteStore::open(&db).unwrap());
+            Bot::new(
+                crate::builtin_pack().unwrap(),
+                Duration::from_secs(1),
+                Lang::Ja,
+            )
+            .with_store(store)
+        };
+        {
+            let bot = open();
+            let first = message(
+                "c",
+                PASTE,
+                Dedup::Message {
+                    id: "m1",
+                    edited: false,
+                },
+            );
+            assert!(matches!(respond(&bot, &first), Reply::Answer(_)));
+            bot.store().unwrap().flush().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(2100));
+        let bot = open();
+        let edit = message(
+            "c",
+            PASTE,
+            Dedup::Message {
+                id: "m1",
+                edited: true,
+            },
+        );
+        assert!(matches!(respond(&bot, &edit), Reply::Nothing(_)));
+        let again = message(
+            "c",
+            PASTE,
+            Dedup::Message {
+                id: "m2",
+                edited: false,
+            },
+        );
+        assert!(
+            matches!(respond(&bot, &again), Reply::Answer(_)),
+            "the next paste is answered, not pointed at an answer that was never posted"
+        );
+    }
+
+    #[test]
+    fn a_message_that_got_nothing_stays_open_for_an_edit_and_a_delivery_is_handled_once() {
+        let bot = bot();
+        let chatter = message(
+            "c",
+            "おはようございます",
+            Dedup::Message {
+                id: "m",
+                edited: false,
+            },
+        );
+        assert!(matches!(respond(&bot, &chatter), Reply::Nothing(_)));
+        let edit = message(
+            "c",
+            PASTE,
+            Dedup::Message {
+                id: "m",
+                edited: true,
+            },
+        );
+        assert!(matches!(respond(&bot, &edit), Reply::Answer(_)));
+        assert!(matches!(
+            respond(&bot, &edit),
+            Reply::Nothing("already acted on")
+        ));
+
+        let event = message("c2", PASTE, Dedup::Delivery("e1"));
+        assert!(matches!(respond(&bot, &event), Reply::Answer(_)));
+        assert!(matches!(
+            respond(&bot, &event),
+            Reply::Nothing("re-delivery")
+        ));
+
+        let dm = Message {
+            incoming: Incoming {
+                channel: "d",
+                is_dm: true,
+                ..Incoming::default()
+            },
+            ..message(
+                "d",
+                "おはようございます",
+                Dedup::Message {
+                    id: "q",
+                    edited: false,
+                },
+            )
+        };
+        assert!(matches!(respond(&bot, &dm), Reply::Notice { .. }));
+        let dm_edit = Message {
+            dedup: Dedup::Message {
+                id: "q",
+                edited: true,
+            },
+            ..dm
+        };
+        assert!(
+            matches!(respond(&bot, &dm_edit), Reply::Nothing(_)),
+            "no second hint for an edit"
+        );
+    }
+}
