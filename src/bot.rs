@@ -67,15 +67,9 @@ pub struct Bot {
     /// The language when the platform tells nothing better.
     default_lang: Lang,
     /// Answers, votes, gaps, and the cooldown across restarts; in memory only when absent.
-    ///
-    /// Public only because `tests/core` reads it; use [`Bot::store`].
-    #[doc(hidden)]
-    pub store: Option<Arc<dyn Store>>,
+    store: Option<Arc<dyn Store>>,
     /// Counted where things happen (here, in the features, in the adapters for health).
-    ///
-    /// Public only because `tests/core` reads it; use [`Bot::metrics`].
-    #[doc(hidden)]
-    pub metrics: Metrics,
+    metrics: Metrics,
     /// Where the knowledge was loaded from; None for the built-in pack (nothing to reload).
     knowledge_path: Option<std::path::PathBuf>,
     /// Messages for the admins (a refused reload, say); each adapter subscribes and posts

@@ -40,8 +40,8 @@ enum Command {
     Ask {
         text: Option<String>,
         /// auto: answer only when confident (a support channel); lookup: best candidates
-        #[arg(long, value_enum, default_value_t = Mode::Lookup)]
-        mode: Mode,
+        #[arg(long, value_enum, default_value_t = ModeArg::Lookup)]
+        mode: ModeArg,
         #[arg(long, value_enum, default_value_t = LangArg::Ja)]
         lang: LangArg,
         /// Print one JSON object instead of text
@@ -178,6 +178,24 @@ fn read_stdin() -> anyhow::Result<String> {
     })
 }
 
+/// `--mode`: clap's side of [`Mode`], so the library's types carry no clap derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ModeArg {
+    /// A support channel: answer only a confident match, otherwise stay silent
+    Auto,
+    /// A slash command or a question: always return the best candidates, fuzzy ones included
+    Lookup,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Auto => Mode::Auto,
+            ModeArg::Lookup => Mode::Lookup,
+        }
+    }
+}
+
 /// `--lang`: clap's side of [`Lang`], so the library's types carry no clap derive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LangArg {
@@ -221,6 +239,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
             knowledge,
         } => {
+            let mode = Mode::from(mode);
             let lang = Lang::from(lang);
             let text = match text.as_deref() {
                 None | Some("-") => read_stdin()?,

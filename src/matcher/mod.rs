@@ -18,7 +18,7 @@ pub use normalize::{normalize, Normalized, MAX_INPUT_BYTES};
 use crate::knowledge::Pack;
 
 /// How sure kotae must be before it speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// A support channel: answer only a confident match, otherwise stay silent.

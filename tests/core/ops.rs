@@ -85,7 +85,7 @@ async fn metrics_and_health_over_http() {
     bot.handle("slack", &support, "エラー XX123 が出た", Lang::Ja);
     bot.record_answer("slack", "c", "ts-1", &answer, Mode::Auto);
     bot.record_vote("slack", "ts-1", "U1", true);
-    bot.metrics.set_health("slack", Health::Up);
+    bot.metrics().set_health("slack", Health::Up);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -147,7 +147,7 @@ async fn metrics_and_health_over_http() {
     assert_eq!(v["components"]["store"]["status"], "up");
     assert_eq!(v["components"]["slack"]["status"], "up");
 
-    bot.metrics
+    bot.metrics()
         .set_health("discord", Health::Down("gateway closed with 4014".into()));
     let (status, body) = get(addr, "/healthz").await;
     assert_eq!(status, 503);

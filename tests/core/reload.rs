@@ -103,7 +103,7 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
     let start = Instant::now();
     // The counter is bumped just after the swap: wait for both, not only the new answer.
     while answer_id(&bot, "NEW0001").as_deref() != Some("demo-new-error")
-        || bot.metrics.reload_ok.load(Ordering::Relaxed) == 0
+        || bot.metrics().reload_ok.load(Ordering::Relaxed) == 0
     {
         assert!(
             start.elapsed() < Duration::from_secs(2),
@@ -111,7 +111,7 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(bot.metrics.reload_ok.load(Ordering::Relaxed), 1);
+    assert_eq!(bot.metrics().reload_ok.load(Ordering::Relaxed), 1);
 
     // A broken edit: a regex that does not compile.
     write_whole(
@@ -138,7 +138,7 @@ async fn valid_edit_is_picked_up_and_broken_edit_is_refused() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(bot.metrics.reload_failed.load(Ordering::Relaxed), 1);
+    assert_eq!(bot.metrics().reload_failed.load(Ordering::Relaxed), 1);
     // The old (last good) pack still answers, including the entry added before.
     assert_eq!(
         answer_id(&bot, "NEW0001").as_deref(),
@@ -180,7 +180,7 @@ fn a_file_that_fails_its_own_examples_is_refused() {
         Reloaded::Refused(e) => assert!(e.to_string().contains("would get an auto-reply"), "{e}"),
         Reloaded::Swapped(_) => panic!("a pack failing its counter-examples was accepted"),
     }
-    assert_eq!(bot.metrics.reload_failed.load(Ordering::Relaxed), 1);
+    assert_eq!(bot.metrics().reload_failed.load(Ordering::Relaxed), 1);
 }
 
 #[tokio::test]

@@ -41,7 +41,7 @@ fn answers_and_votes_survive_a_restart_and_a_vote_counts_once() {
             panic!("the paste is answered")
         };
         assert!(bot.record_answer("discord", "c1", "reply-1", &a, Mode::Auto));
-        let store = bot.store.as_ref().unwrap();
+        let store = bot.store().unwrap();
         let id = store
             .answer_by_message("discord", "reply-1")
             .unwrap()
@@ -112,7 +112,7 @@ fn unmatched_errors_are_kept_redacted_and_chatter_is_not() {
         Decision::Silent(_)
     ));
     // Another connection (kotae report) sees writes once saved: within FLUSH_EVERY, or now.
-    bot.store.as_ref().unwrap().flush().unwrap();
+    bot.store().unwrap().flush().unwrap();
     let report = SqliteStore::open(&db).unwrap().report(0, 10).unwrap();
     assert_eq!(report.unmatched.len(), 1, "{report:?}");
     let text = &report.unmatched[0].text;
@@ -177,7 +177,7 @@ fn report_command_prints_text_json_and_csv() {
         };
         assert_eq!(a.id, "3ds2-auth-failed");
         assert!(bot.record_answer("slack", "C1", "ts1", &a, Mode::Auto));
-        let store = bot.store.as_ref().unwrap();
+        let store = bot.store().unwrap();
         let id = store.answer_by_message("slack", "ts1").unwrap().unwrap();
         store.record_vote(id, "U1", true, 1).unwrap();
         bot.handle("slack", &support("C1"), "決済エラー E-555 が出る", Lang::Ja);

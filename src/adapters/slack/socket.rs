@@ -59,7 +59,7 @@ pub async fn run(
                 tracing::warn!(error = %e, "apps.connections.open failed; retrying");
                 handler
                     .bot
-                    .metrics
+                    .metrics()
                     .set_health("slack", Health::Down(format!("apps.connections.open: {e}")));
                 if pause(&shutdown, &mut backoff).await {
                     return Ok(());
