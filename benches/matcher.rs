@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
-use kotae::knowledge::synthetic;
+use kotae::synthetic;
 use kotae::{Mode, Pack};
 
 fn shipped(c: &mut Criterion) {

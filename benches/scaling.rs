@@ -13,9 +13,9 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use regex::{Regex, RegexBuilder};
 use std::hint::black_box;
 
-use kotae::knowledge::synthetic::{self, MIX_KINDS};
 use kotae::knowledge::Entry;
 use kotae::matcher::normalize;
+use kotae::synthetic::{self, MIX_KINDS};
 use kotae::{Mode, Pack};
 
 const ENTRIES: [usize; 5] = [10, 100, 1_000, 10_000, 50_000];

@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use kotae::knowledge::synthetic;
 use kotae::matcher::normalize;
+use kotae::synthetic;
 use kotae::{Mode, Pack};
 use serde_json::json;
 

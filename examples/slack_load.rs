@@ -29,7 +29,7 @@ use axum::body::Bytes;
 use axum::extract::Path as UrlPath;
 use axum::routing::post;
 use axum::{Json, Router};
-use kotae::knowledge::synthetic;
+use kotae::synthetic;
 use load_common::{cpu_secs, free_port, loadavg, mib, paced, pct, rss, timeline, Killer};
 use serde_json::{json, Value};
 

@@ -9,9 +9,10 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::knowledge::{Lang, Pack};
+use crate::knowledge::Lang;
 use crate::matcher::Mode;
 use crate::metrics::Metrics;
+use crate::pack::Pack;
 use crate::policy::{Cooldown, Policy};
 use crate::reply::Answer;
 use crate::store::{AnswerRecord, Store, Unmatched, Vote};

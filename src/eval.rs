@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::knowledge::Pack;
 use crate::matcher::Mode;
+use crate::pack::Pack;
 
 /// What went wrong reading the cases, worded for the author of the corpus.
 #[derive(Debug, thiserror::Error)]

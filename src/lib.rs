@@ -30,7 +30,9 @@ pub mod features;
 pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
+pub mod normalize;
 pub mod ops;
+pub mod pack;
 pub mod policy;
 pub mod redact;
 pub mod reload;
@@ -38,12 +40,14 @@ pub mod reply;
 pub mod report;
 pub mod serve;
 pub mod store;
+pub mod synthetic;
 
 #[cfg(test)]
 mod layering;
 
-pub use knowledge::{Lang, Pack};
+pub use knowledge::Lang;
 pub use matcher::{Mode, Outcome};
+pub use pack::Pack;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_knowledge.rs"));

@@ -12,7 +12,8 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 
 use kotae::adapters::shell::{self, ShellOptions};
-use kotae::knowledge::{self_test, KnowledgeError};
+use kotae::knowledge::KnowledgeError;
+use kotae::pack::self_test;
 use kotae::reply::{render_text, Answer, Labels};
 use kotae::{Lang, Mode, Pack};
 

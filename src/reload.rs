@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
-use crate::knowledge::{KnowledgeError, Pack};
+use crate::knowledge::KnowledgeError;
+use crate::pack::Pack;
 
 /// What one reload did.
 #[derive(Debug)]

@@ -9,7 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bot::Bot;
 use crate::config::{Config, Secrets};
-use crate::knowledge::{KnowledgeError, Pack};
+use crate::knowledge::KnowledgeError;
+use crate::pack::Pack;
 use crate::reload;
 use crate::store::{SqliteStore, StoreError};
 

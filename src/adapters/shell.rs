@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use crate::bot::Bot;
 use crate::features::{answer, lookup};
-use crate::knowledge::{Lang, Pack};
+use crate::knowledge::Lang;
 use crate::matcher::MAX_INPUT_BYTES;
+use crate::pack::Pack;
 use crate::policy::Incoming;
 use crate::reply::{render_text, shell, Reply};
 

@@ -138,7 +138,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::knowledge::{synthetic, Pack};
+    use crate::{synthetic, Pack};
 
     fn bot() -> Bot {
         Bot::new(

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
+use super::pattern::prepare_pattern;
 use super::schema::{
     self, EntryRaw, FileRaw, IssuerRaw, LinkRaw, TextRaw, VersionOnly, CHANGES, FORMAT_VERSION,
 };
@@ -11,8 +12,7 @@ use super::{
     AmountRule, CardPages, CardRule, CardVariant, Entry, ExampleLocations, Issuer, IssuerKind,
     KnowledgeError, Link, Location, Problem, Source, Text, CARD_KEYWORD,
 };
-use crate::matcher::index::prepare_pattern;
-use crate::matcher::normalize::compact;
+use crate::normalize::compact;
 
 /// Byte offset to line and column (both 1-based; the column counts characters).
 pub(crate) struct LineIndex<'a> {
@@ -80,7 +80,7 @@ impl FileCtx<'_> {
 }
 
 /// Compiles every source, or returns every problem found in all of them.
-pub(super) fn compile(sources: &[Source]) -> Result<(Vec<Entry>, Vec<Issuer>), KnowledgeError> {
+pub fn compile(sources: &[Source]) -> Result<(Vec<Entry>, Vec<Issuer>), KnowledgeError> {
     let mut problems = Vec::new();
     let mut entries = Vec::new();
     let mut issuers = Vec::new();
@@ -328,15 +328,16 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             );
             continue;
         }
-        if let Some(bad) = group.iter().find(|w| {
-            w.starts_with('@') && *w != crate::matcher::index::FAILURE_GROUP && *w != CARD_KEYWORD
-        }) {
+        if let Some(bad) = group
+            .iter()
+            .find(|w| w.starts_with('@') && *w != super::FAILURE_GROUP && *w != CARD_KEYWORD)
+        {
             ctx.report(
                 k.span(),
                 Some(&id),
                 format!(
                     "unknown shared keyword `{bad}`; there are `{}` (every failure word: エラー, 失敗, できない and their forms) and `{}` (any card of the issuer table)",
-                    crate::matcher::index::FAILURE_GROUP,
+                    super::FAILURE_GROUP,
                     CARD_KEYWORD
                 ),
             );
@@ -713,7 +714,7 @@ fn cross_entry_checks(entries: &[Entry], problems: &mut Vec<Problem>) {
 
 /// Validation for entries built in code (no file, no spans): the checks that keep the index
 /// sound.
-pub(super) fn validate_entries(entries: &[Entry]) -> Result<(), KnowledgeError> {
+pub fn validate_entries(entries: &[Entry]) -> Result<(), KnowledgeError> {
     let mut problems = Vec::new();
     for e in entries {
         for p in e.patterns.iter().chain(&e.family_patterns) {

@@ -4,20 +4,17 @@
 //! validate everything once (as ripgrep's builders do), so code holding a `Pack` never meets
 //! an entry with a broken regex or a missing Japanese text.
 
-mod check;
 mod compile;
 mod load;
+pub mod pattern;
 pub mod schema;
-pub mod synthetic;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::matcher::index::Index;
-
-pub use check::self_test;
+pub use compile::{compile, validate_entries};
 pub use load::{read_sources, Source};
 
 /// The language an answer is rendered in. Japanese is the source of truth; English falls back
@@ -93,6 +90,10 @@ pub struct Issuer {
 
 /// The keyword alternative that stands for "any card in the issuer table".
 pub const CARD_KEYWORD: &str = "@card";
+
+/// The keyword alternative that stands for every failure word the matcher knows
+/// (`matcher::intent::FAILURE`) and their forms.
+pub const FAILURE_GROUP: &str = "@failure";
 
 /// Which issuer pages an entry's answer lists besides its own links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -246,77 +247,6 @@ impl KnowledgeError {
             KnowledgeError::Invalid(p) => p,
             _ => &[],
         }
-    }
-}
-
-/// A validated, indexed knowledge pack. Cheap to share behind an `Arc`.
-#[derive(Debug)]
-pub struct Pack {
-    entries: Vec<Entry>,
-    issuers: Vec<Issuer>,
-    index: Index,
-}
-
-impl Pack {
-    /// Loads a file or every `*.toml` in a folder (sorted by name, so ids and messages are
-    /// stable), validating structure, regexes and links.
-    pub fn load(path: &Path) -> Result<Pack, KnowledgeError> {
-        Pack::from_sources(read_sources(path)?)
-    }
-
-    /// Builds a pack from texts already in memory; `Source::name` is used in messages.
-    pub fn from_sources(sources: Vec<Source>) -> Result<Pack, KnowledgeError> {
-        let (entries, issuers) = compile::compile(&sources)?;
-        let index = Index::build(&entries, &issuers);
-        Ok(Pack {
-            entries,
-            issuers,
-            index,
-        })
-    }
-
-    /// Builds a pack from entries made in code (generated benchmark packs).
-    pub fn from_entries(entries: Vec<Entry>) -> Result<Pack, KnowledgeError> {
-        compile::validate_entries(&entries)?;
-        let index = Index::build(&entries, &[]);
-        Ok(Pack {
-            entries,
-            issuers: Vec::new(),
-            index,
-        })
-    }
-
-    /// Loads and then runs every entry's examples, queries and counter-examples: what
-    /// `kotae check` and a hot reload accept.
-    pub fn load_checked(path: &Path) -> Result<Pack, KnowledgeError> {
-        let pack = Pack::load(path)?;
-        let problems = self_test(&pack);
-        if problems.is_empty() {
-            Ok(pack)
-        } else {
-            Err(KnowledgeError::Invalid(problems))
-        }
-    }
-
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
-    }
-
-    pub fn entry(&self, id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == id)
-    }
-
-    /// The card companies and brands of the `[[issuer]]` table, in file order.
-    pub fn issuers(&self) -> &[Issuer] {
-        &self.issuers
-    }
-
-    pub fn issuer(&self, id: &str) -> Option<&Issuer> {
-        self.issuers.iter().find(|i| i.id == id)
-    }
-
-    pub(crate) fn index(&self) -> &Index {
-        &self.index
     }
 }
 

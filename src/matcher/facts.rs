@@ -11,8 +11,8 @@
 
 use serde::Serialize;
 
-use super::normalize::compact;
 use crate::knowledge::{Issuer, IssuerKind};
+use crate::normalize::compact;
 
 /// What was found; every field is optional because most messages state nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -451,7 +451,7 @@ fn candidates(s: &str, markers: u16) -> Vec<Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::normalize::normalize;
+    use crate::normalize::normalize;
 
     fn amount(text: &str) -> Option<u64> {
         amount_jpy(&normalize(text).spaced)

@@ -9,107 +9,18 @@ use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use unicode_normalization::UnicodeNormalization;
 
 use super::facts::marker_literals;
-use super::normalize::compact;
 use crate::knowledge::{Entry, Issuer, CARD_KEYWORD};
+use crate::normalize::compact;
 
-/// The keyword alternative that stands for every failure word of
-/// [`super::intent::FAILURE`] and their forms.
-pub const FAILURE_GROUP: &str = "@failure";
+pub use crate::knowledge::pattern::{
+    classify_pattern, prepare_pattern, Prepared, MAX_PATTERN_CHARS, REGEX_SIZE_LIMIT,
+};
+pub use crate::knowledge::FAILURE_GROUP;
 
-/// The compiled size one knowledge regex may take; a pattern that needs more is a mistake.
-pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The most regexes in one `RegexSet` of the index.
 pub const SET_CHUNK: usize = 2000;
-/// The longest pattern source accepted.
-pub const MAX_PATTERN_CHARS: usize = 1000;
-
-/// A pattern as the index stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Prepared {
-    /// No regex syntax: matched by the automaton, in compact form.
-    Literal(String),
-    /// A real regex, NFKC-normalized, matched case-insensitively on the compact text.
-    Regex(String),
-}
-
-/// Decides how a pattern is matched, without compiling it. Only for patterns that
-/// [`prepare_pattern`] accepted.
-pub fn classify_pattern(p: &str) -> Prepared {
-    let nf: String = p.nfkc().collect();
-    if nf.chars().any(regex_syntax::is_meta_character) {
-        Prepared::Regex(nf)
-    } else {
-        Prepared::Literal(compact(&nf))
-    }
-}
-
-/// Validates a pattern from the knowledge pack and decides how it is matched. The error is
-/// the end of a sentence that starts with "pattern `…`".
-pub fn prepare_pattern(p: &str) -> Result<Prepared, String> {
-    if p.trim().is_empty() {
-        return Err("is empty; it would match every message".into());
-    }
-    if p.chars().count() > MAX_PATTERN_CHARS {
-        return Err(format!("is longer than {MAX_PATTERN_CHARS} characters"));
-    }
-    let nf = match classify_pattern(p) {
-        literal @ Prepared::Literal(_) => return Ok(literal),
-        Prepared::Regex(nf) => nf,
-    };
-    if nf.chars().any(char::is_whitespace) || nf.contains("\\s") {
-        return Err(
-            "contains white space, but messages are matched with all white space removed; \
-             drop it (write `MW1M01AJ\\d{4}`, not `MW1M01AJ \\d{4}`)"
-                .into(),
-        );
-    }
-    if nf.contains("\\b") || nf.contains("\\B") {
-        return Err(
-            "uses `\\b`, which cannot work here: white space is removed before matching \
-             and Japanese text has no word boundaries; drop it"
-                .into(),
-        );
-    }
-    check_regex(&nf)?;
-    Ok(Prepared::Regex(nf))
-}
-
-/// Checks what `kotae check` needs of a regex (it parses, fits the size limit, cannot match
-/// empty text) by building only a Thompson NFA: a full `Regex` costs several times more, and
-/// a 10,000-entry pack is validated on every start and reload.
-fn check_regex(source: &str) -> Result<(), String> {
-    use regex_automata::nfa::thompson::{self, pikevm::PikeVM, WhichCaptures};
-    use regex_automata::util::syntax;
-    let nfa = thompson::Compiler::new()
-        .syntax(syntax::Config::new().case_insensitive(true))
-        .configure(
-            thompson::Config::new()
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                .shrink(false)
-                .which_captures(WhichCaptures::None),
-        )
-        .build(source)
-        .map_err(|e| match e.size_limit() {
-            Some(limit) => format!("is too large once compiled (over {limit} bytes); simplify it"),
-            None => format!(
-                "does not compile: {}",
-                e.to_string()
-                    .lines()
-                    .map(str::trim)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-        })?;
-    let vm = PikeVM::new_from_nfa(nfa).map_err(|e| format!("does not compile: {e}"))?;
-    let mut cache = vm.create_cache();
-    if vm.is_match(&mut cache, "") {
-        return Err("matches empty text, so it would fire on every message".into());
-    }
-    Ok(())
-}
 
 fn compile_regex(source: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(source)
@@ -913,7 +824,7 @@ mod tests {
     #[test]
     fn regexes_past_the_first_set_are_found() {
         // Sets of 100 regexes: entry 303's regex is the 102nd, in the second set.
-        let entries = crate::knowledge::synthetic::entries(310);
+        let entries = crate::synthetic::entries(310);
         let index = Index::build_chunked(&entries, &[], 100);
         assert_eq!(index.sets.len(), 2);
         let text = "err303-1234-x";
@@ -942,7 +853,7 @@ mod tests {
         edit: impl FnOnce(&mut Entry),
         pick: impl Fn(&EntryHits) -> Vec<u16>,
     ) -> impl Fn(&str) -> Vec<u16> {
-        let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+        let mut e = crate::synthetic::entries(1).remove(0);
         edit(&mut e);
         let index = Index::build(std::slice::from_ref(&e), &[]);
         move |text: &str| {
@@ -997,7 +908,7 @@ mod tests {
 
     #[test]
     fn ascii_aliases_match_whole_words_only() {
-        let n = |t: &str| crate::matcher::normalize::normalize(t);
+        let n = |t: &str| crate::normalize::normalize(t);
         let ok = |text: &str, alias: &str| {
             let t = n(text);
             let start = t.compact.find(alias).expect("alias in text");
@@ -1058,7 +969,7 @@ mod tests {
         assert_eq!(hiragana_spelling("マイル"), None);
         assert_eq!(hiragana_spelling("本人認証"), None);
         let hits = |text: &str| {
-            let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+            let mut e = crate::synthetic::entries(1).remove(0);
             e.keywords = vec![vec!["セッションタイムアウト".into()], vec!["登録".into()]];
             let index = Index::build(&[e], &[]);
             let n = crate::matcher::normalize(text);
@@ -1075,7 +986,7 @@ mod tests {
 
     #[test]
     fn a_keyword_inside_an_everyday_word_is_not_the_keyword() {
-        let mut e = crate::knowledge::synthetic::entries(1).remove(0);
+        let mut e = crate::synthetic::entries(1).remove(0);
         e.keywords = vec![vec!["3dセキュア".into()], vec!["とは".into()]];
         let index = Index::build(&[e], &[]);
         let groups = |text: &str| {

@@ -845,7 +845,7 @@ pub fn inflections(word: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::normalize::compact;
+    use crate::normalize::compact;
 
     fn why(text: &str) -> Option<NotAReport> {
         let n = crate::matcher::normalize(text);

@@ -4,8 +4,9 @@
 pub mod facts;
 pub mod index;
 pub mod intent;
-pub mod normalize;
 mod rank;
+
+pub use crate::normalize;
 
 use std::fmt;
 
@@ -15,7 +16,7 @@ pub use facts::Facts;
 pub use intent::{Judgement, NotAReport};
 pub use normalize::{normalize, Normalized, MAX_INPUT_BYTES};
 
-use crate::knowledge::Pack;
+use crate::knowledge::{Entry, Issuer};
 
 /// How sure kotae must be before it speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -154,36 +155,36 @@ fn pasted_bytes(m: &Match, compact: &str) -> usize {
     covered.min(compact.len())
 }
 
-impl Pack {
-    /// Matches `text`. Never panics and reads at most [`MAX_INPUT_BYTES`] of it.
-    pub fn query(&self, text: &str, mode: Mode) -> Outcome {
-        let normalized = normalize(text);
-        self.query_normalized(&normalized, mode)
-    }
-
-    pub fn query_normalized(&self, n: &Normalized, mode: Mode) -> Outcome {
-        let scan = self.index().scan(&n.compact, &n.spaced);
-        let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
-        facts.read_cards(self.issuers(), &scan.cards);
-        let matches = rank::rank(self, scan.entries, &scan.cards, n, mode);
-        let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
-        // Only a message with something to answer is judged: chat without hits costs nothing.
-        let judgement = if mode == Mode::Auto && reply {
-            intent::judge(n, pasted_bytes(&matches[0], &n.compact))
-        } else {
-            Judgement::default()
-        };
-        reply &= judgement.allows_reply();
-        let matches = match mode {
-            Mode::Auto => matches.into_iter().filter(|m| m.confident).collect(),
-            Mode::Lookup => matches,
-        };
-        Outcome {
-            reply,
-            matches,
-            facts,
-            judgement,
-            truncated: n.truncated,
-        }
+/// Matches a normalized message against a pack's entries, issuer table and index (the
+/// parts of [`crate::Pack`], which owns them and calls this).
+pub fn run(
+    entries: &[Entry],
+    issuers: &[Issuer],
+    index: &index::Index,
+    n: &Normalized,
+    mode: Mode,
+) -> Outcome {
+    let scan = index.scan(&n.compact, &n.spaced);
+    let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
+    facts.read_cards(issuers, &scan.cards);
+    let matches = rank::rank(entries, issuers, index, scan.entries, &scan.cards, n, mode);
+    let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
+    // Only a message with something to answer is judged: chat without hits costs nothing.
+    let judgement = if mode == Mode::Auto && reply {
+        intent::judge(n, pasted_bytes(&matches[0], &n.compact))
+    } else {
+        Judgement::default()
+    };
+    reply &= judgement.allows_reply();
+    let matches = match mode {
+        Mode::Auto => matches.into_iter().filter(|m| m.confident).collect(),
+        Mode::Lookup => matches,
+    };
+    Outcome {
+        reply,
+        matches,
+        facts,
+        judgement,
+        truncated: n.truncated,
     }
 }

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use super::index::Index;
 use super::index::{bigrams, EntryHits};
 use super::{Evidence, Match, Mode, Normalized, MAX_CANDIDATES};
-use crate::knowledge::{Pack, CARD_KEYWORD};
+use crate::knowledge::{Entry, Issuer, CARD_KEYWORD};
 
 const CODE: f64 = 100.0;
 const PATTERN: f64 = 60.0;
@@ -48,13 +49,14 @@ fn code_like_tokens(spaced: &str) -> impl Iterator<Item = &str> {
 /// `cards` are the issuers the text names (indexes into [`Pack::issuers`]), shown as the
 /// keyword found for a `@card` group.
 pub(super) fn rank(
-    pack: &Pack,
+    entries: &[Entry],
+    issuers: &[Issuer],
+    index: &Index,
     hits: Vec<EntryHits>,
     cards: &[u16],
     n: &Normalized,
     mode: Mode,
 ) -> Vec<Match> {
-    let entries = pack.entries();
     let mut accs: HashMap<u32, Acc> = HashMap::new();
     let mut order: Vec<u32> = Vec::new();
 
@@ -90,7 +92,7 @@ pub(super) fn rank(
         }
         let card_name = cards
             .first()
-            .and_then(|&c| pack.issuers().get(c as usize))
+            .and_then(|&c| issuers.get(c as usize))
             .map(|i| i.name.ja.clone());
         let found: Vec<String> = h
             .keywords
@@ -121,10 +123,10 @@ pub(super) fn rank(
 
     if mode == Mode::Lookup {
         for token in code_like_tokens(&n.spaced) {
-            if pack.index().is_known_code(token) {
+            if index.is_known_code(token) {
                 continue;
             }
-            for (entry, code, distance) in pack.index().near_codes(token) {
+            for (entry, code, distance) in index.near_codes(token) {
                 let acc = accs.entry(entry).or_default();
                 if !order.contains(&entry) {
                     order.push(entry);
@@ -143,7 +145,7 @@ pub(super) fn rank(
         }
         let grams = bigrams(&n.compact);
         if grams.len() >= 2 {
-            let mut sims: Vec<(u32, f64)> = pack.index().similar(&grams).into_iter().collect();
+            let mut sims: Vec<(u32, f64)> = index.similar(&grams).into_iter().collect();
             sims.sort_by_key(|&(e, _)| e);
             for (entry, share) in sims {
                 if share < MIN_SIMILAR {

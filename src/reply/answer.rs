@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use super::Labels;
 
-use crate::knowledge::{CardPages, CardRule, Issuer, IssuerKind, Lang, Link, Pack};
+use crate::knowledge::{CardPages, CardRule, Issuer, IssuerKind, Lang, Link};
 use crate::matcher::{Match, Mode, Outcome};
+use crate::pack::Pack;
 
 /// A link as shown to people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

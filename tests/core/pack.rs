@@ -1,8 +1,9 @@
 //! The shipped knowledge pack: the required ids, every entry's examples as tests, and every
 //! URL traceable to the source documents in ../shared.
 
-use kotae::knowledge::{Entry, Pack};
+use kotae::knowledge::Entry;
 use kotae::Mode;
+use kotae::Pack;
 
 use crate::manifest_dir;
 

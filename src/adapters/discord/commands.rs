@@ -134,7 +134,7 @@ mod tests {
 
     use super::*;
     use crate::bot::Bot;
-    use crate::knowledge::{synthetic, Pack};
+    use crate::{synthetic, Pack};
 
     fn data(pack: Pack) -> Data {
         Data {

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::writer::State;
-use crate::matcher::normalize::normalize;
+use crate::normalize::normalize;
 use crate::store::{EntryStats, GapStats, Redacted, Report, StoreError, MAX_UNMATCHED_CHARS};
 
 /// The grouping key of an unmatched text: normalized, digits folded, so the same error with

@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
-use super::{Pack, Problem};
-use crate::matcher::{normalize::compact, Mode};
+use super::Pack;
+use crate::knowledge::Problem;
+use crate::matcher::Mode;
+use crate::normalize::compact;
 
 /// Which test text a problem is about, to point at its line.
 #[derive(Clone, Copy)]

@@ -4,7 +4,7 @@
 //! regex, every fifth a keyword group pair, so the index is exercised the way a large real
 //! pack would exercise it.
 
-use super::{Entry, Location, Text};
+use crate::knowledge::{Entry, Location, Text, CARD_KEYWORD};
 
 fn text(s: String) -> Text {
     Text { ja: s, en: None }
@@ -65,7 +65,7 @@ pub fn message(bytes: usize, error: &str) -> String {
     while out.len() < bytes {
         out.push_str(filler);
     }
-    let (cut, _) = crate::matcher::normalize::cap(&out, bytes.max(error_end));
+    let (cut, _) = crate::normalize::cap(&out, bytes.max(error_end));
     cut.to_string()
 }
 
@@ -207,8 +207,8 @@ pub fn portable_regex(source: &str) -> Result<String, String> {
 /// (is the code found unknown?) that a one-regex-per-rule bot does not have. So is the card
 /// keyword (`@card`), which stands for the pack's issuer table.
 pub fn peer_rules(e: &Entry) -> Result<PeerRules, String> {
-    use crate::matcher::index::{classify_pattern, Prepared};
-    use crate::matcher::normalize::compact;
+    use crate::knowledge::pattern::{classify_pattern, Prepared};
+    use crate::normalize::compact;
     if !e.family_patterns.is_empty() {
         return Err(format!(
             "entry {}: family patterns are not translated",
@@ -234,11 +234,7 @@ pub fn peer_rules(e: &Entry) -> Result<PeerRules, String> {
             .join("|")
     };
     let keyword_groups: Vec<String> = e.keywords.iter().map(|g| group(&mut g.iter())).collect();
-    if e.keywords
-        .iter()
-        .flatten()
-        .any(|k| k == super::CARD_KEYWORD)
-    {
+    if e.keywords.iter().flatten().any(|k| k == CARD_KEYWORD) {
         return Err(format!(
             "entry {}: the card keyword needs the issuer table; not translated",
             e.id
