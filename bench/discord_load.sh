@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rates=${RATES:-200,500,1000,2000}
-(cd "$root" && cargo build --release --quiet --example discord_load --bin kotae)
+(cd "$root" && cargo build --release --quiet --features serve --example discord_load --bin kotae)
 dir="${CARGO_TARGET_DIR:-$root/target}/release"
 date -u +"%F %T UTC"
 "$dir/examples/discord_load" --kotae "$dir/kotae" --rates "$rates" \

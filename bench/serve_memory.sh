@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 entries=${ENTRIES:-10000}
 messages=${MESSAGES:-10000}
 reloads=${RELOADS:-2}
-(cd "$root" && cargo build --release --quiet --example slack_load --bin kotae)
+(cd "$root" && cargo build --release --quiet --features serve --example slack_load --bin kotae)
 dir="${CARGO_TARGET_DIR:-$root/target}/release"
 date -u +"%F %T UTC"
 "$dir/examples/slack_load" run --kotae "$dir/kotae" --entries 0 --messages "$messages"

@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rates=${RATES:-500,1000,2000,3000,5000}
-(cd "$root" && cargo build --release --quiet --example slack_load --bin kotae)
+(cd "$root" && cargo build --release --quiet --features serve --example slack_load --bin kotae)
 dir="${CARGO_TARGET_DIR:-$root/target}/release"
 date -u +"%F %T UTC"
 "$dir/examples/slack_load" run --kotae "$dir/kotae" --entries "${ENTRIES:-0}" --messages 0 \

@@ -31,6 +31,7 @@ pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
 pub mod normalize;
+#[cfg(feature = "ops")]
 pub mod ops;
 pub mod pack;
 pub mod policy;
@@ -38,6 +39,7 @@ pub mod redact;
 pub mod reload;
 pub mod reply;
 pub mod report;
+#[cfg(feature = "ops")]
 pub mod serve;
 pub mod store;
 pub mod synthetic;

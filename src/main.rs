@@ -377,6 +377,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 Ok(ERROR)
             }
         }
+        #[cfg(not(feature = "ops"))]
+        Command::Serve { .. } => bail!(
+            "this kotae was built without the chat platforms (the default build is the terminal \
+             tool); build it with `cargo build --release --features serve` (or `--features \
+             slack` / `--features discord` for one platform) and run that binary"
+        ),
+        #[cfg(feature = "ops")]
         Command::Serve { config } => {
             let mut config = kotae::config::Config::load(&config)?;
             config.apply_env(|k| std::env::var(k).ok())?;

@@ -5,6 +5,7 @@ mod answers;
 mod check;
 mod cli;
 mod matcher;
+#[cfg(feature = "ops")]
 mod ops;
 mod pack;
 mod redact;
