@@ -153,6 +153,69 @@ const NOT_AFTER: &[(&str, &str)] = &[("とは", "こ")];
 /// See [`hiragana_spelling`].
 const MIN_KANA_SPELLING: usize = 4;
 
+/// Voiced katakana and their unvoiced forms (ガ/カ …, パ/ハ too).
+const DAKUTEN: &[(char, char)] = &[
+    ('ガ', 'カ'),
+    ('ギ', 'キ'),
+    ('グ', 'ク'),
+    ('ゲ', 'ケ'),
+    ('ゴ', 'コ'),
+    ('ザ', 'サ'),
+    ('ジ', 'シ'),
+    ('ズ', 'ス'),
+    ('ゼ', 'セ'),
+    ('ゾ', 'ソ'),
+    ('ダ', 'タ'),
+    ('ヂ', 'チ'),
+    ('ヅ', 'ツ'),
+    ('デ', 'テ'),
+    ('ド', 'ト'),
+    ('バ', 'ハ'),
+    ('ビ', 'ヒ'),
+    ('ブ', 'フ'),
+    ('ベ', 'ヘ'),
+    ('ボ', 'ホ'),
+    ('パ', 'ハ'),
+    ('ピ', 'ヒ'),
+    ('プ', 'フ'),
+    ('ペ', 'ヘ'),
+    ('ポ', 'ホ'),
+];
+
+/// A long katakana word with one dakuten added or dropped (セッションタイムアウド, a typo
+/// or a screenshot read badly). Only words of [`MIN_DAKUTEN_SLIP`] katakana or more: in a
+/// short word one mark makes another word (カード, ガード).
+fn dakuten_slips(lit: &str) -> Vec<String> {
+    let chars: Vec<char> = lit.chars().collect();
+    let katakana = chars
+        .iter()
+        .filter(|c| ('\u{30A1}'..='\u{30F6}').contains(*c))
+        .count();
+    if katakana < MIN_DAKUTEN_SLIP {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        for &(voiced, plain) in DAKUTEN {
+            let other = if c == voiced {
+                plain
+            } else if c == plain && voiced as u32 == plain as u32 + 1 {
+                // Unvoiced to voiced only (ハ -> バ, not to パ): the slip people make.
+                voiced
+            } else {
+                continue;
+            };
+            let mut v = chars.clone();
+            v[i] = other;
+            out.push(v.into_iter().collect());
+        }
+    }
+    out
+}
+
+/// See [`dakuten_slips`].
+const MIN_DAKUTEN_SLIP: usize = 6;
+
 pub(crate) fn bigrams(compact: &str) -> Vec<u64> {
     let chars: Vec<char> = compact.chars().collect();
     let mut out: Vec<u64> = chars
@@ -193,6 +256,9 @@ impl Index {
         let mut add_literal = |lit: String, target: Target| {
             if let Some(h) = hiragana_spelling(&lit) {
                 add_one(h, target);
+            }
+            for v in dakuten_slips(&lit) {
+                add_one(v, target);
             }
             add_one(lit, target);
         };
@@ -999,5 +1065,16 @@ mod tests {
         };
         assert_eq!(groups("3Dセキュアとは"), 2);
         assert_eq!(groups("3Dセキュアで弾かれたことは一度もない"), 1);
+    }
+
+    #[test]
+    fn a_long_katakana_word_is_found_with_one_dakuten_slip() {
+        let slips = dakuten_slips("セッションタイムアウト");
+        assert!(slips.contains(&"セッションタイムアウド".to_string()));
+        assert!(slips.contains(&"ゼッションタイムアウト".to_string()));
+        assert!(!slips.iter().any(|s| s == "セッションタイムアウト"));
+        // Short words have none: カード is not ガード.
+        assert!(dakuten_slips("カード").is_empty());
+        assert!(dakuten_slips("本人認証に不正").is_empty());
     }
 }
