@@ -40,6 +40,7 @@ pub fn entries(n: usize) -> Vec<Entry> {
                 amount_rule: None,
                 card_rule: None,
                 card_pages: Default::default(),
+                not_the_card: Vec::new(),
                 examples: vec![format!("GEN{i:08}")],
                 queries: Vec::new(),
                 counter_examples: Vec::new(),

@@ -501,6 +501,7 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         amount_rule,
         card_rule,
         card_pages,
+        not_the_card: raw.not_the_card,
         examples: raw.examples.into_iter().map(|s| s.into_inner()).collect(),
         queries: raw.queries.into_iter().map(|s| s.into_inner()).collect(),
         counter_examples: raw
@@ -666,6 +667,13 @@ fn issuer_checks(entries: &[Entry], issuers: &[Issuer], problems: &mut Vec<Probl
                         "card_rule names `{c}`, which is not an id in the [[issuer]] table"
                     ));
                 }
+            }
+        }
+        for c in &e.not_the_card {
+            if !ids.contains_key(c.as_str()) {
+                report(format!(
+                    "not_the_card names `{c}`, which is not an id in the [[issuer]] table"
+                ));
             }
         }
         let uses_table = e.card_pages != CardPages::None

@@ -157,6 +157,9 @@ pub struct Entry {
     pub amount_rule: Option<AmountRule>,
     pub card_rule: Option<CardRule>,
     pub card_pages: CardPages,
+    /// Issuer ids that name the app of this entry rather than the card used in it: in "JAL
+    /// Payに楽天カードを登録", the card is 楽天カード.
+    pub not_the_card: Vec<String>,
     pub examples: Vec<String>,
     pub queries: Vec<String>,
     pub counter_examples: Vec<String>,

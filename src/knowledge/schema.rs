@@ -78,6 +78,9 @@ pub struct EntryRaw {
     /// `named` (those the message names), `brands`, `all`.
     #[serde(default)]
     pub card_pages: Option<Spanned<String>>,
+    /// Issuer ids that are the app of this entry, not the card used in it.
+    #[serde(default)]
+    pub not_the_card: Vec<String>,
     #[serde(default)]
     pub examples: Vec<Spanned<String>>,
     #[serde(default)]

@@ -41,12 +41,16 @@ impl Facts {
         }
     }
 
-    /// Records the cards the index found (indexes into `issuers`, in the order named).
-    pub fn read_cards(&mut self, issuers: &[Issuer], named: &[u16]) {
-        let named: Vec<&Issuer> = named
+    /// Records the cards the index found (indexes into `issuers`, in the order named),
+    /// leaving out `not_the_card` (the app of the entry answered) when another card is named.
+    pub fn read_cards(&mut self, issuers: &[Issuer], named: &[u16], not_the_card: &[String]) {
+        let mut named: Vec<&Issuer> = named
             .iter()
             .filter_map(|&i| issuers.get(i as usize))
             .collect();
+        if named.iter().any(|i| !not_the_card.contains(&i.id)) {
+            named.retain(|i| !not_the_card.contains(&i.id));
+        }
         self.card = named
             .iter()
             .find(|i| i.kind == IssuerKind::Issuer)

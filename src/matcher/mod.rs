@@ -166,8 +166,11 @@ pub fn run(
 ) -> Outcome {
     let scan = index.scan(&n.compact, &n.spaced);
     let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
-    facts.read_cards(issuers, &scan.cards);
     let matches = rank::rank(entries, issuers, index, scan.entries, &scan.cards, n, mode);
+    let not_the_card = matches
+        .first()
+        .map_or(&[][..], |m| &entries[m.entry].not_the_card[..]);
+    facts.read_cards(issuers, &scan.cards, not_the_card);
     let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
     // Only a message with something to answer is judged: chat without hits costs nothing.
     let judgement = if mode == Mode::Auto && reply {

@@ -442,3 +442,27 @@ fn the_new_entries_answer() {
         "{en}"
     );
 }
+
+#[test]
+fn the_card_registered_in_jal_pay_is_the_card_not_jal_pay() {
+    let pack = kotae::builtin_pack().unwrap();
+    let card = |text: &str| pack.query(text, kotae::Mode::Auto).facts.card;
+    assert_eq!(
+        card("JAL Payに楽天カードを登録しようとしたらセッションタイムアウトが発生しました"),
+        Some("rakuten-card".to_string())
+    );
+    assert_eq!(
+        card("Can't register my Visa in JAL Pay, session timeout every time"),
+        Some("visa".to_string())
+    );
+    // Alone, JAL Pay is still the card named; and where JAL Pay is the card (its QUICPay),
+    // it stays the card beside a brand.
+    assert_eq!(
+        card("JAL Payのカード登録でセッションタイムアウトが発生しました"),
+        Some("jal-pay".to_string())
+    );
+    assert_eq!(
+        card("JALのプリペ、更新されてからQUICPayが使えない。Mastercardのタッチは通る"),
+        Some("jal-pay".to_string())
+    );
+}
