@@ -167,8 +167,10 @@ pub fn run(
     let scan = index.scan(&n.compact, &n.spaced);
     let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
     let matches = rank::rank(entries, issuers, index, scan.entries, &scan.cards, n, mode);
+    // Only an entry the message is surely about says which named card is its app.
     let not_the_card = matches
         .first()
+        .filter(|m| m.confident)
         .map_or(&[][..], |m| &entries[m.entry].not_the_card[..]);
     facts.read_cards(issuers, &scan.cards, not_the_card);
     let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
