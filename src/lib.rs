@@ -15,6 +15,8 @@
 //! - [`store`]: SQLite: answers, votes, knowledge gaps, cooldowns and seen events.
 //! - [`metrics`], [`ops`]: counters, the latency histogram, `/healthz` and `/metrics`.
 //! - [`report`]: `kotae report` rendering (text, JSON, CSV).
+//! - [`ocr`]: screenshots: image limits, the OCR worker process and its queue, OCR text for
+//!   the matcher.
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
 //! - [`adapters`]: platform I/O: Discord, Slack, the terminal shell.
 //!
@@ -27,6 +29,7 @@ pub mod eval;
 pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
+pub mod ocr;
 pub mod ops;
 pub mod policy;
 pub mod redact;
