@@ -61,6 +61,52 @@ pub struct OcrStats {
     pub worker_starts: u64,
 }
 
+impl OcrStats {
+    /// The Prometheus text for these counters, for `/metrics` to append to its own.
+    pub fn render_prometheus(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP kotae_ocr_images_total Screenshots handed to OCR, by result.\n");
+        out.push_str("# TYPE kotae_ocr_images_total counter\n");
+        for (result, n) in [
+            ("ok", self.ok),
+            ("refused", self.refused),
+            ("shed", self.shed),
+            ("failed", self.failed),
+        ] {
+            out.push_str(&format!(
+                "kotae_ocr_images_total{{result=\"{result}\"}} {n}\n"
+            ));
+        }
+        for (name, help, n) in [
+            (
+                "kotae_ocr_rate_limited_total",
+                "Screenshots over a user's images per minute (also counted as refused).",
+                self.rate_limited,
+            ),
+            (
+                "kotae_ocr_timeouts_total",
+                "Screenshots that took longer than the timeout (also counted as failed).",
+                self.timeouts,
+            ),
+            (
+                "kotae_ocr_worker_deaths_total",
+                "OCR worker processes that ended while reading an image.",
+                self.worker_deaths,
+            ),
+            (
+                "kotae_ocr_worker_starts_total",
+                "OCR worker processes started.",
+                self.worker_starts,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {n}\n"
+            ));
+        }
+        out
+    }
+}
+
 #[derive(Default)]
 struct Counters {
     ok: AtomicU64,
@@ -370,5 +416,41 @@ async fn stop(shared: &Shared, slot: usize, running: Option<Running>) {
         .is_err()
     {
         let _ = r.child.kill().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_text_has_every_counter() {
+        let s = OcrStats {
+            ok: 3,
+            shed: 1,
+            worker_starts: 2,
+            ..OcrStats::default()
+        };
+        let text = s.render_prometheus();
+        assert!(
+            text.contains("kotae_ocr_images_total{result=\"ok\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kotae_ocr_images_total{result=\"shed\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("kotae_ocr_worker_starts_total 2\n"), "{text}");
+        assert_eq!(text.matches("# TYPE").count(), 5);
+    }
+
+    #[tokio::test]
+    async fn missing_models_make_the_service_unavailable() {
+        let paths = ModelPaths::in_dir(PathBuf::from("/nonexistent/ocr"));
+        let command = WorkerCommand::kotae(PathBuf::from("kotae"), &paths);
+        let err = OcrService::start(OcrConfig::default(), &paths, command)
+            .err()
+            .unwrap();
+        assert!(matches!(err, OcrError::Unavailable(_)), "{err}");
     }
 }
