@@ -442,3 +442,51 @@ fn without_the_runtime_ask_says_how_to_install_it() {
         "{stderr}"
     );
 }
+
+/// A worker killed between images (the OOM killer, an operator) costs no image: the next one
+/// goes to a new worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_while_idle_is_replaced_without_losing_an_image() {
+    let Some(paths) = models() else { return };
+    let ocr = service(&paths, OcrConfig::default());
+    let bytes = std::fs::read(image("attempt_limit_small_q50.jpg")).unwrap();
+    ocr.read(bytes.clone(), "u").await.expect("first image");
+    let pid = ocr.worker_pids()[0];
+    assert!(Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    ocr.read(bytes, "u").await.expect("second image");
+    let s = ocr.stats();
+    assert_eq!((s.ok, s.failed, s.worker_starts), (2, 0, 2), "{s:?}");
+}
+
+/// An idle worker is stopped (its memory freed) and a new one starts with the next image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_worker_is_stopped_and_started_again_on_demand() {
+    let Some(paths) = models() else { return };
+    let config = OcrConfig {
+        idle_secs: 1,
+        ..OcrConfig::default()
+    };
+    let ocr = service(&paths, config);
+    let bytes = std::fs::read(image("mw1m01aj0004_small_q50.jpg")).unwrap();
+    ocr.read(bytes.clone(), "u").await.unwrap();
+    let pid = ocr.worker_pids()[0];
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !ocr.worker_pids().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the process is gone, not just forgotten"
+    );
+    ocr.read(bytes, "u").await.unwrap();
+    assert_eq!(ocr.stats().worker_starts, 2);
+}

@@ -283,6 +283,14 @@ async fn worker_loop(
         if job.reply.is_closed() {
             continue;
         }
+        // A worker that died while idle (the OOM killer, an operator) is replaced quietly:
+        // no image was lost with it.
+        if let Some(r) = running.as_mut() {
+            if !matches!(r.child.try_wait(), Ok(None)) {
+                tracing::info!(pid = r.pid, "OCR worker ended while idle; starting another");
+                stop(&shared, slot, running.take()).await;
+            }
+        }
         if running.is_none() {
             match spawn(&shared, slot) {
                 Ok(r) => running = Some(r),
@@ -407,16 +415,18 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
 }
 
 async fn stop(shared: &Shared, slot: usize, running: Option<Running>) {
-    lock(&shared.pids)[slot] = None;
-    let Some(mut r) = running else { return };
-    // Closing standard input asks the worker to leave; a worker that does not is killed.
-    drop(r.stdin);
-    if tokio::time::timeout(Duration::from_secs(2), r.child.wait())
-        .await
-        .is_err()
-    {
-        let _ = r.child.kill().await;
+    if let Some(mut r) = running {
+        // Closing standard input asks the worker to leave; a worker that does not is killed.
+        drop(r.stdin);
+        if tokio::time::timeout(Duration::from_secs(2), r.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = r.child.kill().await;
+        }
     }
+    // Only once the process is gone (and reaped), so a listed pid is a live worker.
+    lock(&shared.pids)[slot] = None;
 }
 
 #[cfg(test)]
