@@ -4,6 +4,20 @@
 //! processes (`kotae ocr-worker`), each reading one image at a time under a timeout. A worker
 //! is started on first use, started again after it dies, stopped when idle, and recycled
 //! when its memory grows past the cap. Counters for `/metrics` are in [`OcrStats`].
+//!
+//! How an adapter uses it (the wiring in `serve` and the adapters is not done yet):
+//!
+//! ```text
+//! // Once, at start: Err means "screenshots are off" (say it once, at info).
+//! let paths = ModelPaths::locate(config.ocr.dir.as_deref(), |k| std::env::var(k).ok());
+//! let ocr = OcrService::start(config.ocr.clone(), &paths,
+//!                             WorkerCommand::kotae(std::env::current_exe()?, &paths)).ok();
+//! // Per image (bytes downloaded into memory, never to disk):
+//! let read = ocr.read(bytes, &format!("discord:{user_id}")).await?;
+//! let text = format!("{typed}\n{}", read.matcher_text());    // then pack.query(&text, Auto),
+//! // the typed text's amount wins over the image's; reply with ocr::screenshot_note(lang).
+//! // RateLimited / Shed / Refused: say so once or stay silent; never log read.raw_text().
+//! ```
 
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
