@@ -1,6 +1,7 @@
 //! PP-OCRv5 (mobile) through ONNX Runtime: text detection (DB) and recognition (CTC), written
-//! here rather than taken from `paddle-ocr-rs` so that no C++ polygon clipper and no OpenCV
-//! binding is built; phone screenshots are upright, so axis-aligned boxes suffice.
+//! here rather than taken from `paddle-ocr-rs` (0.3.4 pins ort 2.0.0-rc.9 and builds
+//! `imageproc`, `image`, `ndarray` and the C++ `clipper-sys`); phone screenshots are upright,
+//! so axis-aligned boxes suffice and no polygon clipper is needed.
 //!
 //! Runs only inside `kotae ocr-worker`: a crash or a memory spike here ends that process, not
 //! the bot. Pre- and post-processing follow PaddleOCR's defaults (BGR input, ImageNet
