@@ -41,6 +41,9 @@ pub struct Config {
     pub discord: Option<DiscordConfig>,
     #[serde(default)]
     pub slack: Option<SlackConfig>,
+    /// Screenshots (`[ocr]`): where the runtime and models are, workers, queue, caps.
+    #[serde(default)]
+    pub ocr: crate::ocr::OcrConfig,
 }
 
 fn default_database() -> PathBuf {
@@ -254,6 +257,11 @@ impl Config {
             }
             if config.database.is_relative() {
                 config.database = dir.join(&config.database);
+            }
+            if let Some(o) = &config.ocr.dir {
+                if o.is_relative() {
+                    config.ocr.dir = Some(dir.join(o));
+                }
             }
         }
         Ok(config)
@@ -642,6 +650,18 @@ mod tests {
         assert_eq!(c.cooldown_secs, 600);
         assert_eq!(c.lang, Lang::Ja);
         assert!(c.discord.is_none());
+    }
+
+    #[test]
+    fn ocr_table_is_optional_and_checked() {
+        let c = parse("").unwrap();
+        assert_eq!(c.ocr, crate::ocr::OcrConfig::default());
+        let c = parse("[ocr]\ndir = \"/opt/ocr\"\nworkers = 2\n[ocr.limits]\nmax_pixels = 1000\n")
+            .unwrap();
+        assert_eq!((c.ocr.workers, c.ocr.limits.max_pixels), (2, 1000));
+        assert_eq!(c.ocr.dir.as_deref(), Some(Path::new("/opt/ocr")));
+        let e = parse("[ocr]\nworker = 2\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `worker`"), "{e}");
     }
 
     #[test]

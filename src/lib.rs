@@ -16,6 +16,8 @@
 //! - [`store`]: SQLite: answers, votes, knowledge gaps, cooldowns and seen events.
 //! - [`metrics`], [`ops`]: counters, the latency histogram, `/healthz` and `/metrics`.
 //! - [`report`]: `kotae report` rendering (text, JSON, CSV).
+//! - [`ocr`]: screenshots: image limits, the OCR worker process and its queue, OCR text for
+//!   the matcher.
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
 //! - [`adapters`]: transport and rendering: Discord, Slack, the terminal shell.
 //!
@@ -31,6 +33,8 @@ pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
 pub mod normalize;
+#[cfg(feature = "ocr")]
+pub mod ocr;
 #[cfg(feature = "ops")]
 pub mod ops;
 pub mod pack;

@@ -35,6 +35,13 @@ struct KnowledgeArg {
     knowledge: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct OcrDirArg {
+    /// Folder with the OCR runtime and models [default: ~/.cache/kotae/ocr]
+    #[arg(long, value_name = "DIR", env = "KOTAE_OCR_DIR")]
+    ocr_dir: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Answer one message, as the chat would (TEXT, or standard input when TEXT is omitted or -)
@@ -48,8 +55,24 @@ enum Command {
         /// Print one JSON object instead of text
         #[arg(long)]
         json: bool,
+        /// A screenshot of the error (PNG, JPEG or WebP); repeatable. Its text is read by OCR
+        /// (install the runtime and models once with .ci/ocr-setup.sh)
+        #[arg(long, value_name = "PATH")]
+        image: Vec<PathBuf>,
+        #[command(flatten)]
+        ocr: OcrDirArg,
         #[command(flatten)]
         knowledge: KnowledgeArg,
+    },
+    /// Read images for the bot (started by kotae itself): image frames on standard input,
+    /// JSON on standard output
+    #[command(hide = true)]
+    OcrWorker {
+        #[command(flatten)]
+        ocr: OcrDirArg,
+        /// ONNX Runtime threads for one image
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Measure answer quality on a labeled corpus: recall, precision, false auto-replies,
     /// lookups and facts, per set (dev, holdout) and per entry; exit 1 under the thresholds
@@ -238,16 +261,32 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             mode,
             lang,
             json,
+            image,
+            ocr,
             knowledge,
         } => {
             let mode = Mode::from(mode);
             let lang = Lang::from(lang);
             let text = match text.as_deref() {
+                // With only screenshots, standard input is not waited for.
+                None if !image.is_empty() => String::new(),
                 None | Some("-") => read_stdin()?,
                 Some(t) => t.to_string(),
             };
             let pack = load(&knowledge)?;
-            let outcome = pack.query(&text, mode);
+            let screenshots = read_screenshots(&image, ocr.ocr_dir.as_deref())?;
+            let mut combined = text.clone();
+            for (_, read) in &screenshots {
+                combined.push('\n');
+                combined.push_str(&read.matcher_text());
+            }
+            let mut outcome = pack.query(&combined, mode);
+            if !screenshots.is_empty() && !text.trim().is_empty() {
+                // The typed text and its screenshot disagree on the amount: the typed one wins.
+                if let Some(typed) = pack.query(&text, Mode::Lookup).facts.amount_jpy {
+                    outcome.facts.amount_jpy = Some(typed);
+                }
+            }
             let answered = match mode {
                 Mode::Auto => outcome.reply,
                 Mode::Lookup => !outcome.matches.is_empty(),
@@ -286,6 +325,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     "truncated": outcome.truncated,
                     "answer": answer,
                 });
+                if !screenshots.is_empty() {
+                    let top = outcome.matches.first().map(|m| m.id.as_str());
+                    value["ocr"] = screenshots_json(&pack, &screenshots, top);
+                }
                 // Why a support channel would get silence though an entry matched.
                 if let Some(why) = outcome.judgement.explain() {
                     value["judgement"] = serde_json::json!({
@@ -296,6 +339,9 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
                 out(&format!("{}\n", serde_json::to_string_pretty(&value)?));
             } else {
+                if answer.is_some() && !screenshots.is_empty() {
+                    out(&format!("{}\n\n", kotae::ocr::screenshot_note(lang)));
+                }
                 match &answer {
                     Some(a) => out(&render_text::render(a)),
                     None if mode == Mode::Auto => match outcome.judgement.explain() {
@@ -308,9 +354,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     },
                     None => eprintln!("{}", Labels::get(lang).no_match),
                 }
+                for (path, read) in &screenshots {
+                    out(&render_screenshot(path, read));
+                }
             }
             Ok(if answered { 0 } else { NO_MATCH })
         }
+        Command::OcrWorker { ocr, threads } => ocr_worker(ocr.ocr_dir.as_deref(), threads),
         Command::Eval {
             cases,
             json,
@@ -435,4 +485,129 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// Reads each screenshot through the same worker process and service the bot uses, so the
+/// command line exercises the code the chat adapters call.
+fn read_screenshots(
+    images: &[PathBuf],
+    ocr_dir: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<(PathBuf, kotae::ocr::OcrText)>> {
+    use kotae::ocr::{ModelPaths, OcrConfig, OcrService};
+    if images.is_empty() {
+        return Ok(Vec::new());
+    }
+    let paths = ModelPaths::locate(ocr_dir, |k| std::env::var(k).ok());
+    paths.check()?;
+    let config = OcrConfig {
+        per_user_per_minute: 0,
+        timeout_secs: 120,
+        ..OcrConfig::default()
+    };
+    let mut files = Vec::new();
+    for path in images {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        files.push((path.clone(), bytes));
+    }
+    let exe =
+        std::env::current_exe().context("cannot find the kotae binary to start the OCR worker")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let service = OcrService::start(
+            config,
+            &paths,
+            kotae::ocr::service::WorkerCommand::kotae(exe, &paths),
+        )?;
+        let mut read = Vec::new();
+        for (path, bytes) in files {
+            let text = service
+                .read(bytes, "cli")
+                .await
+                .with_context(|| format!("{}", path.display()))?;
+            read.push((path, text));
+        }
+        Ok(read)
+    })
+}
+
+fn render_screenshot(path: &std::path::Path, read: &kotae::ocr::OcrText) -> String {
+    let mut s = format!(
+        "\n--- read from {} ({}×{}, {} ms):\n",
+        path.display(),
+        read.width,
+        read.height,
+        read.millis
+    );
+    if read.lines.is_empty() {
+        s.push_str("  (no text found)\n");
+    }
+    for line in &read.lines {
+        match line.role {
+            kotae::ocr::LineRole::Message => s.push_str(&format!("  {}\n", line.text)),
+            kotae::ocr::LineRole::Background => {
+                s.push_str(&format!("  ({}: background, not matched)\n", line.text))
+            }
+        }
+    }
+    s
+}
+
+/// Per screenshot: what was read, each line's role, and whether the line alone points at
+/// the answer's entry.
+fn screenshots_json(
+    pack: &Pack,
+    screenshots: &[(PathBuf, kotae::ocr::OcrText)],
+    top: Option<&str>,
+) -> serde_json::Value {
+    screenshots
+        .iter()
+        .map(|(path, read)| {
+            let lines: Vec<serde_json::Value> = read
+                .lines
+                .iter()
+                .map(|l| {
+                    let matched = l.role == kotae::ocr::LineRole::Message
+                        && top.is_some_and(|id| {
+                            pack.query(&kotae::ocr::text::fold_lookalikes(&l.text), Mode::Lookup)
+                                .matches
+                                .iter()
+                                .any(|m| m.id == id)
+                        });
+                    serde_json::json!({
+                        "text": l.text,
+                        "role": l.role,
+                        "score": l.score,
+                        "box": [l.x, l.y, l.w, l.h],
+                        "matched": matched,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "image": path.display().to_string(),
+                "width": read.width,
+                "height": read.height,
+                "millis": read.millis,
+                "text": read.raw_text(),
+                "matcher_text": read.matcher_text(),
+                "lines": lines,
+            })
+        })
+        .collect()
+}
+
+#[cfg(feature = "ocr")]
+fn ocr_worker(ocr_dir: Option<&std::path::Path>, threads: usize) -> anyhow::Result<u8> {
+    let paths = kotae::ocr::ModelPaths::locate(ocr_dir, |k| std::env::var(k).ok());
+    kotae::ocr::worker::run(&paths, threads, kotae::ocr::Limits::default())
+        .context("the OCR worker's pipe broke")?;
+    Ok(0)
+}
+
+#[cfg(not(feature = "ocr"))]
+fn ocr_worker(_: Option<&std::path::Path>, _: usize) -> anyhow::Result<u8> {
+    bail!("this kotae was built without the `ocr` feature")
 }
