@@ -20,7 +20,7 @@ echo "|--------:|-----:|-------------------------:|"
 for n in $entries; do
   for b in $bytes; do
     valgrind --tool=callgrind --callgrind-out-file="$tmp/out" \
-      --toggle-collect='*Pack>::query' \
+      --toggle-collect='*Pack::query' --toggle-collect='*Pack>::query' \
       "$exe" repeat --entries "$n" --bytes "$b" --rounds "$rounds" 2>"$tmp/err" >/dev/null
     total=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/err")
     echo "| $n | $b B | $(( total / (rounds * 5) )) |"
