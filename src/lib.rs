@@ -17,6 +17,7 @@
 //! - [`metrics`], [`ops`]: counters, the latency histogram, `/healthz` and `/metrics`.
 //! - [`report`]: `kotae report` rendering (text, JSON, CSV).
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
+//! - [`throttle`]: warnings that a flood could repeat, logged once per interval.
 //! - [`adapters`]: transport and rendering: Discord, Slack, the terminal shell.
 //!
 //! The flow is always adapter -> feature -> (policy, matcher, store) -> [`reply::Reply`] ->
@@ -38,6 +39,7 @@ pub mod reply;
 pub mod report;
 pub mod serve;
 pub mod store;
+pub mod throttle;
 
 #[cfg(test)]
 mod layering;
