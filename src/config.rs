@@ -196,6 +196,17 @@ pub struct SlackConfig {
     /// absent.
     #[serde(default)]
     pub admin_channel: Option<String>,
+    /// Connections the Events API receiver holds at once; more are refused with 503 at once
+    /// rather than queued, so slow or idle sockets cannot use up the process's files.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+/// Far above what Slack opens (it acks in milliseconds), far below a file limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
 }
 
 impl Default for SlackConfig {
@@ -207,6 +218,7 @@ impl Default for SlackConfig {
             api_base_url: default_slack_api(),
             admin_users: Vec::new(),
             admin_channel: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -484,6 +496,11 @@ pub const ENV_OVERRIDES: &[EnvOverride] = &[
             Ok(())
         },
     },
+    EnvOverride {
+        var: "KOTAE_SLACK_MAX_CONNECTIONS",
+        key: "slack.max_connections",
+        set: |c, v| toml_value(v).map(|x| slack(c).max_connections = x),
+    },
 ];
 
 impl Config {
@@ -520,6 +537,12 @@ impl Config {
         if let Some(s) = &self.slack {
             if let Some(why) = http_url_problem(&s.api_base_url) {
                 return Err(("slack.api_base_url", format!("slack.api_base_url: {why}")));
+            }
+            if s.max_connections == 0 {
+                return Err((
+                    "slack.max_connections",
+                    "slack.max_connections must be at least 1".into(),
+                ));
             }
             if s.listen.parse::<std::net::SocketAddr>().is_err() {
                 return Err((

@@ -56,8 +56,11 @@ fn load_and_swap(bot: &Bot, path: &Path) -> Reloaded {
 /// system. glibc gives freed memory back only from the top of a heap, so the dropped packs
 /// stayed resident: a 10,000-entry pack reloaded 7 times left 331 MB in glibc's arenas with
 /// 69 MB in use (bench/README.md).
+///
+/// The Slack receiver calls it too once its connections are gone: the buffers of hundreds of
+/// slow clients otherwise stayed resident after they left.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     // SAFETY: malloc_trim has no preconditions; it only walks the allocator's free lists.
     unsafe {
         libc::malloc_trim(0);
@@ -65,7 +68,7 @@ fn release_freed_memory() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}
+pub(crate) fn release_freed_memory() {}
 
 /// The reload thread stopped (a reload panicked, or the thread could not be started).
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,7 @@ fn config(fake: &FakeSlack, mode: SlackMode) -> SlackConfig {
         api_base_url: fake.api_base(),
         admin_users: vec![ADMIN.into()],
         admin_channel: Some(ADMINS.into()),
+        ..SlackConfig::default()
     }
 }
 

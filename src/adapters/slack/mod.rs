@@ -148,7 +148,7 @@ pub async fn run_http(
         tracing::info!(%addr, "Slack Events API receiver listening (/slack/events, /slack/commands, /slack/actions)");
     }
     handler.bot.metrics().set_health("slack", Health::Up);
-    http::serve(listener, handler, &secret, shutdown)
+    http::serve(listener, handler, &secret, config.max_connections, shutdown)
         .await
         .map_err(SlackError::Serve)
 }
