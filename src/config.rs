@@ -37,10 +37,17 @@ pub struct Config {
     /// Address for `/healthz` and `/metrics` (keep it local or firewalled); off when absent.
     #[serde(default)]
     pub ops_listen: Option<String>,
+    /// Events (all platforms together) worked on at once; more are shed, counted and logged.
+    #[serde(default = "default_max_events_in_flight")]
+    pub max_events_in_flight: usize,
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
     #[serde(default)]
     pub slack: Option<SlackConfig>,
+}
+
+fn default_max_events_in_flight() -> usize {
+    crate::overload::DEFAULT_MAX_IN_FLIGHT
 }
 
 fn default_database() -> PathBuf {
@@ -415,6 +422,11 @@ pub const ENV_OVERRIDES: &[EnvOverride] = &[
         },
     },
     EnvOverride {
+        var: "KOTAE_MAX_EVENTS_IN_FLIGHT",
+        key: "max_events_in_flight",
+        set: |c, v| toml_value(v).map(|x| c.max_events_in_flight = x),
+    },
+    EnvOverride {
         var: "KOTAE_DISCORD_SUPPORT_CHANNELS",
         key: "discord.support_channels",
         set: |c, v| toml_value(&toml_list(v)).map(|x| discord(c).support_channels = x),
@@ -525,6 +537,12 @@ impl Config {
                     ));
                 }
             }
+        }
+        if self.max_events_in_flight == 0 {
+            return Err((
+                "max_events_in_flight",
+                "max_events_in_flight must be at least 1".into(),
+            ));
         }
         if let Some(addr) = &self.ops_listen {
             if addr.parse::<std::net::SocketAddr>().is_err() {

@@ -17,6 +17,7 @@
 //! - [`metrics`], [`ops`]: counters, the latency histogram, `/healthz` and `/metrics`.
 //! - [`report`]: `kotae report` rendering (text, JSON, CSV).
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
+//! - [`overload`]: one bound on events in flight per process; past it events are shed.
 //! - [`throttle`]: warnings that a flood could repeat, logged once per interval.
 //! - [`adapters`]: transport and rendering: Discord, Slack, the terminal shell.
 //!
@@ -32,6 +33,7 @@ pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
 pub mod ops;
+pub mod overload;
 pub mod policy;
 pub mod redact;
 pub mod reload;

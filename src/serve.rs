@@ -93,7 +93,8 @@ pub async fn run(
     let store: Arc<dyn crate::store::Store> = Arc::new(store);
     let bot = Arc::new(
         Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
-            .with_store(store.clone()),
+            .with_store(store.clone())
+            .with_max_in_flight(config.max_events_in_flight),
     );
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {

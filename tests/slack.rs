@@ -1576,3 +1576,61 @@ impl Harness for SlackHarness {
 async fn the_scenario_table_on_slack() {
     scenarios::run_all::<SlackHarness>().await;
 }
+
+/// A burst beyond max_events_in_flight (4 here, each held by a 6 s chat.postMessage) is
+/// acked, shed and counted in /metrics, while /healthz keeps answering at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_beyond_the_bound_is_shed_and_counted_while_healthz_answers() {
+    let fake = FakeSlack::start().await;
+    fake.set_post_delay(Duration::from_secs(6));
+    let bot = Arc::new(
+        Bot::new(
+            kotae::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_max_in_flight(4),
+    );
+    let ops = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops_addr = ops.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(kotae::ops::serve(ops, bot.clone(), stop.clone()));
+    let rx = start_http_with(&fake, bot.clone()).await;
+    let started = Instant::now();
+    // Mentions in 20 channels: each would be answered (no cooldown between channels).
+    for i in 0..20 {
+        let channel = format!("C0BURST{i:03}");
+        let ts = format!("1700000600.{i:06}");
+        let r = rx
+            .callback(&format!("EvBurst{i}"), mention_event(&channel, PASTE, &ts))
+            .await;
+        assert_eq!(r.status(), 200, "every event is acked, shed or not");
+    }
+    let health = reqwest::Client::new()
+        .get(format!("http://{ops_addr}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("/healthz answers during the burst");
+    assert_eq!(health.status(), 200);
+    let metrics = reqwest::get(format!("http://{ops_addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the burst took longer than one held event; the count below would not hold"
+    );
+    assert!(
+        metrics.contains("kotae_events_shed_total{platform=\"slack\"} 16"),
+        "{metrics}"
+    );
+    let posts = fake
+        .wait_for("chat.postMessage", 4, Duration::from_secs(15))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.calls("chat.postMessage").len(), 4, "{posts:?}");
+    stop.cancel();
+}

@@ -240,8 +240,9 @@ async fn events(State(state): State<AppState>, req: Request) -> Response {
             if let Some(retry) = retry.as_deref() {
                 tracing::debug!(retry, "Slack retried an event");
             }
-            let handler = state.handler.clone();
-            tokio::spawn(async move { handler.on_event_callback(&payload).await });
+            state
+                .handler
+                .spawn(move |h| async move { h.on_event_callback(&payload).await });
             StatusCode::OK.into_response()
         }
         other => {
@@ -259,8 +260,9 @@ async fn commands(State(state): State<AppState>, req: Request) -> Response {
     let Ok(cmd) = serde_urlencoded::from_bytes::<SlashCommand>(&body) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let handler = state.handler.clone();
-    tokio::spawn(async move { handler.on_command(&cmd).await });
+    state
+        .handler
+        .spawn(move |h| async move { h.on_command(&cmd).await });
     // An empty 200 acks without posting anything; the answer follows on response_url.
     StatusCode::OK.into_response()
 }
@@ -282,8 +284,9 @@ async fn actions(State(state): State<AppState>, req: Request) -> Response {
     else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let handler = state.handler.clone();
-    tokio::spawn(async move { handler.on_block_actions(&payload).await });
+    state
+        .handler
+        .spawn(move |h| async move { h.on_block_actions(&payload).await });
     // An empty 200 acks the click; the message is left as it is.
     StatusCode::OK.into_response()
 }

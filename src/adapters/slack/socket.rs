@@ -168,15 +168,11 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
             Some("events_api") => {
                 // A re-delivery is recognised by its event_id in the answer feature.
                 let payload = envelope["payload"].clone();
-                let handler = handler.clone();
-                tokio::spawn(async move { handler.on_event_callback(&payload).await });
+                handler.spawn(move |h| async move { h.on_event_callback(&payload).await });
             }
             Some("slash_commands") => {
                 match serde_json::from_value::<SlashCommand>(envelope["payload"].clone()) {
-                    Ok(cmd) => {
-                        let handler = handler.clone();
-                        tokio::spawn(async move { handler.on_command(&cmd).await });
-                    }
+                    Ok(cmd) => handler.spawn(move |h| async move { h.on_command(&cmd).await }),
                     Err(e) => {
                         tracing::warn!(error = %e, "slash command envelope without response_url")
                     }
@@ -185,8 +181,7 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
             Some("interactive") => {
                 // Button clicks (block_actions); acked above, handled in the background.
                 let payload = envelope["payload"].clone();
-                let handler = handler.clone();
-                tokio::spawn(async move { handler.on_block_actions(&payload).await });
+                handler.spawn(move |h| async move { h.on_block_actions(&payload).await });
             }
             other => tracing::debug!(kind = other.unwrap_or("-"), "Socket Mode envelope ignored"),
         }
