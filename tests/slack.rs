@@ -1634,3 +1634,52 @@ async fn a_burst_beyond_the_bound_is_shed_and_counted_while_healthz_answers() {
     assert_eq!(fake.calls("chat.postMessage").len(), 4, "{posts:?}");
     stop.cancel();
 }
+
+/// Each `hello` starts the reconnection pause over: connections that worked and then
+/// dropped are each followed by a quick reconnect, not by ever longer pauses (before, the
+/// pause reset only on `disconnect`: 0.5, 1, 2, 4, 8 and 16 s, 31.5 s for 7 connections).
+#[tokio::test]
+async fn socket_mode_reconnects_quickly_after_each_connection_that_said_hello() {
+    let fake = FakeSlack::start().await;
+    let stop = CancellationToken::new();
+    let (cfg, s, st) = (config(&fake, SlackMode::Socket), secrets(), stop.clone());
+    let client = tokio::spawn(async move { slack::run_socket(bot(), &cfg, &s, st).await });
+    let started = Instant::now();
+    for i in 0..7 {
+        let sock = fake
+            .next_socket(Duration::from_secs(40))
+            .await
+            .unwrap_or_else(|| panic!("connection {i} never came"));
+        sock.send(&json!({"type": "hello", "num_connections": 1}));
+        // Dropped after the hello: the fake sends it, then closes the connection.
+        drop(sock);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "7 connections took {took:?}"
+    );
+    stop.cancel();
+    let ended = tokio::time::timeout(WAIT, client).await.unwrap().unwrap();
+    assert!(ended.is_ok(), "{ended:?}");
+}
+
+/// A Socket Mode URL whose host accepts and never answers the handshake is given up after
+/// the connect timeout (10 s), and kotae asks for a new URL; before, it waited for ever.
+#[tokio::test]
+async fn a_socket_mode_url_that_never_answers_is_given_up_after_the_connect_timeout() {
+    let fake = FakeSlack::start().await;
+    fake.stall_next_sockets(1);
+    let stop = CancellationToken::new();
+    let (cfg, s, st) = (config(&fake, SlackMode::Socket), secrets(), stop.clone());
+    let client = tokio::spawn(async move { slack::run_socket(bot(), &cfg, &s, st).await });
+    let sock = fake
+        .next_socket(Duration::from_secs(30))
+        .await
+        .expect("kotae gave up on the silent host and connected again");
+    assert_eq!(fake.calls("apps.connections.open").len(), 2);
+    stop.cancel();
+    let ended = tokio::time::timeout(WAIT, client).await.unwrap().unwrap();
+    assert!(ended.is_ok(), "{ended:?}");
+    drop(sock);
+}
