@@ -6,8 +6,8 @@
 //!   `response_url`), 429-aware.
 //! - [`blocks`]: Block Kit rendering within Slack's limits, with escaping.
 //! - [`events`]: the transport-independent handling of events and commands.
-//! - [`http`]: the Events API and interactivity receiver (signature check, body cap, ack
-//!   first).
+//! - [`http`]: the Events API and interactivity receiver (its own accept loop: timeouts,
+//!   connection cap, body cap; signature check, ack first).
 //! - [`socket`]: the Socket Mode client (ack, dedup, reconnect).
 //! - [`signature`]: checks `X-Slack-Signature`.
 
