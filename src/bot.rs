@@ -76,6 +76,8 @@ pub struct Bot {
     /// Messages for the admins (a refused reload, say); each adapter subscribes and posts
     /// them to its configured admin channel.
     notices: tokio::sync::broadcast::Sender<String>,
+    /// The slots every platform's events take ([`crate::overload`]).
+    in_flight: crate::overload::InFlight,
 }
 
 impl std::fmt::Debug for Bot {
@@ -104,7 +106,20 @@ impl Bot {
             metrics: Metrics::default(),
             knowledge_path: None,
             notices: tokio::sync::broadcast::channel(16).0,
+            in_flight: crate::overload::InFlight::default(),
         }
+    }
+
+    /// At most `limit` events (all platforms together) are worked on at once; more are shed.
+    pub fn with_max_in_flight(mut self, limit: usize) -> Bot {
+        self.in_flight = crate::overload::InFlight::new(limit);
+        self
+    }
+
+    /// A slot for one more event from `platform` in the process's bound
+    /// ([`crate::overload`]); None means shed it: it is already counted and logged.
+    pub fn admit(&self, platform: &str) -> Option<crate::overload::Admitted> {
+        self.in_flight.admit(&self.metrics, platform)
     }
 
     /// Keeps answers, votes, gaps and cooldowns in `store`.

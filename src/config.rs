@@ -37,6 +37,9 @@ pub struct Config {
     /// Address for `/healthz` and `/metrics` (keep it local or firewalled); off when absent.
     #[serde(default)]
     pub ops_listen: Option<String>,
+    /// Events (all platforms together) worked on at once; more are shed, counted and logged.
+    #[serde(default = "default_max_events_in_flight")]
+    pub max_events_in_flight: usize,
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
     #[serde(default)]
@@ -44,6 +47,10 @@ pub struct Config {
     /// Screenshots (`[ocr]`): where the runtime and models are, workers, queue, caps.
     #[serde(default)]
     pub ocr: crate::ocr::OcrConfig,
+}
+
+fn default_max_events_in_flight() -> usize {
+    crate::overload::DEFAULT_MAX_IN_FLIGHT
 }
 
 fn default_database() -> PathBuf {
@@ -199,6 +206,17 @@ pub struct SlackConfig {
     /// absent.
     #[serde(default)]
     pub admin_channel: Option<String>,
+    /// Connections the Events API receiver holds at once; more are refused with 503 at once
+    /// rather than queued, so slow or idle sockets cannot use up the process's files.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+/// Far above what Slack opens (it acks in milliseconds), far below a file limit.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+fn default_max_connections() -> usize {
+    DEFAULT_MAX_CONNECTIONS
 }
 
 impl Default for SlackConfig {
@@ -210,6 +228,7 @@ impl Default for SlackConfig {
             api_base_url: default_slack_api(),
             admin_users: Vec::new(),
             admin_channel: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -411,6 +430,11 @@ pub const ENV_OVERRIDES: &[EnvOverride] = &[
         },
     },
     EnvOverride {
+        var: "KOTAE_MAX_EVENTS_IN_FLIGHT",
+        key: "max_events_in_flight",
+        set: |c, v| toml_value(v).map(|x| c.max_events_in_flight = x),
+    },
+    EnvOverride {
         var: "KOTAE_DISCORD_SUPPORT_CHANNELS",
         key: "discord.support_channels",
         set: |c, v| toml_value(&toml_list(v)).map(|x| discord(c).support_channels = x),
@@ -492,6 +516,11 @@ pub const ENV_OVERRIDES: &[EnvOverride] = &[
             Ok(())
         },
     },
+    EnvOverride {
+        var: "KOTAE_SLACK_MAX_CONNECTIONS",
+        key: "slack.max_connections",
+        set: |c, v| toml_value(v).map(|x| slack(c).max_connections = x),
+    },
 ];
 
 impl Config {
@@ -517,6 +546,12 @@ impl Config {
                 }
             }
         }
+        if self.max_events_in_flight == 0 {
+            return Err((
+                "max_events_in_flight",
+                "max_events_in_flight must be at least 1".into(),
+            ));
+        }
         if let Some(addr) = &self.ops_listen {
             if addr.parse::<std::net::SocketAddr>().is_err() {
                 return Err((
@@ -528,6 +563,12 @@ impl Config {
         if let Some(s) = &self.slack {
             if let Some(why) = http_url_problem(&s.api_base_url) {
                 return Err(("slack.api_base_url", format!("slack.api_base_url: {why}")));
+            }
+            if s.max_connections == 0 {
+                return Err((
+                    "slack.max_connections",
+                    "slack.max_connections must be at least 1".into(),
+                ));
             }
             if s.listen.parse::<std::net::SocketAddr>().is_err() {
                 return Err((

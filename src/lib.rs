@@ -19,6 +19,8 @@
 //! - [`ocr`]: screenshots: image limits, the OCR worker process and its queue, OCR text for
 //!   the matcher.
 //! - [`redact`]: personal data (cards, phones, e-mails, member numbers) out of stored text.
+//! - [`overload`]: one bound on events in flight per process; past it events are shed.
+//! - [`throttle`]: warnings that a flood could repeat, logged once per interval.
 //! - [`adapters`]: transport and rendering: Discord, Slack, the terminal shell.
 //!
 //! The flow is always adapter -> feature -> (policy, matcher, store) -> [`reply::Reply`] ->
@@ -37,6 +39,7 @@ pub mod normalize;
 pub mod ocr;
 #[cfg(feature = "ops")]
 pub mod ops;
+pub mod overload;
 pub mod pack;
 pub mod policy;
 pub mod redact;
@@ -47,6 +50,7 @@ pub mod report;
 pub mod serve;
 pub mod store;
 pub mod synthetic;
+pub mod throttle;
 
 #[cfg(test)]
 mod layering;

@@ -440,11 +440,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             let secrets = kotae::config::Secrets::from_env();
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(async {
+            let served = runtime.block_on(async {
                 let shutdown = tokio_util::sync::CancellationToken::new();
                 kotae::serve::cancel_on_signals(shutdown.clone());
                 kotae::serve::run(config, secrets, shutdown).await
-            })?;
+            });
+            // `serve::run` has flushed the store; a blocking task still running (a store
+            // call waiting on a lock) must not hold the exit.
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            served?;
             Ok(0)
         }
         Command::Report {

@@ -42,6 +42,10 @@ pub struct Metrics {
     messages: AtomicU64,
     pub reload_ok: AtomicU64,
     pub reload_failed: AtomicU64,
+    /// platform -> events shed under overload.
+    shed: Mutex<BTreeMap<String, u64>>,
+    /// Connections the Slack receiver refused because every slot was taken.
+    connections_refused: AtomicU64,
     latency: Mutex<Histogram>,
     health: Mutex<BTreeMap<String, Health>>,
 }
@@ -67,6 +71,14 @@ impl Metrics {
 
     pub fn voted(&self, platform: &str, helpful: bool) {
         bump(&self.feedback, (platform.to_string(), helpful));
+    }
+
+    pub fn shed(&self, platform: &str) {
+        bump(&self.shed, platform.to_string());
+    }
+
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn unmatched(&self) {
@@ -189,6 +201,28 @@ impl Metrics {
             out,
             "kotae_reloads_total{{result=\"failed\"}} {}",
             self.reload_failed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kotae_events_shed_total Events dropped (after the ack) because max_events_in_flight were being worked on, by platform."
+        );
+        let _ = writeln!(out, "# TYPE kotae_events_shed_total counter");
+        for (platform, n) in self.shed.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "kotae_events_shed_total{{platform=\"{}\"}} {n}",
+                label(platform)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kotae_connections_refused_total Connections the Slack receiver refused (503) because all its slots were taken."
+        );
+        let _ = writeln!(out, "# TYPE kotae_connections_refused_total counter");
+        let _ = writeln!(
+            out,
+            "kotae_connections_refused_total {}",
+            self.connections_refused.load(Ordering::Relaxed)
         );
         let _ = writeln!(out, "# HELP kotae_match_seconds Time to match one message.");
         let _ = writeln!(out, "# TYPE kotae_match_seconds histogram");

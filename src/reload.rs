@@ -57,8 +57,11 @@ fn load_and_swap(bot: &Bot, path: &Path) -> Reloaded {
 /// system. glibc gives freed memory back only from the top of a heap, so the dropped packs
 /// stayed resident: a 10,000-entry pack reloaded 7 times left 331 MB in glibc's arenas with
 /// 69 MB in use (bench/README.md).
+///
+/// The Slack receiver calls it too once its connections are gone: the buffers of hundreds of
+/// slow clients otherwise stayed resident after they left.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     // SAFETY: malloc_trim has no preconditions; it only walks the allocator's free lists.
     unsafe {
         libc::malloc_trim(0);
@@ -66,7 +69,7 @@ fn release_freed_memory() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn release_freed_memory() {}
+pub(crate) fn release_freed_memory() {}
 
 /// The reload thread stopped (a reload panicked, or the thread could not be started).
 #[derive(Debug, thiserror::Error)]
@@ -117,28 +120,32 @@ pub async fn on_reload_thread<T: Send + 'static>(
     rx.await.map_err(|_| ReloadLost)
 }
 
+/// The state of the pack's files, as [`fingerprint`] sees it.
+pub type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
 /// What identifies the state of the pack's files: name, size and modification time of each
-/// `*.toml`.
-pub fn fingerprint(path: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut files: Vec<PathBuf> = match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => std::fs::read_dir(path)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        Ok(_) => vec![path.to_path_buf()],
-        Err(_) => Vec::new(),
+/// `*.toml`. An error when the folder or a file in it cannot be read: that says nothing
+/// about an edit, and taking it for one reloaded (and refused, and told the admins) on every
+/// hiccup of a network file system.
+pub fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
+    let mut files: Vec<PathBuf> = if std::fs::metadata(path)?.is_dir() {
+        let mut v = Vec::new();
+        for e in std::fs::read_dir(path)? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                v.push(p);
+            }
+        }
+        v
+    } else {
+        vec![path.to_path_buf()]
     };
     files.sort();
     files
         .into_iter()
         .map(|f| {
-            let meta = std::fs::metadata(&f).ok();
-            let len = meta.as_ref().map_or(0, |m| m.len());
-            let modified = meta.and_then(|m| m.modified().ok());
-            (f, len, modified)
+            let meta = std::fs::metadata(&f)?;
+            Ok((f, meta.len(), meta.modified().ok()))
         })
         .collect()
 }
@@ -155,7 +162,7 @@ pub fn watch(
     shutdown: CancellationToken,
     on_result: impl Fn(&Reloaded) + Send + 'static,
 ) -> impl std::future::Future<Output = ()> + Send {
-    let last = fingerprint(&path);
+    let last = fingerprint(&path).unwrap_or_default();
     watch_from(bot, path, interval, shutdown, on_result, last)
 }
 
@@ -165,8 +172,9 @@ async fn watch_from(
     interval: Duration,
     shutdown: CancellationToken,
     on_result: impl Fn(&Reloaded) + Send + 'static,
-    mut last: Vec<(PathBuf, u64, Option<SystemTime>)>,
+    mut last: Fingerprint,
 ) {
+    let unreadable = crate::throttle::LogEvery::default();
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -174,7 +182,15 @@ async fn watch_from(
             _ = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let now = fingerprint(&path);
+        let now = match fingerprint(&path) {
+            Ok(now) => now,
+            Err(e) => {
+                if let Some(skipped) = unreadable.hit() {
+                    tracing::warn!(path = %path.display(), error = %e, skipped, "cannot read the knowledge folder; the current pack keeps answering");
+                }
+                continue;
+            }
+        };
         if now == last {
             continue;
         }

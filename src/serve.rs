@@ -17,6 +17,10 @@ use crate::store::{SqliteStore, StoreError};
 /// How often the knowledge folder is checked for changes.
 pub const RELOAD_POLL: Duration = Duration::from_secs(1);
 
+/// How long the adapters get to finish after SIGTERM before they are cut off; then the
+/// store is flushed and the process exits, whatever clients or platforms are doing.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(3);
+
 /// Why `serve` could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -79,6 +83,7 @@ pub async fn run(
         return Err(ServeError::NothingToRun);
     }
     preflight(&config, &secrets)?;
+    raise_open_file_limit();
     let pack = match &config.knowledge {
         Some(path) => Pack::load_checked(path)?,
         None => crate::builtin_pack()?,
@@ -89,7 +94,8 @@ pub async fn run(
     let store: Arc<dyn crate::store::Store> = Arc::new(store);
     let bot = Arc::new(
         Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
-            .with_store(store.clone()),
+            .with_store(store.clone())
+            .with_max_in_flight(config.max_events_in_flight),
     );
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {
@@ -166,7 +172,31 @@ pub async fn run(
         });
     }
     let mut result = Ok(());
-    while let Some(joined) = tasks.join_next().await {
+    // Until shutdown there is no deadline; from then on, SHUTDOWN_DEADLINE.
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let joined = match deadline {
+            None => tokio::select! {
+                j = tasks.join_next() => j,
+                _ = shutdown.cancelled() => {
+                    deadline = Some(tokio::time::Instant::now() + SHUTDOWN_DEADLINE);
+                    continue;
+                }
+            },
+            Some(at) => match tokio::time::timeout_at(at, tasks.join_next()).await {
+                Ok(j) => j,
+                Err(_) => {
+                    tracing::warn!(
+                        left = tasks.len(),
+                        "shutdown: tasks still running after {} s; stopping them",
+                        SHUTDOWN_DEADLINE.as_secs()
+                    );
+                    tasks.abort_all();
+                    break;
+                }
+            },
+        };
+        let Some(joined) = joined else { break };
         let outcome = joined.unwrap_or_else(|e| {
             tracing::error!(error = %e, "an adapter task panicked");
             Ok(())
@@ -186,6 +216,38 @@ pub async fn run(
     }
     result
 }
+
+/// Raises the soft limit on open files to the hard limit. The soft limit is often 1,024,
+/// which ~1,100 idle sockets once used up, failing `/healthz`, real events and reloads with
+/// them; the hard limit is what the system allows this process anyway.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn raise_open_file_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let was = lim.rlim_cur;
+            lim.rlim_cur = lim.rlim_max;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                tracing::debug!(from = was, to = lim.rlim_max, "raised the open-file limit");
+            } else {
+                tracing::warn!(
+                    limit = was,
+                    "could not raise the open-file limit; connections may run out of files"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn raise_open_file_limit() {}
 
 /// Reloads the knowledge on SIGHUP, the usual "re-read your files" signal.
 #[cfg(unix)]

@@ -1468,3 +1468,38 @@ impl Harness for DiscordHarness {
 async fn the_scenario_table_on_discord() {
     scenarios::run_all::<DiscordHarness>().await;
 }
+
+/// The bound on events in flight is one per process: with its slots taken (here by the
+/// test, as a Slack burst would), Discord messages are shed and counted under
+/// `platform="discord"`; once a slot is free they are answered again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_process_bound_discord_messages_are_shed_and_counted() {
+    let bot = Arc::new(
+        Bot::new(
+            kotae::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_max_in_flight(2),
+    );
+    let k = start_with(bot.clone(), |_| {}).await;
+    let held = [bot.admit("slack").unwrap(), bot.admit("slack").unwrap()];
+    for _ in 0..10 {
+        paste(&k.fake, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    }
+    let shed = "kotae_events_shed_total{platform=\"discord\"} 10";
+    let start = std::time::Instant::now();
+    while !bot.metrics().render().contains(shed) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{}",
+            bot.metrics().render()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(replies(&k.fake).is_empty(), "a shed message was answered");
+    drop(held);
+    let id = paste(&k.fake, SUPPORT, Some(GUILD_ID), member(), PASTE);
+    reply_to(&k.fake, SUPPORT, &id).await;
+    k.finish().await;
+}

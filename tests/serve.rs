@@ -28,9 +28,25 @@ fn free_port() -> u16 {
 /// Starts `kotae serve --config <config>` with only the given secrets in its environment.
 fn spawn(config: &Path, env: &[(&str, &str)]) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kotae"));
-    cmd.args(["serve", "--config"])
-        .arg(config)
-        .stdin(Stdio::null())
+    cmd.args(["serve", "--config"]).arg(config);
+    spawn_cmd(cmd, env)
+}
+
+/// As [`spawn`], with the soft limit on open files lowered to `nofile` first (by the shell's
+/// `ulimit`, which `exec`s kotae in its place, so the child's pid is kotae's).
+fn spawn_with_file_limit(config: &Path, env: &[(&str, &str)], nofile: u32) -> Child {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "ulimit -Sn {nofile} && exec \"$0\" serve --config \"$1\""
+        ))
+        .arg(env!("CARGO_BIN_EXE_kotae"))
+        .arg(config);
+    spawn_cmd(cmd, env)
+}
+
+fn spawn_cmd(mut cmd: Command, env: &[(&str, &str)]) -> Child {
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     for var in [
@@ -109,11 +125,21 @@ async fn wait_listening(port: u16, child: &mut Child) {
 }
 
 fn slack_config(dir: &Path, api_base: &str, listen_port: u16) -> std::path::PathBuf {
+    slack_config_with(dir, api_base, listen_port, "")
+}
+
+/// The Slack config with `extra` lines added to `[slack]`.
+fn slack_config_with(
+    dir: &Path,
+    api_base: &str,
+    listen_port: u16,
+    extra: &str,
+) -> std::path::PathBuf {
     let path = dir.join("kotae.toml");
     std::fs::write(
         &path,
         format!(
-            "database = \"kotae.db\"\n[slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{listen_port}\"\nsupport_channels = [\"{SUPPORT}\"]\napi_base_url = \"{api_base}\"\n"
+            "database = \"kotae.db\"\n[slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{listen_port}\"\nsupport_channels = [\"{SUPPORT}\"]\napi_base_url = \"{api_base}\"\n{extra}"
         ),
     )
     .unwrap();
@@ -513,4 +539,268 @@ async fn discord_start_up_failures_are_one_clear_line() {
         line.contains("bad.toml:2:") && line.contains("not a number"),
         "{line}"
     );
+}
+
+/// A signed event with a client that gives up after 10 s; the status, or why none came.
+async fn post_event_within(port: u16, event_id: &str, ts: &str) -> Result<u16, String> {
+    let body = json!({
+        "token": "t", "team_id": "T0FAKE", "api_app_id": "A0KOTAE", "type": "event_callback",
+        "event_id": event_id, "event_time": now(),
+        "event": {"type": "message", "channel": SUPPORT, "channel_type": "channel", "user": "U0PERSON1", "text": PASTE, "ts": ts},
+    })
+    .to_string()
+    .into_bytes();
+    let stamp = now().to_string();
+    let sig = kotae::adapters::slack::signature::sign(SIGNING_SECRET.as_bytes(), &stamp, &body);
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .post(format!("http://127.0.0.1:{port}/slack/events"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", stamp)
+        .header("x-slack-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
+}
+
+/// Connects and sends `head` (a request cut short), then waits up to `limit` for the
+/// receiver to answer or close; what it answered (maybe nothing), or None if it held on.
+async fn held_for(port: u16, head: &str, limit: Duration) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    match tokio::time::timeout(limit, tcp.read_to_end(&mut got)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&got).into_owned()),
+        Err(_) => None,
+    }
+}
+
+/// The soft and hard "Max open files" of a running process.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .to_string();
+    let mut f = line["Max open files".len()..].split_whitespace();
+    (f.next().unwrap().into(), f.next().unwrap().into())
+}
+
+/// A request cut short in its headers or in its body, and a connection that sends nothing,
+/// are closed within the timeouts (5 s each), not held for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_receiver_cuts_off_headers_and_bodies_that_never_finish() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let mut child = spawn(&config, SECRETS);
+    wait_listening(port, &mut child).await;
+    let limit = Duration::from_secs(15);
+    let (idle, headers, body) = tokio::join!(
+        held_for(port, "", limit),
+        held_for(port, "POST /slack/events HTTP/1.1\r\nHost: kotae\r\nX-Slack-Sig", limit),
+        held_for(
+            port,
+            "POST /slack/events HTTP/1.1\r\nHost: kotae\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":",
+            limit
+        ),
+    );
+    assert!(idle.is_some(), "a connection sending nothing was held open");
+    assert!(
+        headers.is_some(),
+        "unfinished headers were waited on for ever"
+    );
+    let body = body.expect("an unfinished body was waited on for ever");
+    assert!(
+        body.is_empty() || body.starts_with("HTTP/1.1 408"),
+        "{body}"
+    );
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{stderr}");
+}
+
+/// SIGTERM while a client is half-way through a request: the process exits 0 within a few
+/// seconds (10 here, for a busy machine), and the answer given just before is in the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_half_sent_request_exits_in_seconds_and_keeps_the_last_answer() {
+    use tokio::io::AsyncWriteExt;
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let mut child = spawn(&config, SECRETS);
+    wait_listening(port, &mut child).await;
+    // Half a request, kept open: headers done, 10 of 1,000 body bytes sent.
+    let mut half = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    half.write_all(b"POST /slack/events HTTP/1.1\r\nHost: kotae\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":\"e")
+        .await
+        .unwrap();
+    assert_eq!(
+        post_event(port, "EvTerm1", "1700000300.000100", false).await,
+        200
+    );
+    fake.wait_for("chat.postMessage", 1, Duration::from_secs(10))
+        .await;
+    let stopping = Instant::now();
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "SIGTERM exits 0; stderr: {stderr}");
+    assert!(stopping.elapsed() < Duration::from_secs(10));
+    drop(half);
+    let db = rusqlite::Connection::open(dir.path().join("kotae.db")).unwrap();
+    let answers: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM answers WHERE platform = 'slack'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(answers, 1, "the last answer was saved before the exit");
+}
+
+/// kotae started with a soft limit of 128 open files raises it to the hard limit; 200 slow
+/// clients (more than 128, fewer than the 256 connection slots) trickling their headers a
+/// byte at a time do not keep real signed events from being acked within Slack's 3 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_clients_do_not_keep_real_events_from_being_acked_within_3_s() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let mut child = spawn_with_file_limit(&config, SECRETS, 128);
+    wait_listening(port, &mut child).await;
+    let (soft, hard) = open_file_limits(child.id());
+    assert_eq!(
+        soft, hard,
+        "the soft open-file limit is raised to the hard one"
+    );
+
+    let running = Arc::new(AtomicBool::new(true));
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let running = running.clone();
+        slow.push(tokio::spawn(async move {
+            // Reconnects when cut off, so the pressure lasts the whole test.
+            while running.load(Ordering::Relaxed) {
+                let Ok(mut tcp) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                };
+                let _ = tcp.write_all(b"POST /slack/events HTTP/1.1\r\n").await;
+                while running.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    if tcp.write_all(b"X").await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }));
+    }
+    // Let the slow clients connect (and, on a kotae without the fixes, use up its files).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for i in 0..8 {
+        let started = Instant::now();
+        let got =
+            post_event_within(port, &format!("EvSlow{i}"), &format!("1700000400.00010{i}")).await;
+        let took = started.elapsed();
+        assert_eq!(got, Ok(200), "event {i} was not acked");
+        assert!(
+            took < Duration::from_secs(3),
+            "event {i} acked after {took:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    running.store(false, Ordering::Relaxed);
+    for s in slow {
+        s.abort();
+    }
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{stderr}");
+}
+
+/// With every slot taken (slack.max_connections = 8), the next connection is answered 503 at
+/// once, not queued; once the slots are free, events are acked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_max_connections_are_refused_at_once() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = slack_config_with(dir.path(), &fake.api_base(), port, "max_connections = 8\n");
+    let mut child = spawn(&config, SECRETS);
+    wait_listening(port, &mut child).await;
+    // wait_listening's probe may hold a slot for a moment; give it time to be freed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        idle.push(
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap(),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refused = held_for(port, "", Duration::from_secs(5))
+        .await
+        .expect("the ninth connection was held, not refused");
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused:?}");
+    drop(idle);
+    let start = Instant::now();
+    loop {
+        match post_event_within(port, "EvCap1", "1700000500.000100").await {
+            Ok(200) => break,
+            other => assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "slots were not freed: {other:?}"
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{stderr}");
+}
+
+/// Anyone can send badly signed requests: 50 of them give one warning line, not 50.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bad_signatures_is_logged_once_per_interval() {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let mut child = spawn(&config, SECRETS);
+    wait_listening(port, &mut child).await;
+    let http = reqwest::Client::new();
+    for _ in 0..50 {
+        let status = http
+            .post(format!("http://127.0.0.1:{port}/slack/events"))
+            .header("x-slack-request-timestamp", now().to_string())
+            .header("x-slack-signature", format!("v0={}", "0".repeat(64)))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 401);
+    }
+    sigterm(&child);
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
+    assert!(status.success(), "{stderr}");
+    let lines = stderr.matches("bad Slack signature").count();
+    assert!((1..=2).contains(&lines), "{lines} lines:\n{stderr}");
 }

@@ -57,6 +57,7 @@ fn config(fake: &FakeSlack, mode: SlackMode) -> SlackConfig {
         api_base_url: fake.api_base(),
         admin_users: vec![ADMIN.into()],
         admin_channel: Some(ADMINS.into()),
+        ..SlackConfig::default()
     }
 }
 
@@ -1574,4 +1575,111 @@ impl Harness for SlackHarness {
 #[tokio::test]
 async fn the_scenario_table_on_slack() {
     scenarios::run_all::<SlackHarness>().await;
+}
+
+/// A burst beyond max_events_in_flight (4 here, each held by a 6 s chat.postMessage) is
+/// acked, shed and counted in /metrics, while /healthz keeps answering at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_beyond_the_bound_is_shed_and_counted_while_healthz_answers() {
+    let fake = FakeSlack::start().await;
+    fake.set_post_delay(Duration::from_secs(6));
+    let bot = Arc::new(
+        Bot::new(
+            kotae::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_max_in_flight(4),
+    );
+    let ops = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops_addr = ops.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(kotae::ops::serve(ops, bot.clone(), stop.clone()));
+    let rx = start_http_with(&fake, bot.clone()).await;
+    let started = Instant::now();
+    // Mentions in 20 channels: each would be answered (no cooldown between channels).
+    for i in 0..20 {
+        let channel = format!("C0BURST{i:03}");
+        let ts = format!("1700000600.{i:06}");
+        let r = rx
+            .callback(&format!("EvBurst{i}"), mention_event(&channel, PASTE, &ts))
+            .await;
+        assert_eq!(r.status(), 200, "every event is acked, shed or not");
+    }
+    let health = reqwest::Client::new()
+        .get(format!("http://{ops_addr}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("/healthz answers during the burst");
+    assert_eq!(health.status(), 200);
+    let metrics = reqwest::get(format!("http://{ops_addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the burst took longer than one held event; the count below would not hold"
+    );
+    assert!(
+        metrics.contains("kotae_events_shed_total{platform=\"slack\"} 16"),
+        "{metrics}"
+    );
+    let posts = fake
+        .wait_for("chat.postMessage", 4, Duration::from_secs(15))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.calls("chat.postMessage").len(), 4, "{posts:?}");
+    stop.cancel();
+}
+
+/// Each `hello` starts the reconnection pause over: connections that worked and then
+/// dropped are each followed by a quick reconnect, not by ever longer pauses (before, the
+/// pause reset only on `disconnect`: 0.5, 1, 2, 4, 8 and 16 s, 31.5 s for 7 connections).
+#[tokio::test]
+async fn socket_mode_reconnects_quickly_after_each_connection_that_said_hello() {
+    let fake = FakeSlack::start().await;
+    let stop = CancellationToken::new();
+    let (cfg, s, st) = (config(&fake, SlackMode::Socket), secrets(), stop.clone());
+    let client = tokio::spawn(async move { slack::run_socket(bot(), &cfg, &s, st).await });
+    let started = Instant::now();
+    for i in 0..7 {
+        let sock = fake
+            .next_socket(Duration::from_secs(40))
+            .await
+            .unwrap_or_else(|| panic!("connection {i} never came"));
+        sock.send(&json!({"type": "hello", "num_connections": 1}));
+        // Dropped after the hello: the fake sends it, then closes the connection.
+        drop(sock);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(15),
+        "7 connections took {took:?}"
+    );
+    stop.cancel();
+    let ended = tokio::time::timeout(WAIT, client).await.unwrap().unwrap();
+    assert!(ended.is_ok(), "{ended:?}");
+}
+
+/// A Socket Mode URL whose host accepts and never answers the handshake is given up after
+/// the connect timeout (10 s), and kotae asks for a new URL; before, it waited for ever.
+#[tokio::test]
+async fn a_socket_mode_url_that_never_answers_is_given_up_after_the_connect_timeout() {
+    let fake = FakeSlack::start().await;
+    fake.stall_next_sockets(1);
+    let stop = CancellationToken::new();
+    let (cfg, s, st) = (config(&fake, SlackMode::Socket), secrets(), stop.clone());
+    let client = tokio::spawn(async move { slack::run_socket(bot(), &cfg, &s, st).await });
+    let sock = fake
+        .next_socket(Duration::from_secs(30))
+        .await
+        .expect("kotae gave up on the silent host and connected again");
+    assert_eq!(fake.calls("apps.connections.open").len(), 2);
+    stop.cancel();
+    let ended = tokio::time::timeout(WAIT, client).await.unwrap().unwrap();
+    assert!(ended.is_ok(), "{ended:?}");
+    drop(sock);
 }

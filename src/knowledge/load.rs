@@ -49,21 +49,43 @@ pub fn read_sources(path: &Path) -> Result<Vec<Source>, KnowledgeError> {
     if files.is_empty() {
         return Err(KnowledgeError::Empty(path.to_path_buf()));
     }
-    files
-        .into_iter()
-        .map(|f| {
-            let err = |source| KnowledgeError::Io {
-                path: f.clone(),
-                error: source,
-            };
-            let len = std::fs::metadata(&f).map_err(err)?.len();
-            if len > MAX_FILE_BYTES {
-                return Err(err(std::io::Error::other(format!(
-                    "file is {len} bytes; the limit is {MAX_FILE_BYTES}"
-                ))));
-            }
-            let bytes = std::fs::read(&f).map_err(err)?;
-            Ok(Source { name: f, bytes })
-        })
-        .collect()
+    files.into_iter().map(|f| read_capped(&f)).collect()
+}
+
+/// Reads one knowledge file: a regular file only, and at most [`MAX_FILE_BYTES`] of it.
+///
+/// The size is checked on the open handle and again while reading, not only on the
+/// metadata: `/dev/zero` reports a size of 0 and never ends, a FIFO blocks until a writer
+/// comes, and a file can grow between the check and the read.
+fn read_capped(f: &Path) -> Result<Source, KnowledgeError> {
+    use std::io::Read;
+    let err = |error| KnowledgeError::Io {
+        path: f.to_path_buf(),
+        error,
+    };
+    // Checked before opening: opening a FIFO for reading blocks until a writer appears.
+    let meta = std::fs::metadata(f).map_err(err)?;
+    if !meta.is_file() {
+        return Err(err(std::io::Error::other(
+            "not a regular file (a device, FIFO or socket); knowledge must be a .toml file",
+        )));
+    }
+    let file = std::fs::File::open(f).map_err(err)?;
+    // Checked again on the handle: the name may have been swapped meanwhile.
+    if !file.metadata().map_err(err)?.is_file() {
+        return Err(err(std::io::Error::other("not a regular file")));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(err(std::io::Error::other(format!(
+            "file is larger than the limit of {MAX_FILE_BYTES} bytes"
+        ))));
+    }
+    Ok(Source {
+        name: f.to_path_buf(),
+        bytes,
+    })
 }

@@ -51,6 +51,10 @@ pub struct Answer {
     pub mode: Mode,
 }
 
+/// How many codes from a paste the unverified warning repeats. A few show which codes were
+/// meant; a paste of hundreds of code-shaped strings must not come back as a wall of them.
+pub const MAX_UNVERIFIED_CODES: usize = 3;
+
 /// `20000` -> `20,000`.
 pub fn format_yen(n: u64) -> String {
     let digits = n.to_string();
@@ -165,20 +169,27 @@ impl Answer {
             .map(|i| i.name.get(lang).to_string());
         let unverified = m.unverified.then(|| {
             let mut found: Vec<String> = Vec::new();
+            let mut more = false;
             for ev in &m.evidence {
                 let code = match ev {
                     crate::matcher::Evidence::Family { found, .. } => found.to_uppercase(),
                     crate::matcher::Evidence::NearCode { typed, .. } => typed.to_uppercase(),
                     _ => continue,
                 };
-                if !found.contains(&code) {
-                    found.push(code);
+                if found.contains(&code) {
+                    continue;
                 }
+                if found.len() == MAX_UNVERIFIED_CODES {
+                    more = true;
+                    break;
+                }
+                found.push(code);
             }
             if found.is_empty() {
                 labels.unverified.to_string()
             } else {
-                format!("{} ({})", labels.unverified, found.join(", "))
+                let more = if more { ", …" } else { "" };
+                format!("{} ({}{more})", labels.unverified, found.join(", "))
             }
         });
         let title = variant.and_then(|v| v.title.as_ref()).unwrap_or(&e.title);

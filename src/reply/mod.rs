@@ -10,7 +10,7 @@ pub mod render_text;
 
 use std::time::Duration;
 
-pub use answer::{format_yen, Answer, LinkView};
+pub use answer::{format_yen, Answer, LinkView, MAX_UNVERIFIED_CODES};
 pub use labels::{notices_dropped, shell, Labels, NOTICE_TITLE, RELOAD_BUILT_IN};
 
 use crate::knowledge::Lang;

@@ -301,3 +301,54 @@ fn english_falls_back_to_japanese_only_where_missing() {
         assert_eq!(e.title.get(kotae::Lang::Ja), e.title.ja);
     }
 }
+
+/// Loads `path` on a thread of its own, so a read that never ends fails the test instead of
+/// hanging it.
+fn load_within(path: &std::path::Path, limit: std::time::Duration) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = path.to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(Pack::load(&p).map(|_| ()).map_err(|e| e.to_string()));
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Err(e)) => e,
+        Ok(Ok(())) => panic!("{} loaded as knowledge", path.display()),
+        Err(_) => panic!("loading {} did not end within {limit:?}", path.display()),
+    }
+}
+
+#[test]
+fn a_fifo_or_a_device_is_refused_by_name_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pack.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let limit = std::time::Duration::from_secs(10);
+    for path in [fifo.as_path(), std::path::Path::new("/dev/zero")] {
+        let e = load_within(path, limit);
+        assert!(
+            e.contains(&path.display().to_string()) && e.contains("not a regular file"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn the_codes_echoed_as_unverified_are_capped() {
+    let pack = pack();
+    let codes: Vec<String> = (0..40)
+        .map(|i| format!("MW1M01AJ{:04}", 9000 + i))
+        .collect();
+    let out = pack.query(&codes.join(" "), Mode::Lookup);
+    let answer = kotae::reply::Answer::build(&pack, &out, 0, kotae::Lang::Ja).unwrap();
+    let unverified = answer.unverified.expect("family codes only: unverified");
+    let echoed = codes.iter().filter(|c| unverified.contains(*c)).count();
+    assert!(
+        (1..=kotae::reply::MAX_UNVERIFIED_CODES).contains(&echoed),
+        "{echoed} codes echoed: {unverified}"
+    );
+    assert!(unverified.len() < 400, "{unverified}");
+}

@@ -193,3 +193,55 @@ async fn every_reload_runs_on_the_one_reload_thread_which_outlives_a_panic() {
         .is_err());
     assert_eq!(reload::on_reload_thread(on).await.unwrap(), first);
 }
+
+/// A folder that cannot be read for a moment (a network file system, a deploy that swaps
+/// it by rename) is not an edit: nothing is reloaded, nothing refused, no admin notified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_that_cannot_be_read_for_a_moment_is_not_a_change() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("knowledge");
+    let aside = parent.path().join("aside");
+    std::fs::rename(copy_pack().keep(), &dir).unwrap();
+    let bot = Arc::new(Bot::new(
+        Pack::load_checked(&dir).unwrap(),
+        Duration::from_secs(600),
+        Lang::Ja,
+    ));
+    let stop = CancellationToken::new();
+    let results: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = results.clone();
+    tokio::spawn(reload::watch(
+        bot.clone(),
+        dir.clone(),
+        Duration::from_millis(50),
+        stop.clone(),
+        move |r| sink.lock().unwrap().push(format!("{r:?}")),
+    ));
+    std::fs::rename(&dir, &aside).unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    std::fs::rename(&aside, &dir).unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        (
+            bot.metrics().reload_ok.load(Ordering::Relaxed),
+            bot.metrics().reload_failed.load(Ordering::Relaxed)
+        ),
+        (0, 0),
+        "{:?}",
+        results.lock().unwrap()
+    );
+    // The watcher still sees a real edit afterwards.
+    let file = dir.join("jalpay.toml");
+    let original = std::fs::read_to_string(&file).unwrap();
+    write_whole(&file, &format!("{original}{NEW_ENTRY}"));
+    let start = Instant::now();
+    while bot.metrics().reload_ok.load(Ordering::Relaxed) == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the edit after the outage was not picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -62,6 +62,9 @@ struct Shared {
     rate_limit_next: AtomicU32,
     tickets: AtomicU32,
     ws_addr: Mutex<Option<SocketAddr>>,
+    /// A listener that accepts and never answers; see [`FakeSlack::stall_next_sockets`].
+    silent_addr: Mutex<Option<SocketAddr>>,
+    stall_next: AtomicU32,
     sockets: Mutex<Option<mpsc::UnboundedSender<Socket>>>,
 }
 
@@ -115,6 +118,15 @@ impl FakeSlack {
         let ws = TcpListener::bind("127.0.0.1:0").await.unwrap();
         *shared.ws_addr.lock().unwrap() = Some(ws.local_addr().unwrap());
         tokio::spawn(accept_sockets(ws, shared.clone()));
+        let silent = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        *shared.silent_addr.lock().unwrap() = Some(silent.local_addr().unwrap());
+        tokio::spawn(async move {
+            // Held, never answered: a WebSocket handshake to here never finishes.
+            let mut held = Vec::new();
+            while let Ok((tcp, _)) = silent.accept().await {
+                held.push(tcp);
+            }
+        });
 
         let app = Router::new()
             .route("/api/auth.test", post(auth_test))
@@ -145,6 +157,12 @@ impl FakeSlack {
         self.shared
             .post_delay_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// The next `n` `apps.connections.open` calls hand out the URL of a host that accepts
+    /// the connection and never answers the handshake.
+    pub fn stall_next_sockets(&self, n: u32) {
+        self.shared.stall_next.store(n, Ordering::SeqCst);
     }
 
     /// The next `n` `chat.postMessage` calls get 429 with `Retry-After: 1`.
@@ -295,7 +313,15 @@ async fn connections_open(
         return Json(json!({"ok": false, "error": "invalid_auth"}));
     }
     let ticket = s.tickets.fetch_add(1, Ordering::SeqCst);
-    let addr = s.ws_addr.lock().unwrap().unwrap();
+    let stalled = s
+        .stall_next
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let addr = if stalled {
+        s.silent_addr.lock().unwrap().unwrap()
+    } else {
+        s.ws_addr.lock().unwrap().unwrap()
+    };
     Json(json!({"ok": true, "url": format!("ws://{addr}/link/?ticket={ticket}")}))
 }
 

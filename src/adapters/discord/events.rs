@@ -62,6 +62,20 @@ pub(crate) async fn handle(
     event: &FullEvent,
 ) -> Result<(), Error> {
     let me = fw.bot_id;
+    // Serenity has already spawned a task for this event; past the process's bound it ends
+    // here at once instead of waiting on the store and Discord's REST API (crate::overload).
+    let work = matches!(
+        event,
+        FullEvent::Message { .. } | FullEvent::MessageUpdate { .. } | FullEvent::ReactionAdd { .. }
+    );
+    let _admitted = if work {
+        match fw.user_data.bot.admit(PLATFORM) {
+            Some(a) => Some(a),
+            None => return Ok(()),
+        }
+    } else {
+        None
+    };
     match event {
         FullEvent::Message { new_message } => {
             on_pasted(fw, Pasted::from_message(new_message, me), false).await;

@@ -141,6 +141,24 @@ impl Handler {
         }
     }
 
+    /// Runs `work` in a task of its own when the process has room for one more event
+    /// ([`crate::overload`]); drops it otherwise (it was acked: Slack will not resend it).
+    /// Every event, command and click from either transport comes through here.
+    pub fn spawn<F, Fut>(self: &Arc<Self>, work: F)
+    where
+        F: FnOnce(Arc<Handler>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let Some(admitted) = self.bot.admit(PLATFORM) else {
+            return;
+        };
+        let work = work(self.clone());
+        tokio::spawn(async move {
+            work.await;
+            drop(admitted);
+        });
+    }
+
     /// Handles one `event_callback` body (already authenticated); a retried or re-delivered
     /// `event_id` is recognised by the answer feature, first.
     pub async fn on_event_callback(&self, payload: &Value) {

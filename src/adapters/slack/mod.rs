@@ -6,8 +6,8 @@
 //!   `response_url`), 429-aware.
 //! - [`blocks`]: Block Kit rendering within Slack's limits, with escaping.
 //! - [`events`]: the transport-independent handling of events and commands.
-//! - [`http`]: the Events API and interactivity receiver (signature check, body cap, ack
-//!   first).
+//! - [`http`]: the Events API and interactivity receiver (its own accept loop: timeouts,
+//!   connection cap, body cap; signature check, ack first).
 //! - [`socket`]: the Socket Mode client (ack, dedup, reconnect).
 //! - [`signature`]: checks `X-Slack-Signature`.
 
@@ -148,7 +148,7 @@ pub async fn run_http(
         tracing::info!(%addr, "Slack Events API receiver listening (/slack/events, /slack/commands, /slack/actions)");
     }
     handler.bot.metrics().set_health("slack", Health::Up);
-    http::serve(listener, handler, &secret, shutdown)
+    http::serve(listener, handler, &secret, config.max_connections, shutdown)
         .await
         .map_err(SlackError::Serve)
 }

@@ -59,7 +59,9 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| SignatureError::BadTimestamp)?;
-    if (now - ts).abs() > MAX_SKEW_SECS {
+    // abs_diff cannot overflow: `now - ts` did for a timestamp near i64::MIN (a panic in a
+    // debug build, a wrapped value that passed the window in a release one).
+    if now.abs_diff(ts) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     let expected = signature
@@ -124,5 +126,26 @@ mod tests {
             verify(b"secret", Some("1000"), Some(&sig[..20]), body, 1000),
             Err(SignatureError::Malformed)
         );
+    }
+
+    #[test]
+    fn timestamps_at_the_ends_of_i64_are_stale_not_a_panic() {
+        for (ts, now) in [
+            (i64::MIN, 0),
+            (i64::MIN, 1_700_000_000),
+            (i64::MIN, i64::MAX),
+            (i64::MIN + 1, i64::MAX),
+            (i64::MAX, i64::MIN),
+            (i64::MAX, 0),
+            (0, i64::MIN),
+        ] {
+            let stamp = ts.to_string();
+            let sig = sign(b"secret", &stamp, b"{}");
+            assert_eq!(
+                verify(b"secret", Some(&stamp), Some(&sig), b"{}", now),
+                Err(SignatureError::Stale),
+                "ts {ts}, now {now}"
+            );
+        }
     }
 }

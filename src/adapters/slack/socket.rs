@@ -4,7 +4,8 @@
 //! and `interactive` (the 👍 / 👎 buttons). Every envelope is acked before its work starts
 //! (Slack re-delivers what is not acked within 3 seconds). A `disconnect` message or a
 //! dropped socket leads to a fresh `apps.connections.open`: each URL Slack hands out is good
-//! for one connection.
+//! for one connection. The pause before reconnecting doubles up to 30 s and starts over at
+//! each `hello`; the handshake must finish within [`CONNECT_TIMEOUT`].
 
 use crate::metrics::Health;
 use std::sync::Arc;
@@ -33,6 +34,12 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(90);
 
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The first pause, and what the pause goes back to once a connection worked (`hello`):
+/// a connection that ran for hours and then dropped is not a reason to wait long.
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// The WebSocket handshake (TCP, TLS, upgrade) must finish within this: a host that
+/// accepts and then says nothing would otherwise hold Socket Mode for ever.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects, handles envelopes, and reconnects until `shutdown` is cancelled.
 pub async fn run(
@@ -40,7 +47,7 @@ pub async fn run(
     app_token: &str,
     shutdown: CancellationToken,
 ) -> Result<(), SocketError> {
-    let mut backoff = Duration::from_millis(500);
+    let mut backoff = FIRST_BACKOFF;
     loop {
         if shutdown.is_cancelled() {
             return Ok(());
@@ -67,7 +74,7 @@ pub async fn run(
                 continue;
             }
         };
-        let ended = session(&handler, &url, &shutdown).await;
+        let ended = session(&handler, &url, &shutdown, &mut backoff).await;
         handler
             .bot
             .metrics()
@@ -75,7 +82,7 @@ pub async fn run(
         match ended {
             End::Shutdown => return Ok(()),
             End::Disconnect => {
-                backoff = Duration::from_millis(500);
+                backoff = FIRST_BACKOFF;
                 tracing::info!("Slack asked to reconnect");
             }
             End::Dropped(why) => {
@@ -104,11 +111,26 @@ enum End {
     Dropped(String),
 }
 
-/// One WebSocket connection, from connect to its end.
-async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken) -> End {
-    let (mut ws, _) = match tokio_tungstenite::connect_async(url).await {
-        Ok(c) => c,
-        Err(e) => return End::Dropped(format!("connect: {e}")),
+/// One WebSocket connection, from connect to its end; `backoff` starts over at `hello`.
+async fn session(
+    handler: &Arc<Handler>,
+    url: &str,
+    shutdown: &CancellationToken,
+    backoff: &mut Duration,
+) -> End {
+    let connecting = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(url));
+    let (mut ws, _) = tokio::select! {
+        _ = shutdown.cancelled() => return End::Shutdown,
+        c = connecting => match c {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return End::Dropped(format!("connect: {e}")),
+            Err(_) => {
+                return End::Dropped(format!(
+                    "connect: no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            }
+        },
     };
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut last_frame = std::time::Instant::now();
@@ -155,6 +177,7 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
         match envelope["type"].as_str() {
             Some("hello") => {
                 tracing::info!("Socket Mode connected");
+                *backoff = FIRST_BACKOFF;
                 handler.bot.metrics().set_health("slack", Health::Up);
             }
             Some("disconnect") => {
@@ -168,15 +191,11 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
             Some("events_api") => {
                 // A re-delivery is recognised by its event_id in the answer feature.
                 let payload = envelope["payload"].clone();
-                let handler = handler.clone();
-                tokio::spawn(async move { handler.on_event_callback(&payload).await });
+                handler.spawn(move |h| async move { h.on_event_callback(&payload).await });
             }
             Some("slash_commands") => {
                 match serde_json::from_value::<SlashCommand>(envelope["payload"].clone()) {
-                    Ok(cmd) => {
-                        let handler = handler.clone();
-                        tokio::spawn(async move { handler.on_command(&cmd).await });
-                    }
+                    Ok(cmd) => handler.spawn(move |h| async move { h.on_command(&cmd).await }),
                     Err(e) => {
                         tracing::warn!(error = %e, "slash command envelope without response_url")
                     }
@@ -185,8 +204,7 @@ async fn session(handler: &Arc<Handler>, url: &str, shutdown: &CancellationToken
             Some("interactive") => {
                 // Button clicks (block_actions); acked above, handled in the background.
                 let payload = envelope["payload"].clone();
-                let handler = handler.clone();
-                tokio::spawn(async move { handler.on_block_actions(&payload).await });
+                handler.spawn(move |h| async move { h.on_block_actions(&payload).await });
             }
             other => tracing::debug!(kind = other.unwrap_or("-"), "Socket Mode envelope ignored"),
         }
