@@ -284,6 +284,21 @@ impl Bot {
         }
     }
 
+    /// Tells the store that the claim of `key` is done with (answered, or nothing to say),
+    /// so no other replica takes it over.
+    pub fn settle(&self, key: &str) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.settle(key) {
+                tracing::warn!(error = %e, "could not settle an event's claim");
+            }
+        }
+    }
+
+    /// Whether the store's checks wait for the network (see [`Store::blocking`]).
+    pub fn store_blocks(&self) -> bool {
+        self.store.as_ref().is_some_and(|s| s.blocking())
+    }
+
     /// Whether `key` was recorded by [`Bot::first_time`], without recording it: a message
     /// that may still be edited is checked before the decision and recorded only once kotae
     /// acted on it.

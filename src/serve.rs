@@ -11,7 +11,7 @@ use crate::bot::Bot;
 use crate::config::{Config, Secrets};
 use crate::knowledge::{KnowledgeError, Pack};
 use crate::reload;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::StoreError;
 
 /// How often the knowledge folder is checked for changes.
 pub const RELOAD_POLL: Duration = Duration::from_secs(1);
@@ -83,9 +83,9 @@ pub async fn run(
         None => crate::builtin_pack()?,
     };
     tracing::info!(entries = pack.entries().len(), "knowledge loaded");
-    let store = SqliteStore::open(&config.database)?.with_gap_retention(config.gap_retention_days);
-    tracing::info!(database = %config.database.display(), "store opened");
-    let store: Arc<dyn crate::store::Store> = Arc::new(store);
+    let database = config.database.to_string_lossy().into_owned();
+    let store = crate::store::open(&database, Some(config.gap_retention_days))?;
+    tracing::info!(database = %database_name(&database), "store opened");
     let bot = Arc::new(
         Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
             .with_store(store.clone()),
@@ -184,6 +184,24 @@ pub async fn run(
         tracing::error!(error = %e, "could not save the last answers to the database");
     }
     result
+}
+
+/// The database for logs: a file's path, or a URL without its password.
+fn database_name(database: &str) -> String {
+    if !crate::store::is_url(database) {
+        return database.to_string();
+    }
+    match database
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+    {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or("");
+            let host = host.split('?').next().unwrap_or("");
+            format!("postgres://{user}@{host}")
+        }
+        None => "a PostgreSQL URL".into(),
+    }
 }
 
 /// Reloads the knowledge on SIGHUP, the usual "re-read your files" signal.

@@ -29,10 +29,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{AnswerRecord, Report, Store, StoreError, Unmatched, Vote};
-use queries::{gap_key, key_hash};
+use queries::key_hash;
 use schema::classify;
 use writer::{Queue, Shared, State, SEEN_PRUNE_EVERY_SECS};
 
+pub(crate) use queries::gap_key;
 pub use writer::FLUSH_EVERY;
 
 /// A [`Store`] in one SQLite file.

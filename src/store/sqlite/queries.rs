@@ -9,7 +9,7 @@ use crate::store::{EntryStats, GapStats, Redacted, Report, StoreError, MAX_UNMAT
 
 /// The grouping key of an unmatched text: normalized, digits folded, so the same error with
 /// different amounts or times groups together.
-pub(super) fn gap_key(text: &Redacted) -> String {
+pub(crate) fn gap_key(text: &Redacted) -> String {
     normalize(text.as_str())
         .spaced
         .chars()
