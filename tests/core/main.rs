@@ -7,6 +7,8 @@ mod cli;
 mod matcher;
 mod ops;
 mod pack;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod redact;
 mod reload;
 mod store;
