@@ -101,12 +101,14 @@ pub(crate) fn unix_now() -> i64 {
 
 impl Bot {
     pub fn new(pack: Pack, cooldown: Duration, default_lang: Lang) -> Bot {
+        let metrics = Metrics::default();
+        metrics.set_pack_hash(pack.content_hash());
         Bot {
             knowledge: Knowledge::new(pack),
             policy: Policy::new(cooldown),
             default_lang,
             store: None,
-            metrics: Metrics::default(),
+            metrics,
             knowledge_path: None,
             notices: tokio::sync::broadcast::channel(16).0,
         }
@@ -131,6 +133,7 @@ impl Bot {
 
     /// Swaps in a new, already validated pack.
     pub fn replace_pack(&self, pack: Pack) {
+        self.metrics.set_pack_hash(pack.content_hash());
         self.knowledge.replace(pack);
     }
 

@@ -62,7 +62,11 @@ async fn healthz(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let json = serde_json::json!({"status": if ok { "ok" } else { "down" }, "components": body});
+    let json = serde_json::json!({
+        "status": if ok { "ok" } else { "down" },
+        "components": body,
+        "knowledge": {"hash": bot.pack().content_hash()},
+    });
     (status, axum::Json(json))
 }
 

@@ -82,7 +82,11 @@ pub async fn run(
         Some(path) => Pack::load_checked(path)?,
         None => crate::builtin_pack()?,
     };
-    tracing::info!(entries = pack.entries().len(), "knowledge loaded");
+    tracing::info!(
+        entries = pack.entries().len(),
+        hash = pack.content_hash(),
+        "knowledge loaded"
+    );
     let database = config.database.to_string_lossy().into_owned();
     let store = crate::store::open(&database, Some(config.gap_retention_days))?;
     tracing::info!(database = %database_name(&database), "store opened");
@@ -129,6 +133,13 @@ pub async fn run(
     }
     if tasks.is_empty() {
         return Err(ServeError::NothingToRun);
+    }
+    {
+        let (b, stop) = (bot.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            crate::features::replicas::watch(b, stop).await;
+            Ok(())
+        });
     }
     if let Some(path) = config.knowledge.clone() {
         let (b, p, stop) = (bot.clone(), path.clone(), shutdown.clone());

@@ -244,4 +244,15 @@ pub trait Store: Send + Sync {
     /// recording it (a message is checked before the decision, recorded once acted on).
     fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;
     fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError>;
+    /// Records that this replica serves the pack `pack_hash` at `now`, and returns (replica
+    /// id, pack hash) of every replica seen within `live` seconds, this one included. A
+    /// store of one process has no replicas to compare: empty.
+    fn heartbeat(
+        &self,
+        _pack_hash: &str,
+        _now: i64,
+        _live: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(Vec::new())
+    }
 }

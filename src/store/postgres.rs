@@ -330,38 +330,6 @@ impl PostgresStore {
             ))
         })
     }
-
-    /// Records that this replica runs the pack `pack_hash` now, and returns the packs of
-    /// the replicas seen within `live` seconds (this one included), by replica id.
-    pub fn heartbeat(
-        &self,
-        pack_hash: &str,
-        now: i64,
-        live: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let (pool, owner, hash) = (self.pool.clone(), self.owner.clone(), pack_hash.to_string());
-        self.query(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            c.execute(
-                "INSERT INTO replicas (id, pack_hash, seen_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET pack_hash = excluded.pack_hash, seen_at = excluded.seen_at",
-                &[&owner, &hash, &now],
-            )
-            .await
-            .map_err(pg_err)?;
-            c.execute("DELETE FROM replicas WHERE seen_at < $1", &[&(now - 10 * live)])
-                .await
-                .map_err(pg_err)?;
-            let rows = c
-                .query(
-                    "SELECT id, pack_hash FROM replicas WHERE seen_at >= $1 ORDER BY id",
-                    &[&(now - live)],
-                )
-                .await
-                .map_err(pg_err)?;
-            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-        })
-    }
 }
 
 /// A name for this store that no other has: host, process id, start time, and a count
@@ -711,6 +679,36 @@ impl Store for PostgresStore {
                 .await
                 .map_err(pg_err)?;
             Ok(row.is_some_and(|r| r.get::<_, i64>(0) >= now - keep))
+        })
+    }
+
+    fn heartbeat(
+        &self,
+        pack_hash: &str,
+        now: i64,
+        live: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let (pool, owner, hash) = (self.pool.clone(), self.owner.clone(), pack_hash.to_string());
+        self.query(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.execute(
+                "INSERT INTO replicas (id, pack_hash, seen_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET pack_hash = excluded.pack_hash, seen_at = excluded.seen_at",
+                &[&owner, &hash, &now],
+            )
+            .await
+            .map_err(pg_err)?;
+            c.execute("DELETE FROM replicas WHERE seen_at < $1", &[&(now - 10 * live)])
+                .await
+                .map_err(pg_err)?;
+            let rows = c
+                .query(
+                    "SELECT id, pack_hash FROM replicas WHERE seen_at >= $1 ORDER BY id",
+                    &[&(now - live)],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
 
