@@ -297,6 +297,16 @@ impl Bot {
         }
     }
 
+    /// Gives up the claim of `key` (nothing was done with the message), so a later edit of
+    /// it is looked at again.
+    pub fn release(&self, key: &str) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.release(key) {
+                tracing::warn!(error = %e, "could not release a message's claim");
+            }
+        }
+    }
+
     /// Whether the store's checks wait for the network (see [`Store::blocking`]).
     pub fn store_blocks(&self) -> bool {
         self.store.as_ref().is_some_and(|s| s.blocking())

@@ -44,6 +44,11 @@ pub struct Message<'a> {
 /// calls [`posted`] with the id of the message it posted.
 pub fn respond(bot: &Bot, m: &Message) -> Reply {
     let key = |id: &str| format!("{}:{id}", m.platform);
+    // With a store shared by replicas, a message is claimed before the decision: two
+    // processes running the same shard (a rolling deploy) both see it, and checking then
+    // recording after acting would let both answer. The claim is released when nothing was
+    // done, so an edit can still be answered.
+    let mut claimed = false;
     let edited = match m.dedup {
         Dedup::None => false,
         Dedup::Delivery(id) => {
@@ -52,6 +57,14 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
                 return Reply::Nothing("re-delivery");
             }
             false
+        }
+        Dedup::Message { id, edited } if bot.store_blocks() => {
+            if !bot.first_time(&key(id)) {
+                tracing::debug!(message = id, edited, "claimed before; left alone");
+                return Reply::Nothing("already acted on");
+            }
+            claimed = true;
+            edited
         }
         Dedup::Message { id, edited } => {
             if bot.seen(&key(id)) {
@@ -70,7 +83,12 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
         Decision::Repeat { entry_id, ago } => Reply::Repeat { entry_id, ago },
     };
     if let Dedup::Message { id, .. } = m.dedup {
-        if reply.acted() && bot.first_time(&key(id)) && !matches!(reply, Reply::Answer(_)) {
+        if claimed && !reply.acted() {
+            bot.release(&key(id));
+        } else if reply.acted()
+            && (claimed || bot.first_time(&key(id)))
+            && !matches!(reply, Reply::Answer(_))
+        {
             bot.settle(&key(id));
         }
     }

@@ -240,6 +240,12 @@ pub trait Store: Send + Sync {
     fn settle(&self, _key: &str) -> Result<(), StoreError> {
         Ok(())
     }
+    /// Undoes this replica's claim of `key` by [`Store::first_time`]: the message got
+    /// nothing, and an edit of it must be looked at again. Only called when
+    /// [`Store::blocking`] (a store of one process records a message only once acted on).
+    fn release(&self, _key: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Whether `key` was recorded by [`Store::first_time`] within `keep` seconds, without
     /// recording it (a message is checked before the decision, recorded once acted on).
     fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError>;

@@ -103,6 +103,8 @@ enum Job {
     Unmatched(i64, String, String, String, String),
     /// The claim of this key is answered (or needs no answer): no takeover.
     Settle(String),
+    /// The claim of this key is given up: nothing was done with the message.
+    Release(String),
     PruneClaims(i64),
     PruneGaps(i64),
     /// Everything queued before it is saved (or given up).
@@ -465,6 +467,13 @@ async fn save(pool: &Pool, job: &Job, owner: &str) -> Result<(), StoreError> {
                 )
                 .await
             }
+            Job::Release(key) => {
+                c.execute(
+                    "DELETE FROM claims WHERE key = $1 AND owner = $2 AND NOT done",
+                    &[key, &owner],
+                )
+                .await
+            }
             Job::PruneClaims(before) => {
                 c.execute("DELETE FROM claims WHERE at < $1", &[before])
                     .await
@@ -667,6 +676,11 @@ impl Store for PostgresStore {
 
     fn settle(&self, key: &str) -> Result<(), StoreError> {
         self.enqueue(Job::Settle(key.to_string()));
+        Ok(())
+    }
+
+    fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.enqueue(Job::Release(key.to_string()));
         Ok(())
     }
 

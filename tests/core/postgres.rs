@@ -257,6 +257,17 @@ fn replicas_starting_together_migrate_once() {
 /// each paste is answered exactly once.
 #[test]
 fn two_bots_on_one_database_answer_each_event_once() {
+    two_bots_answer_once(false);
+}
+
+/// The same for Discord message ids, as when two processes briefly run the same shard
+/// during a rolling deploy; and an edit of a message that got nothing is still answered.
+#[test]
+fn two_bots_on_one_database_answer_each_discord_message_once() {
+    two_bots_answer_once(true);
+}
+
+fn two_bots_answer_once(messages: bool) {
     let Some(url) = fresh_db() else { return };
     let bots: Vec<Arc<kotae::bot::Bot>> = (0..2)
         .map(|_| {
@@ -290,7 +301,14 @@ fn two_bots_on_one_database_answer_each_event_once() {
                         },
                         text: PASTE,
                         lang: Lang::Ja,
-                        dedup: Dedup::Delivery(&id),
+                        dedup: if messages {
+                            Dedup::Message {
+                                id: &id,
+                                edited: false,
+                            }
+                        } else {
+                            Dedup::Delivery(&id)
+                        },
                     };
                     if let Reply::Answer(a) = answer::respond(&bot, &m) {
                         answered.fetch_add(1, Ordering::Relaxed);
