@@ -29,7 +29,8 @@ pg_start() {
   fi
   PG_AS=("${as[@]}")
   PG_CTL="$bin/pg_ctl"
-  PG_PORT=${PG_PORT:-55432}
+  # A free port, so a server already running here (a developer's) is no obstacle.
+  PG_PORT=${PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U kotae --auth=trust -E UTF8 >/dev/null
   "${as[@]}" "$PG_CTL" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
     -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c fsync=off" \
