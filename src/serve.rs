@@ -88,7 +88,15 @@ pub async fn run(
         "knowledge loaded"
     );
     let database = config.database.to_string_lossy().into_owned();
-    let store = crate::store::open(&database, Some(config.gap_retention_days))?;
+    // Connecting and migrating a server database waits on the network: not on a worker.
+    let store = {
+        let (db, days) = (database.clone(), config.gap_retention_days);
+        tokio::task::spawn_blocking(move || crate::store::open(&db, Some(days)))
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("the task opening the store failed: {e}"))
+            })??
+    };
     tracing::info!(database = %database_name(&database), "store opened");
     let bot = Arc::new(
         Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
@@ -191,7 +199,8 @@ pub async fn run(
     }
     // Answers and handled event ids wait a moment to be saved in batches: save them now, so
     // a restart does not answer the same paste again.
-    if let Err(e) = store.flush() {
+    let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+    if let Ok(Err(e)) = flushed {
         tracing::error!(error = %e, "could not save the last answers to the database");
     }
     result

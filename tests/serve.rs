@@ -667,4 +667,15 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     assert!(status.success(), "{stderr}");
     let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
     assert!(status.success(), "{stderr}");
+    // Leave no copy of the template behind on the test server.
+    let base = std::env::var("KOTAE_TEST_POSTGRES").unwrap();
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let name = url.rsplit_once('/').unwrap().1;
+    client
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
 }

@@ -20,9 +20,46 @@ use kotae::Lang;
 
 const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
 
+/// A test's own database, dropped when the test ends (pass or fail), so a long run does
+/// not fill the disk with copies of the template.
+struct Db {
+    url: String,
+    base: String,
+    name: String,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // Its own thread: the test may hold a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            admin(
+                &base,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        })
+        .join();
+    }
+}
+
+/// Runs one statement on the test server's maintenance database.
+fn admin(base: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+            .await
+            .expect("the test server answers");
+        tokio::spawn(conn);
+        client.batch_execute(sql).await.unwrap();
+    });
+}
+
 /// A fresh, empty database on the test server; None (after a loud message) when there is
 /// no server outside CI.
-fn fresh_db() -> Option<String> {
+fn fresh_db() -> Option<Db> {
     let base = match std::env::var("KOTAE_TEST_POSTGRES") {
         Ok(u) if !u.is_empty() => u,
         _ if std::env::var("CI").as_deref() == Ok("true") => {
@@ -41,31 +78,19 @@ fn fresh_db() -> Option<String> {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
-            .await
-            .expect("the test server answers");
-        tokio::spawn(conn);
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-    });
+    admin(&base, &format!("CREATE DATABASE {name}"));
     // Replace the database name (the last path segment, before any query).
     let (head, query) = base
         .split_once('?')
         .map_or((base.as_str(), ""), |(h, q)| (h, q));
     let root = head.rsplit_once('/').map_or(head, |(r, _)| r);
     let url = format!("{root}/{name}");
-    Some(if query.is_empty() {
+    let url = if query.is_empty() {
         url
     } else {
         format!("{url}?{query}")
-    })
+    };
+    Some(Db { url, base, name })
 }
 
 fn answer(entry: &str, message: &str, at: i64) -> AnswerRecord {
@@ -139,7 +164,8 @@ fn the_store_contract_holds_on_sqlite() {
 
 #[test]
 fn the_store_contract_holds_on_postgres() {
-    let Some(url) = fresh_db() else { return };
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
     contract(&PostgresStore::open(&url).unwrap());
     // And through `store::open`, as `kotae serve` and `kotae report` pick it.
     let s = kotae::store::open(&url, None).unwrap();
@@ -149,7 +175,8 @@ fn the_store_contract_holds_on_postgres() {
 
 #[test]
 fn replicas_claim_each_key_once_and_share_cooldowns_and_votes() {
-    let Some(url) = fresh_db() else { return };
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
     let stores: Vec<Arc<PostgresStore>> = (0..2)
         .map(|_| Arc::new(PostgresStore::open(&url).unwrap()))
         .collect();
@@ -211,7 +238,8 @@ fn replicas_claim_each_key_once_and_share_cooldowns_and_votes() {
 
 #[test]
 fn a_claim_of_a_dead_replica_is_taken_over_and_a_settled_one_is_not() {
-    let Some(url) = fresh_db() else { return };
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
     let b = PostgresStore::open(&url).unwrap();
     {
         // Replica A claims two events and dies after settling only one of them.
@@ -232,7 +260,8 @@ fn a_claim_of_a_dead_replica_is_taken_over_and_a_settled_one_is_not() {
 
 #[test]
 fn replicas_starting_together_migrate_once() {
-    let Some(url) = fresh_db() else { return };
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
     let start = Arc::new(Barrier::new(6));
     let opened: Vec<_> = (0..6)
         .map(|_| {
@@ -268,7 +297,8 @@ fn two_bots_on_one_database_answer_each_discord_message_once() {
 }
 
 fn two_bots_answer_once(messages: bool) {
-    let Some(url) = fresh_db() else { return };
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
     let bots: Vec<Arc<kotae::bot::Bot>> = (0..2)
         .map(|_| {
             Arc::new(
@@ -390,7 +420,8 @@ impl Relay {
 
 #[test]
 fn a_replica_that_loses_the_database_keeps_answering_and_reconnects() {
-    let Some(url) = fresh_db() else { return };
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
     let parsed: tokio_postgres::Config = url.parse().unwrap();
     let host = "127.0.0.1";
     let port = parsed.get_ports().first().copied().unwrap_or(5432);
@@ -438,4 +469,51 @@ fn a_replica_that_loses_the_database_keeps_answering_and_reconnects() {
         .unwrap()
         .is_some());
     assert!(!bot.first_time("slack:Ev1"), "the record is shared again");
+}
+
+/// Needs no server: the connection is refused, and nothing the user sees repeats the
+/// password of the URL.
+#[test]
+fn kotae_report_on_postgres_never_prints_the_password() {
+    let out = crate::run_kotae(
+        &[
+            "report",
+            "--db",
+            "postgres://kotae:s3cret-pw@127.0.0.1:1/kotae",
+        ],
+        None,
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    assert!(text.contains("127.0.0.1:1"), "says which database: {text}");
+}
+
+/// `kotae report --db postgres://…` prints what replicas recorded.
+#[test]
+fn kotae_report_reads_a_postgres_database() {
+    let Some(db) = fresh_db() else { return };
+    let url = db.url.clone();
+    {
+        let s = PostgresStore::open(&url).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        s.record_answer(&answer("jalpay-to-anapay-charge-20000", "ts9", now))
+            .unwrap();
+        s.flush().unwrap();
+    }
+    let out = crate::run_kotae(&["report", "--db", &url, "--format", "json"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("jalpay-to-anapay-charge-20000"), "{text}");
 }
