@@ -184,13 +184,15 @@ pub struct Report {
 /// The store interface the bot uses.
 ///
 /// Synchronous on purpose, so a backend may use a blocking client; what keeps the async
-/// workers free is how it is called. The calls on a message's path (`first_time`, `seen`,
-/// `cooldown`, `record_answer`, `record_unmatched`) must return at once: the SQLite store
-/// queues writes for its writer thread and answers checks from the queue or one indexed
-/// read. The calls that wait for saved data (`answer_by_message`, `answer_entry`,
-/// `record_vote`, `report`) are made on tokio's blocking pool
-/// ([`crate::features::feedback::vote_off_worker`], [`crate::features::admin::run`]). A
-/// PostgreSQL backend shared by several replicas implements the same methods.
+/// workers free is how it is called. With SQLite the calls on a message's path
+/// (`first_time`, `seen`, `cooldown`, `record_answer`, `record_unmatched`, `settle`) return
+/// at once: the checks are answered from the process's own record in memory and writes are
+/// queued for the writer thread. A store whose checks wait for the network says so with
+/// [`Store::blocking`] (PostgreSQL), and the feature layer then makes them on tokio's
+/// blocking pool ([`crate::features::answer::respond_off_worker`]). The calls that wait for
+/// saved data (`answer_by_message`, `answer_entry`, `record_vote`, `report`, `ping`,
+/// `heartbeat`) are always made there ([`crate::features::feedback::vote_off_worker`],
+/// [`crate::features::admin::run`], `/healthz`, the replicas' heartbeat).
 pub trait Store: Send + Sync {
     /// True when the checks on a message's path wait for the network (a server database):
     /// the feature layer then makes them on tokio's blocking pool, not on an async worker.
