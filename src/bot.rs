@@ -98,12 +98,14 @@ pub(crate) fn unix_now() -> i64 {
 
 impl Bot {
     pub fn new(pack: Pack, cooldown: Duration, default_lang: Lang) -> Bot {
+        let metrics = Metrics::default();
+        metrics.set_pack_hash(pack.content_hash());
         Bot {
             knowledge: Knowledge::new(pack),
             policy: Policy::new(cooldown),
             default_lang,
             store: None,
-            metrics: Metrics::default(),
+            metrics,
             knowledge_path: None,
             notices: tokio::sync::broadcast::channel(16).0,
             in_flight: crate::overload::InFlight::default(),
@@ -141,6 +143,7 @@ impl Bot {
 
     /// Swaps in a new, already validated pack.
     pub fn replace_pack(&self, pack: Pack) {
+        self.metrics.set_pack_hash(pack.content_hash());
         self.knowledge.replace(pack);
     }
 
@@ -292,6 +295,31 @@ impl Bot {
                 }),
             None => self.policy.first_time(key),
         }
+    }
+
+    /// Tells the store that the claim of `key` is done with (answered, or nothing to say),
+    /// so no other replica takes it over.
+    pub fn settle(&self, key: &str) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.settle(key) {
+                tracing::warn!(error = %e, "could not settle an event's claim");
+            }
+        }
+    }
+
+    /// Gives up the claim of `key` (nothing was done with the message), so a later edit of
+    /// it is looked at again.
+    pub fn release(&self, key: &str) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.release(key) {
+                tracing::warn!(error = %e, "could not release a message's claim");
+            }
+        }
+    }
+
+    /// Whether the store's checks wait for the network (see [`Store::blocking`]).
+    pub fn store_blocks(&self) -> bool {
+        self.store.as_ref().is_some_and(|s| s.blocking())
     }
 
     /// Whether `key` was recorded by [`Bot::first_time`], without recording it: a message

@@ -27,8 +27,10 @@ pub struct Config {
     /// Seconds before the same entry is answered again in the same channel.
     #[serde(default = "default_cooldown")]
     pub cooldown_secs: u64,
-    /// The SQLite file for answers, votes, gaps and cooldowns. Relative paths are relative
-    /// to the config file.
+    /// Where answers, votes, gaps, cooldowns and handled ids are kept: a SQLite file (one
+    /// process; relative paths are relative to the config file) or a `postgres://` URL
+    /// (replicas, docs/deploy.md). A URL here carries no password: that comes from
+    /// `PGPASSWORD`, or the whole URL from `KOTAE_DATABASE`, so the file can be shared.
     #[serde(default = "default_database")]
     pub database: PathBuf,
     /// Days an unmatched paste (a knowledge gap, redacted) is kept; 0 keeps none.
@@ -274,7 +276,9 @@ impl Config {
                     config.knowledge = Some(dir.join(k));
                 }
             }
-            if config.database.is_relative() {
+            if config.database.is_relative()
+                && !crate::store::is_url(&config.database.to_string_lossy())
+            {
                 config.database = dir.join(&config.database);
             }
             if let Some(o) = &config.ocr.dir {
@@ -311,6 +315,14 @@ impl Config {
         })?;
         if let Err((key, message)) = config.validate() {
             return Err(invalid(key_offset(text, key), text, message));
+        }
+        if crate::store::url_has_password(&config.database.to_string_lossy()) {
+            // Not echoed: the message must not repeat the password into a log.
+            return Err(invalid(
+                key_offset(text, "database"),
+                text,
+                "database: a config file holds no password; set PGPASSWORD, or the whole URL in KOTAE_DATABASE".into(),
+            ));
         }
         Ok(config)
     }
@@ -683,6 +695,19 @@ mod tests {
         let text = include_str!("../config/kotae.example.toml");
         let c = parse(text).unwrap();
         assert!(c.discord.is_some() && c.slack.is_some());
+    }
+
+    #[test]
+    fn a_database_password_is_refused_in_the_file_and_never_echoed() {
+        let err = parse("database = \"postgres://kotae:s3cret@db/kotae\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PGPASSWORD") && !err.contains("s3cret"),
+            "{err}"
+        );
+        let c = parse("database = \"postgres://kotae@db/kotae\"\n").unwrap();
+        assert_eq!(c.database, PathBuf::from("postgres://kotae@db/kotae"));
     }
 
     #[test]

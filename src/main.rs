@@ -112,10 +112,11 @@ enum Command {
         since: String,
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
-        /// The SQLite database `kotae serve` writes
+        /// The database `kotae serve` writes: a SQLite file or a postgres:// URL (password
+        /// from PGPASSWORD)
         #[arg(
             long,
-            value_name = "FILE",
+            value_name = "FILE|URL",
             default_value = "kotae.db",
             env = "KOTAE_DB"
         )]
@@ -461,14 +462,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
             let since = kotae::report::parse_since(&since, now)?;
-            if !db.exists() {
+            let database = db.to_string_lossy();
+            if !kotae::store::is_url(&database) && !db.exists() {
                 bail!(
-                    "no database at {} (kotae serve creates it; pass --db FILE)",
+                    "no database at {} (kotae serve creates it; pass --db FILE or --db postgres://…)",
                     db.display()
                 );
             }
-            let store = kotae::store::SqliteStore::open(&db)?;
-            let report = kotae::store::Store::report(&store, since, top)?;
+            let store = kotae::store::open(&database, None)?;
+            let report = store.report(since, top)?;
             out(&kotae::report::render(&report, format.into()));
             Ok(0)
         }

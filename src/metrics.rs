@@ -48,6 +48,8 @@ pub struct Metrics {
     connections_refused: AtomicU64,
     latency: Mutex<Histogram>,
     health: Mutex<BTreeMap<String, Health>>,
+    /// The content hash of the pack answering now.
+    pack_hash: Mutex<String>,
 }
 
 fn bump<K: Ord>(map: &Mutex<BTreeMap<K, u64>>, key: K) {
@@ -124,6 +126,17 @@ impl Metrics {
             .insert(component.to_string(), health);
     }
 
+    pub fn set_pack_hash(&self, hash: &str) {
+        *self.pack_hash.lock().unwrap_or_else(|p| p.into_inner()) = hash.to_string();
+    }
+
+    pub fn pack_hash(&self) -> String {
+        self.pack_hash
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Every component and its state; healthy when none is down.
     pub fn health(&self) -> (bool, BTreeMap<String, Health>) {
         let h = self
@@ -137,6 +150,16 @@ impl Metrics {
     /// The Prometheus text exposition of every series.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP kotae_knowledge_info The knowledge pack answering now, by content hash (replicas must agree)."
+        );
+        let _ = writeln!(out, "# TYPE kotae_knowledge_info gauge");
+        let _ = writeln!(
+            out,
+            "kotae_knowledge_info{{hash=\"{}\"}} 1",
+            label(&self.pack_hash())
+        );
         let _ = writeln!(
             out,
             "# HELP kotae_answers_total Answers posted, by platform and knowledge entry."

@@ -34,10 +34,14 @@ pub async fn serve(listener: TcpListener, bot: Arc<Bot>, shutdown: CancellationT
 }
 
 async fn healthz(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
-    if let Some(store) = bot.store() {
-        let h = match store.ping() {
-            Ok(()) => Health::Up,
-            Err(e) => Health::Down(e.to_string()),
+    if let Some(store) = bot.store().cloned() {
+        // On the blocking pool and bounded: a server database may not answer at all.
+        let ping = tokio::task::spawn_blocking(move || store.ping());
+        let h = match tokio::time::timeout(std::time::Duration::from_secs(3), ping).await {
+            Ok(Ok(Ok(()))) => Health::Up,
+            Ok(Ok(Err(e))) => Health::Down(e.to_string()),
+            Ok(Err(e)) => Health::Down(format!("the health check failed: {e}")),
+            Err(_) => Health::Down("the database did not answer within 3 s".into()),
         };
         bot.metrics().set_health("store", h);
     }
@@ -58,7 +62,11 @@ async fn healthz(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let json = serde_json::json!({"status": if ok { "ok" } else { "down" }, "components": body});
+    let json = serde_json::json!({
+        "status": if ok { "ok" } else { "down" },
+        "components": body,
+        "knowledge": {"hash": bot.pack().content_hash()},
+    });
     (status, axum::Json(json))
 }
 

@@ -12,7 +12,7 @@ use crate::config::{Config, Secrets};
 use crate::knowledge::KnowledgeError;
 use crate::pack::Pack;
 use crate::reload;
-use crate::store::{SqliteStore, StoreError};
+use crate::store::StoreError;
 
 /// How often the knowledge folder is checked for changes.
 pub const RELOAD_POLL: Duration = Duration::from_secs(1);
@@ -88,10 +88,22 @@ pub async fn run(
         Some(path) => Pack::load_checked(path)?,
         None => crate::builtin_pack()?,
     };
-    tracing::info!(entries = pack.entries().len(), "knowledge loaded");
-    let store = SqliteStore::open(&config.database)?.with_gap_retention(config.gap_retention_days);
-    tracing::info!(database = %config.database.display(), "store opened");
-    let store: Arc<dyn crate::store::Store> = Arc::new(store);
+    tracing::info!(
+        entries = pack.entries().len(),
+        hash = pack.content_hash(),
+        "knowledge loaded"
+    );
+    let database = config.database.to_string_lossy().into_owned();
+    // Connecting and migrating a server database waits on the network: not on a worker.
+    let store = {
+        let (db, days) = (database.clone(), config.gap_retention_days);
+        tokio::task::spawn_blocking(move || crate::store::open(&db, Some(days)))
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!("the task opening the store failed: {e}"))
+            })??
+    };
+    tracing::info!(database = %database_name(&database), "store opened");
     let bot = Arc::new(
         Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
             .with_store(store.clone())
@@ -136,6 +148,13 @@ pub async fn run(
     }
     if tasks.is_empty() {
         return Err(ServeError::NothingToRun);
+    }
+    {
+        let (b, stop) = (bot.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            crate::features::replicas::watch(b, stop).await;
+            Ok(())
+        });
     }
     if let Some(path) = config.knowledge.clone() {
         let (b, p, stop) = (bot.clone(), path.clone(), shutdown.clone());
@@ -211,7 +230,8 @@ pub async fn run(
     }
     // Answers and handled event ids wait a moment to be saved in batches: save them now, so
     // a restart does not answer the same paste again.
-    if let Err(e) = store.flush() {
+    let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+    if let Ok(Err(e)) = flushed {
         tracing::error!(error = %e, "could not save the last answers to the database");
     }
     result
@@ -248,6 +268,24 @@ fn raise_open_file_limit() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn raise_open_file_limit() {}
+
+/// The database for logs: a file's path, or a URL without its password.
+fn database_name(database: &str) -> String {
+    if !crate::store::is_url(database) {
+        return database.to_string();
+    }
+    match database
+        .split_once("://")
+        .and_then(|(_, rest)| rest.rsplit_once('@'))
+    {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or("");
+            let host = host.split('?').next().unwrap_or("");
+            format!("postgres://{user}@{host}")
+        }
+        None => "a PostgreSQL URL".into(),
+    }
+}
 
 /// Reloads the knowledge on SIGHUP, the usual "re-read your files" signal.
 #[cfg(unix)]

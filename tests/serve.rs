@@ -804,3 +804,168 @@ async fn a_flood_of_bad_signatures_is_logged_once_per_interval() {
     let lines = stderr.matches("bad Slack signature").count();
     assert!((1..=2).contains(&lines), "{lines} lines:\n{stderr}");
 }
+
+/// A fresh database on the test PostgreSQL (`KOTAE_TEST_POSTGRES`, started by `.ci/run`);
+/// None after a loud message outside CI, a failure under `CI=true`.
+#[cfg(feature = "postgres")]
+async fn fresh_postgres() -> Option<String> {
+    let base = match std::env::var("KOTAE_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => u,
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but KOTAE_TEST_POSTGRES is not set: .ci/run must start PostgreSQL")
+        }
+        _ => {
+            eprintln!("SKIPPED: needs KOTAE_TEST_POSTGRES=postgres://… (.ci/run starts a server)");
+            return None;
+        }
+    };
+    let name = format!("kotae_serve_{}_{}", std::process::id(), now());
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .expect("the test server answers");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let root = base.split('?').next().unwrap().rsplit_once('/').unwrap().0;
+    Some(format!("{root}/{name}"))
+}
+
+/// A signed paste in `channel`, for the replica listening on `port`.
+async fn post_in(port: u16, channel: &str, event_id: &str, retry: bool) -> u16 {
+    let body = json!({
+        "token": "t", "team_id": "T0FAKE", "api_app_id": "A0KOTAE", "type": "event_callback",
+        "event_id": event_id, "event_time": now(),
+        "event": {"type": "message", "channel": channel, "channel_type": "channel", "user": "U0PERSON1", "text": PASTE, "ts": format!("1700000300.{event_id}")},
+    })
+    .to_string()
+    .into_bytes();
+    let stamp = now().to_string();
+    let sig = kotae::adapters::slack::signature::sign(SIGNING_SECRET.as_bytes(), &stamp, &body);
+    let mut req = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/slack/events"))
+        .header("content-type", "application/json")
+        .header("x-slack-request-timestamp", stamp)
+        .header("x-slack-signature", sig)
+        .body(body);
+    if retry {
+        req = req
+            .header("x-slack-retry-num", "1")
+            .header("x-slack-retry-reason", "http_timeout");
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// Issue 16: two `kotae serve` processes on one PostgreSQL database behind a "load
+/// balancer" that delivers every event to both at once, and again as a retry: each paste is
+/// answered once; the same paste in one channel within the cooldown, sent to the other
+/// replica, is not answered again; one replica killed (SIGKILL), the other keeps answering,
+/// and after the restart nothing is answered twice.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    const EVENTS: usize = 200;
+    let fake = FakeSlack::start().await;
+    let channels: Vec<String> = (0..EVENTS + 10).map(|i| format!("C0REP{i:04}")).collect();
+    let quoted: Vec<String> = channels.iter().map(|c| format!("\"{c}\"")).collect();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = dir.path().join("kotae.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{port}\"\nsupport_channels = [{}]\napi_base_url = \"{}\"\n",
+                quoted.join(", "),
+                fake.api_base()
+            ),
+        )
+        .unwrap();
+        let mut env = SECRETS.to_vec();
+        env.push(("KOTAE_DATABASE", &url));
+        let mut child = spawn(&config, &env);
+        wait_listening(port, &mut child).await;
+        replicas.push((dir, port, config, child));
+    }
+    let ports = [replicas[0].1, replicas[1].1];
+    let deliver_all = |range: std::ops::Range<usize>, prefix: &'static str| {
+        let channels = channels.clone();
+        async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for i in range {
+                for (port, retry) in [(0, false), (1, false), (0, true), (1, true)] {
+                    let (channel, id) = (channels[i].clone(), format!("{prefix}{i}"));
+                    tasks.spawn(async move { post_in(ports[port], &channel, &id, retry).await });
+                }
+            }
+            while let Some(status) = tasks.join_next().await {
+                assert_eq!(status.unwrap(), 200);
+            }
+        }
+    };
+    deliver_all(0..EVENTS, "EvRep").await;
+    fake.wait_for("chat.postMessage", EVENTS, Duration::from_secs(30))
+        .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        fake.calls("chat.postMessage").len(),
+        EVENTS,
+        "each paste answered exactly once"
+    );
+    // The same paste again in channel 0, a new event id, to the other replica: cooldown.
+    assert_eq!(post_in(ports[1], &channels[0], "EvAgain", false).await, 200);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.calls("chat.postMessage").len(), EVENTS, "cooldown");
+
+    // Replica 0 killed: replica 1 answers new pastes alone.
+    replicas[0].3.kill().unwrap();
+    replicas[0].3.wait().unwrap();
+    for (i, channel) in channels.iter().enumerate().skip(EVENTS).take(5) {
+        assert_eq!(
+            post_in(ports[1], channel, &format!("EvAfter{i}"), false).await,
+            200
+        );
+    }
+    fake.wait_for("chat.postMessage", EVENTS + 5, Duration::from_secs(10))
+        .await;
+    // Restarted: Slack re-delivers old events to it; nothing is answered twice.
+    let mut child = spawn(&replicas[0].2, &{
+        let mut env = SECRETS.to_vec();
+        env.push(("KOTAE_DATABASE", &url));
+        env
+    });
+    wait_listening(ports[0], &mut child).await;
+    for i in [0, 1, EVENTS, EVENTS + 1] {
+        let id = if i < EVENTS {
+            format!("EvRep{i}")
+        } else {
+            format!("EvAfter{i}")
+        };
+        assert_eq!(post_in(ports[0], &channels[i], &id, true).await, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(fake.calls("chat.postMessage").len(), EVENTS + 5);
+    for c in [&child, &replicas[1].3] {
+        sigterm(c);
+    }
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "{stderr}");
+    let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
+    assert!(status.success(), "{stderr}");
+    // Leave no copy of the template behind on the test server.
+    let base = std::env::var("KOTAE_TEST_POSTGRES").unwrap();
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let name = url.rsplit_once('/').unwrap().1;
+    client
+        .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}

@@ -44,6 +44,11 @@ pub struct Message<'a> {
 /// calls [`posted`] with the id of the message it posted.
 pub fn respond(bot: &Bot, m: &Message) -> Reply {
     let key = |id: &str| format!("{}:{id}", m.platform);
+    // With a store shared by replicas, a message is claimed before the decision: two
+    // processes running the same shard (a rolling deploy) both see it, and checking then
+    // recording after acting would let both answer. The claim is released when nothing was
+    // done, so an edit can still be answered.
+    let mut claimed = false;
     let edited = match m.dedup {
         Dedup::None => false,
         Dedup::Delivery(id) => {
@@ -52,6 +57,14 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
                 return Reply::Nothing("re-delivery");
             }
             false
+        }
+        Dedup::Message { id, edited } if bot.store_blocks() => {
+            if !bot.first_time(&key(id)) {
+                tracing::debug!(message = id, edited, "claimed before; left alone");
+                return Reply::Nothing("already acted on");
+            }
+            claimed = true;
+            edited
         }
         Dedup::Message { id, edited } => {
             if bot.seen(&key(id)) {
@@ -70,16 +83,89 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
         Decision::Repeat { entry_id, ago } => Reply::Repeat { entry_id, ago },
     };
     if let Dedup::Message { id, .. } = m.dedup {
-        if reply.acted() {
-            bot.first_time(&key(id));
+        if claimed && !reply.acted() {
+            bot.release(&key(id));
+        } else if reply.acted()
+            && (claimed || bot.first_time(&key(id)))
+            && !matches!(reply, Reply::Answer(_))
+        {
+            bot.settle(&key(id));
+        }
+    }
+    if let Dedup::Delivery(id) = m.dedup {
+        // An answer's claim is settled once it is posted ([`posted`]); until then another
+        // replica may take it over if this one dies.
+        if !matches!(reply, Reply::Answer(_)) {
+            bot.settle(&key(id));
         }
     }
     reply
 }
 
+/// [`respond`] for the adapters, on an async worker: with a store whose checks wait for the
+/// network (PostgreSQL) it runs on tokio's blocking pool, so a slow database never holds
+/// up acks, `/healthz` or other events; with SQLite (checks in memory) it runs in place.
+pub async fn respond_off_worker(bot: &std::sync::Arc<Bot>, m: &Message<'_>) -> Reply {
+    if !bot.store_blocks() {
+        return respond(bot, m);
+    }
+    let bot = bot.clone();
+    let (platform, channel, text) = (
+        m.platform.to_string(),
+        m.incoming.channel.to_string(),
+        m.text.to_string(),
+    );
+    let (delivery, message, edited) = match m.dedup {
+        Dedup::None => (None, None, false),
+        Dedup::Delivery(id) => (Some(id.to_string()), None, false),
+        Dedup::Message { id, edited } => (None, Some(id.to_string()), edited),
+    };
+    let (i, lang) = (m.incoming, m.lang);
+    let flags = (
+        i.from_bot,
+        i.from_self,
+        i.is_dm,
+        i.mentions_kotae,
+        i.support_channel,
+    );
+    tokio::task::spawn_blocking(move || {
+        let (from_bot, from_self, is_dm, mentions_kotae, support_channel) = flags;
+        let m = Message {
+            platform: &platform,
+            incoming: Incoming {
+                channel: &channel,
+                from_bot,
+                from_self,
+                is_dm,
+                mentions_kotae,
+                support_channel,
+            },
+            text: &text,
+            lang,
+            dedup: match (&delivery, &message) {
+                (Some(id), _) => Dedup::Delivery(id),
+                (_, Some(id)) => Dedup::Message { id, edited },
+                _ => Dedup::None,
+            },
+        };
+        respond(&bot, &m)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the answer task failed");
+        Reply::Nothing("the answer task failed")
+    })
+}
+
 /// Records an answer the adapter posted as `reply_id` (empty when the platform gave no id),
-/// so votes on it are counted; false without a store.
+/// so votes on it are counted; false without a store. Settles the message's claim.
 pub fn posted(bot: &Bot, m: &Message, reply_id: &str, answer: &Answer) -> bool {
+    match m.dedup {
+        Dedup::Delivery(id) | Dedup::Message { id, .. } => {
+            bot.settle(&format!("{}:{id}", m.platform));
+        }
+        Dedup::None => {}
+    }
     bot.record_answer(
         m.platform,
         m.incoming.channel,

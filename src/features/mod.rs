@@ -5,6 +5,7 @@
 //! - [`feedback`]: 👍 / 👎 votes and the reply to a 👎.
 //! - [`admin`]: `/kotae-admin reload | test | stats`.
 //! - [`notices`]: admin notices for the admin channel.
+//! - [`replicas`]: replicas on one database compare their knowledge packs.
 //!
 //! Each takes the shared [`crate::bot::Bot`] and plain values, and returns a
 //! [`crate::reply::Reply`] that the adapter renders and sends. Nothing here imports a
@@ -15,3 +16,4 @@ pub mod answer;
 pub mod feedback;
 pub mod lookup;
 pub mod notices;
+pub mod replicas;

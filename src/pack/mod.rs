@@ -20,6 +20,29 @@ pub struct Pack {
     entries: Vec<Entry>,
     issuers: Vec<Issuer>,
     index: Index,
+    /// FNV-1a (64 bits, hex) over the sources' names and bytes: replicas compare it to
+    /// know that they serve the same knowledge (issue 16).
+    content_hash: String,
+}
+
+/// FNV-1a over the sources: a hash whose value never changes with the Rust version, so
+/// replicas built apart still agree on the same files.
+fn content_hash(sources: &[Source]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for s in sources {
+        let name = s.name.file_name().map(|n| n.to_string_lossy().into_owned());
+        eat(name.unwrap_or_default().as_bytes());
+        eat(&[0]);
+        eat(&s.bytes);
+        eat(&[0]);
+    }
+    format!("{h:016x}")
 }
 
 impl Pack {
@@ -37,7 +60,13 @@ impl Pack {
             entries,
             issuers,
             index,
+            content_hash: content_hash(&sources),
         })
+    }
+
+    /// The hash of the files this pack was built from (16 hex digits).
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
     }
 
     /// Builds a pack from entries made in code (generated benchmark packs).
@@ -48,6 +77,7 @@ impl Pack {
             entries,
             issuers: Vec::new(),
             index,
+            content_hash: "generated".into(),
         })
     }
 

@@ -8,6 +8,8 @@ mod matcher;
 #[cfg(feature = "ops")]
 mod ops;
 mod pack;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod redact;
 mod reload;
 mod store;

@@ -159,3 +159,94 @@ async fn metrics_and_health_over_http() {
         .expect("server stops")
         .unwrap();
 }
+
+/// Issue 14, item 3: another process holds the SQLite write lock and a vote waits on the
+/// 5 s busy timeout; meanwhile `/healthz` and the dedup check that comes before a Slack
+/// ack answer well under a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_the_dedup_check_do_not_wait_behind_a_locked_database() {
+    use kotae::features::{answer, feedback};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let bot = Arc::new(
+        Bot::new(
+            kotae::builtin_pack().unwrap(),
+            Duration::from_secs(600),
+            Lang::Ja,
+        )
+        .with_store(Arc::new(SqliteStore::open(&db).unwrap())),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(kotae::ops::serve(listener, bot.clone(), stop.clone()));
+    let (status, body) = get(addr, "/healthz").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(bot.pack().content_hash()),
+        "the pack's hash: {body}"
+    );
+    let (_, metrics) = get(addr, "/metrics").await;
+    assert!(metrics.contains(&format!(
+        "kotae_knowledge_info{{hash=\"{}\"}} 1",
+        bot.pack().content_hash()
+    )));
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let kotae::bot::Decision::Answer(a) = bot.lookup("MW1M01AJ0004", Lang::Ja) else {
+        panic!("an answer")
+    };
+    // Queued: the vote must save it first, and waits for the lock.
+    assert!(bot.record_answer("slack", "C1", "ts-1", &a, Mode::Auto));
+    let voting = {
+        let bot = bot.clone();
+        tokio::spawn(async move {
+            let t = std::time::Instant::now();
+            feedback::vote_off_worker(
+                bot,
+                feedback::VoteOn {
+                    platform: "slack",
+                    message: "ts-1",
+                    user: "U1",
+                    helpful: true,
+                    entry: None,
+                    lang: Lang::Ja,
+                },
+            )
+            .await;
+            t.elapsed()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for i in 0..5 {
+        let t = std::time::Instant::now();
+        let (status, body) = get(addr, "/healthz").await;
+        assert_eq!(status, 200, "{body}");
+        let id = format!("Ev{i}");
+        let m = answer::Message {
+            platform: "slack",
+            incoming: Incoming {
+                channel: "C2",
+                support_channel: true,
+                ..Incoming::default()
+            },
+            text: "おはよう",
+            lang: Lang::Ja,
+            dedup: answer::Dedup::Delivery(&id),
+        };
+        answer::respond_off_worker(&bot, &m).await;
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "waited {:?} behind the lock",
+            t.elapsed()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    other.execute_batch("COMMIT").unwrap();
+    let waited = voting.await.unwrap();
+    assert!(
+        waited >= Duration::from_secs(1),
+        "the vote did not wait for the lock ({waited:?}): the test proved nothing"
+    );
+    stop.cancel();
+}

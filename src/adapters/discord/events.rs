@@ -141,7 +141,7 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
         lang: data.bot.default_lang(),
         dedup: answer::Dedup::Message { id: &id, edited },
     };
-    let reply = answer::respond(&data.bot, &message);
+    let reply = answer::respond_off_worker(&data.bot, &message).await;
     tracing::debug!(message = %p.id, edited, "message decided");
     if !reply.acted() {
         // Not acted on (or only the no-match hint): a later edit may still be answered.

@@ -189,7 +189,7 @@ impl Handler {
                 answer::Dedup::Delivery(event_id)
             },
         };
-        let reply = answer::respond(&self.bot, &message);
+        let reply = answer::respond_off_worker(&self.bot, &message).await;
         let prepared = match &reply {
             Reply::Answer(a) => {
                 tracing::info!(channel = %ev.channel, entry = %a.id, "answering");

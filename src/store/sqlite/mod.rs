@@ -6,8 +6,10 @@
 //!
 //! Writes are queued and saved in batches by a background thread (one transaction every
 //! [`FLUSH_EVERY`] or `FLUSH_BATCH` writes): a commit per event was a third of the Slack
-//! receiver's CPU. Every read sees the queue: the checks (`first_time`, `cooldown`) look in
-//! it before the database, and the other reads save it first. Dropping the store or calling
+//! receiver's CPU. The checks (`first_time`, `seen`, `cooldown`) are answered from the
+//! process's own record in memory (loaded at open; one process owns a SQLite file), never
+//! from the file: a vote or a report waiting on another process's write lock must not hold
+//! up an ack (issue 14). The other reads save the queue first. Dropping the store or calling
 //! [`Store::flush`] saves what is queued. Each batch is committed with `synchronous = FULL`
 //! (an fsync per batch, at most one every [`FLUSH_EVERY`]), so a crash of the process or of
 //! the machine loses at most the writes of the last [`FLUSH_EVERY`] and the batch being
@@ -23,15 +25,15 @@ mod writer;
 
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::{AnswerRecord, Report, Store, StoreError, Unmatched, Vote};
-use queries::{gap_key, seen_at};
+use queries::key_hash;
 use schema::classify;
 use writer::{Queue, Shared, State, SEEN_PRUNE_EVERY_SECS};
 
+pub(crate) use queries::gap_key;
 pub use writer::FLUSH_EVERY;
 
 /// A [`Store`] in one SQLite file.
@@ -58,40 +60,23 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_URI,
         )
         .map_err(|e| classify(&name, e))?;
-        let mut store = Self::init(conn, &name)?;
-        // The writer thread's own connection, opened after the migrations: it saves batches
-        // (and runs WAL checkpoints) without holding the lock the checks need.
-        let writer = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )
-        .map_err(|e| classify(&name, e))?;
-        writer.busy_timeout(Duration::from_secs(5))?;
-        writer
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
-            .map_err(|e| classify(&name, e))?;
-        store.start_flusher(Some(writer), &name)?;
-        Ok(store)
+        Self::init(conn, &name)
     }
 
-    /// A private in-memory database, for tests and `kotae shell`. Its batches are saved under
-    /// the lock: a second connection would see another, empty database.
+    /// A private in-memory database, for tests and `kotae shell`.
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        let mut store = Self::init(Connection::open_in_memory()?, ":memory:")?;
-        store.start_flusher(None, ":memory:")?;
-        Ok(store)
+        Self::init(Connection::open_in_memory()?, ":memory:")
     }
 
     fn init(conn: Connection, name: &str) -> Result<SqliteStore, StoreError> {
         schema::prepare(&conn, name)?;
         conn.set_prepared_statement_cache_capacity(32);
+        let (seen, cooldowns) = queries::load_record(&conn).map_err(|e| classify(name, e))?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                conn,
                 queue: Queue::default(),
-                saving: None,
+                seen,
+                cooldowns,
                 seen_pruned_at: 0,
                 gap_retention: None,
                 gaps_pruned_at: 0,
@@ -99,13 +84,15 @@ impl SqliteStore {
                 failing: None,
                 closing: false,
             }),
+            conn: Mutex::new(conn),
             wake: Condvar::new(),
-            batch_done: Condvar::new(),
         });
-        Ok(SqliteStore {
+        let mut store = SqliteStore {
             shared,
             flusher: None,
-        })
+        };
+        store.start_flusher(name)?;
+        Ok(store)
     }
 
     /// Keeps knowledge gaps for `days` (0: stores none), deleting older ones now and then
@@ -130,11 +117,13 @@ pub(super) fn unix_now() -> i64 {
 
 impl Store for SqliteStore {
     fn ping(&self) -> Result<(), StoreError> {
-        let st = self.state();
-        if let Some(why) = &st.failing {
+        if let Some(why) = &self.state().failing {
             return Err(StoreError::Unsaved(why.clone()));
         }
-        st.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        // A connection in use is alive; waiting for it could take the busy timeout.
+        if let Ok(conn) = self.shared.conn.try_lock() {
+            conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        }
         Ok(())
     }
 
@@ -150,7 +139,6 @@ impl Store for SqliteStore {
     fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError> {
         Ok(self
             .saved()?
-            .conn
             .prepare_cached(
                 "SELECT id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
             )?
@@ -161,7 +149,6 @@ impl Store for SqliteStore {
     fn answer_entry(&self, platform: &str, message: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .saved()?
-            .conn
             .prepare_cached(
                 "SELECT entry_id FROM answers WHERE platform = ?1 AND message = ?2 ORDER BY id DESC LIMIT 1",
             )?
@@ -177,14 +164,12 @@ impl Store for SqliteStore {
         at: i64,
     ) -> Result<Vote, StoreError> {
         // Votes are rare and read-modify-write: saved at once, not queued.
-        let st = self.saved()?;
-        let before: Option<bool> = st
-            .conn
+        let conn = self.saved()?;
+        let before: Option<bool> = conn
             .prepare_cached("SELECT helpful FROM votes WHERE answer = ?1 AND user = ?2")?
             .query_row(params![answer, user], |r| r.get(0))
             .optional()?;
-        st.conn
-            .prepare_cached(
+        conn.prepare_cached(
                 "INSERT INTO votes (answer, user, helpful, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (answer, user) DO UPDATE SET helpful = excluded.helpful, at = excluded.at",
             )?
@@ -217,24 +202,16 @@ impl Store for SqliteStore {
         now: i64,
         window: i64,
     ) -> Result<Option<i64>, StoreError> {
-        // Check and set under one lock: the queue holds the newest time of anything answered
-        // since the last save, the database the rest.
+        // Check and set under one lock, in the process's own record (loaded at open).
         let mut st = self.state();
         let key = (channel.to_string(), entry_id.to_string());
-        let last = match st.unsaved(|q| q.cooldowns.get(&key).copied()) {
-            Some(at) => Some(at),
-            None => st
-                .conn
-                .prepare_cached("SELECT at FROM cooldowns WHERE channel = ?1 AND entry_id = ?2")?
-                .query_row(params![channel, entry_id], |r| r.get(0))
-                .optional()?,
-        };
-        if let Some(at) = last {
+        if let Some(&at) = st.cooldowns.get(&key) {
             let ago = now - at;
             if (0..window).contains(&ago) {
                 return Ok(Some(ago));
             }
         }
+        st.cooldowns.insert(key.clone(), now);
         self.enqueue(&mut st, |q| {
             q.cooldowns.insert(key, now);
         });
@@ -243,19 +220,25 @@ impl Store for SqliteStore {
 
     fn seen(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
         let st = self.state();
-        Ok(seen_at(&st, key)?.is_some_and(|at| at >= now - keep))
+        Ok(st
+            .seen
+            .get(&key_hash(key))
+            .is_some_and(|&at| at >= now - keep))
     }
 
     fn first_time(&self, key: &str, now: i64, keep: i64) -> Result<bool, StoreError> {
+        let hash = key_hash(key);
         let mut st = self.state();
         // A key older than `keep` counts as new even before the prune removes it.
-        if seen_at(&st, key)?.is_some_and(|at| at >= now - keep) {
+        if st.seen.get(&hash).is_some_and(|&at| at >= now - keep) {
             return Ok(false);
         }
+        st.seen.insert(hash, now);
         // Old rows go once a minute, with the next save, not with every event.
         let prune = now - st.seen_pruned_at >= SEEN_PRUNE_EVERY_SECS || now < st.seen_pruned_at;
         if prune {
             st.seen_pruned_at = now;
+            st.seen.retain(|_, at| *at >= now - keep);
         }
         self.enqueue(&mut st, |q| {
             if prune {
@@ -267,14 +250,13 @@ impl Store for SqliteStore {
     }
 
     fn report(&self, since: i64, top_unmatched: usize) -> Result<Report, StoreError> {
-        let st = self.saved()?;
-        queries::report(&st.conn, since, top_unmatched)
+        queries::report(&*self.saved()?, since, top_unmatched)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::schema::{Migration, MIGRATIONS};
     use super::*;
@@ -348,7 +330,6 @@ mod tests {
         let rows = |s: &SqliteStore| -> i64 {
             s.saved()
                 .unwrap()
-                .conn
                 .query_row("SELECT COUNT(*) FROM seen", [], |r| r.get(0))
                 .unwrap()
         };
@@ -458,6 +439,67 @@ mod tests {
             .map(|t| usize::from(t.join().unwrap()))
             .sum();
         assert_eq!(cooldowns, 1, "one answer per cooldown window");
+    }
+
+    /// Issue 14, item 3: another process holds the write lock, a vote waits on the 5 s busy
+    /// timeout, and meanwhile the checks before an ack, the queued writes and the health
+    /// probe still answer at once.
+    #[test]
+    fn checks_do_not_wait_behind_a_vote_stuck_on_a_locked_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        let s = Arc::new(SqliteStore::open(&db).unwrap());
+        s.record_answer(&answer("e", 10)).unwrap();
+        let id = s.answer_by_message("discord", "m-e-10").unwrap().unwrap();
+        let other = Connection::open(&db).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let voter = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                // Queued writes first: the vote's save then waits for the lock.
+                s.record_answer(&answer("e", 11)).unwrap();
+                let t = Instant::now();
+                let r = s.record_vote(id, "u1", true, 12);
+                (t.elapsed(), r.is_ok())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        for i in 0..200 {
+            let t = Instant::now();
+            assert!(s.first_time(&format!("ev{i}"), 20, 3600).unwrap());
+            assert!(!s.first_time(&format!("ev{i}"), 20, 3600).unwrap());
+            assert!(s.seen(&format!("ev{i}"), 20, 3600).unwrap());
+            assert_eq!(s.cooldown(&format!("c{i}"), "e", 20, 600).unwrap(), None);
+            s.record_answer(&answer("e", 20 + i)).unwrap();
+            let _ = s.ping();
+            assert!(
+                t.elapsed() < Duration::from_millis(200),
+                "a check waited {:?} behind the locked file",
+                t.elapsed()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        other.execute_batch("COMMIT").unwrap();
+        let (waited, _) = voter.join().unwrap();
+        assert!(
+            waited >= Duration::from_millis(700),
+            "the vote did not wait for the lock ({waited:?}): the test proved nothing"
+        );
+    }
+
+    #[test]
+    fn the_record_of_keys_and_cooldowns_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.db");
+        {
+            let s = SqliteStore::open(&db).unwrap();
+            assert!(s.first_time("ev", 100, 3600).unwrap());
+            assert_eq!(s.cooldown("c", "e", 100, 600).unwrap(), None);
+        }
+        let s = SqliteStore::open(&db).unwrap();
+        assert!(!s.first_time("ev", 200, 3600).unwrap());
+        assert!(s.seen("ev", 200, 3600).unwrap());
+        assert_eq!(s.cooldown("c", "e", 200, 600).unwrap(), Some(100));
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! The reads that answer questions: whether a key was seen, and the report.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
 
-use super::writer::State;
+use rusqlite::{params, Connection};
+
 use crate::normalize::normalize;
 use crate::store::{EntryStats, GapStats, Redacted, Report, StoreError, MAX_UNMATCHED_CHARS};
 
 /// The grouping key of an unmatched text: normalized, digits folded, so the same error with
 /// different amounts or times groups together.
-pub(super) fn gap_key(text: &Redacted) -> String {
+pub(crate) fn gap_key(text: &Redacted) -> String {
     normalize(text.as_str())
         .spaced
         .chars()
@@ -17,16 +18,28 @@ pub(super) fn gap_key(text: &Redacted) -> String {
         .collect()
 }
 
-/// When `key` was first seen: in the writes not yet saved, else in the file.
-pub(super) fn seen_at(st: &State, key: &str) -> Result<Option<i64>, StoreError> {
-    match st.unsaved(|q| q.seen.get(key).copied()) {
-        Some(at) => Ok(Some(at)),
-        None => Ok(st
-            .conn
-            .prepare_cached("SELECT at FROM seen WHERE key = ?1")?
-            .query_row(params![key], |r| r.get(0))
-            .optional()?),
-    }
+/// The in-memory record's key for a seen key: SipHash with fixed keys
+/// (`DefaultHasher::new`), so the same key maps to the same number within a build.
+pub(super) fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// The process's own record at open: the seen keys (hashed) and the cooldowns.
+pub(super) type Record = (HashMap<u64, i64>, HashMap<(String, String), i64>);
+
+pub(super) fn load_record(conn: &Connection) -> rusqlite::Result<Record> {
+    let seen = conn
+        .prepare("SELECT key, at FROM seen")?
+        .query_map([], |r| Ok((key_hash(&r.get::<_, String>(0)?), r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let cooldowns = conn
+        .prepare("SELECT channel, entry_id, at FROM cooldowns")?
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok((seen, cooldowns))
 }
 
 /// `kotae report`'s figures since `since`, with the `top_unmatched` most frequent gaps.

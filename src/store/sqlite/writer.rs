@@ -3,7 +3,7 @@
 //! check looks in the queue before the file.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
@@ -24,20 +24,26 @@ const FLUSH_BATCH: usize = 512;
 const MAX_QUEUED: usize = 100_000;
 
 pub(super) struct Shared {
+    /// The queue and the process's own record of keys and cooldowns: held only for
+    /// in-memory work, never across a database call, so the checks before an ack never
+    /// wait for SQLite (issue 14, item 3).
     pub(super) state: Mutex<State>,
+    /// The one connection. Whoever holds it may wait on SQLite's busy timeout: the writer
+    /// thread, and the reads that must see every write (votes, reports), which run on
+    /// tokio's blocking pool. Lock order: `conn`, then `state`.
+    pub(super) conn: Mutex<Connection>,
     /// Wakes the flusher: the queue got its first write, got long, or the store is closing.
     pub(super) wake: Condvar,
-    /// The batch being saved outside the lock is saved (or back in the queue).
-    pub(super) batch_done: Condvar,
 }
 
 pub(super) struct State {
-    /// Reads, votes, and saves made by readers that must see everything.
-    pub(super) conn: Connection,
     pub(super) queue: Queue,
-    /// The batch the writer thread is saving on its own connection, outside the lock; the
-    /// checks look here too.
-    pub(super) saving: Option<Arc<Queue>>,
+    /// Every key recorded within the keep window, by a 64-bit hash of it (16 bytes a key
+    /// instead of the key's text; a collision needs billions of keys): loaded at open, kept
+    /// in step with the file, so a dedup check is a lookup in memory.
+    pub(super) seen: HashMap<u64, i64>,
+    /// (channel, entry id) -> when last answered, loaded at open.
+    pub(super) cooldowns: HashMap<(String, String), i64>,
     /// When `seen` was last pruned (unix seconds).
     pub(super) seen_pruned_at: i64,
     /// How long gaps are kept, in seconds: None = for ever, Some(0) = not stored at all.
@@ -88,23 +94,12 @@ impl Queue {
     }
 }
 
-impl State {
-    /// What the unsaved writes (queued, then being saved) say about `f`, newest first.
-    pub(super) fn unsaved<T>(&self, f: impl Fn(&Queue) -> Option<T>) -> Option<T> {
-        f(&self.queue).or_else(|| self.saving.as_deref().and_then(f))
-    }
-}
-
 impl SqliteStore {
-    pub(super) fn start_flusher(
-        &mut self,
-        writer: Option<Connection>,
-        name: &str,
-    ) -> Result<(), StoreError> {
+    pub(super) fn start_flusher(&mut self, name: &str) -> Result<(), StoreError> {
         let s = self.shared.clone();
         let flusher = std::thread::Builder::new()
             .name("kotae-store".into())
-            .spawn(move || s.run_flusher(writer))
+            .spawn(move || s.run_flusher())
             .map_err(|e| StoreError::Open {
                 path: name.into(),
                 message: format!("cannot start the writer thread: {e}"),
@@ -117,18 +112,12 @@ impl SqliteStore {
         self.shared.lock()
     }
 
-    /// The state with the queue saved, for reads that must see every write.
-    pub(super) fn saved(&self) -> Result<MutexGuard<'_, State>, StoreError> {
-        let mut st = self.state();
-        while st.saving.is_some() {
-            st = self
-                .shared
-                .batch_done
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
-        }
-        st.save()?;
-        Ok(st)
+    /// The connection with the queue saved, for reads that must see every write. It may
+    /// wait on the busy timeout: never call it on an async worker.
+    pub(super) fn saved(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        let mut conn = self.shared.conn();
+        self.shared.save(&mut conn)?;
+        Ok(conn)
     }
 
     /// Queues the deletion of gaps past the retention, at most once an hour.
@@ -184,10 +173,13 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// The writer thread: waits for a first queued write, lets more gather for up to
-    /// [`FLUSH_EVERY`], saves them in one transaction; saves the rest when closing. With its
-    /// own connection (`writer`) it saves outside the lock.
-    fn run_flusher(&self, mut writer: Option<Connection>) {
+    /// [`FLUSH_EVERY`], saves them in one transaction; saves the rest when closing.
+    fn run_flusher(&self) {
         let mut st = self.lock();
         loop {
             while st.queue.is_empty() && !st.closing {
@@ -207,15 +199,15 @@ impl Shared {
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
-            let saved = match writer.as_mut() {
-                Some(w) => {
-                    let (guard, r) = self.save_unlocked(st, w);
-                    st = guard;
-                    r
-                }
-                None => st.save(),
-            };
+            let closing = st.closing;
+            drop(st);
+            let saved = self.save(&mut self.conn());
+            st = self.lock();
             if let Err(e) = saved {
+                if closing {
+                    tracing::error!(error = %e, lost = st.queue.len(), "closing: queued writes could not be saved");
+                    return;
+                }
                 tracing::warn!(error = %e, queued = st.queue.len(), "cannot save to the database; retrying");
                 // Retry later, not in a tight loop.
                 st = self
@@ -223,64 +215,36 @@ impl Shared {
                     .wait_timeout(st, Duration::from_secs(1))
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
-            }
-            if st.closing {
-                if let Err(e) = st.save() {
-                    tracing::error!(error = %e, lost = st.queue.len(), "closing: queued writes could not be saved");
-                }
+            } else if closing && st.queue.is_empty() {
                 return;
             }
         }
     }
 
-    /// Moves the queue out, saves it on `writer` without the lock, and takes the lock back;
-    /// on failure the batch goes back in front of what queued meanwhile.
-    fn save_unlocked<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State>,
-        writer: &mut Connection,
-    ) -> (MutexGuard<'a, State>, Result<(), StoreError>) {
-        if st.queue.is_empty() {
-            return (st, Ok(()));
+    /// Moves the queue out (a moment under the state lock), saves it on `conn`, and on
+    /// failure puts it back in front of what queued meanwhile.
+    pub(super) fn save(&self, conn: &mut Connection) -> Result<(), StoreError> {
+        let batch = std::mem::take(&mut self.lock().queue);
+        if batch.is_empty() {
+            return Ok(());
         }
-        let batch = Arc::new(std::mem::take(&mut st.queue));
-        st.saving = Some(batch.clone());
-        drop(st);
-        let result = State::write(writer, &batch);
+        let result = State::write(conn, &batch);
         let mut st = self.lock();
-        st.saving = None;
         match &result {
             Ok(()) => st.failing = None,
             Err(e) => {
                 st.failing = Some(e.to_string());
                 let newer = std::mem::take(&mut st.queue);
-                let mut older = Arc::try_unwrap(batch).unwrap_or_else(|b| b.as_ref().clone());
+                let mut older = batch;
                 older.absorb(newer);
                 st.queue = older;
             }
         }
-        self.batch_done.notify_all();
-        (st, result)
+        result
     }
 }
 
 impl State {
-    /// Saves the queue in one transaction; on failure the queue is kept for the next try.
-    pub(super) fn save(&mut self) -> Result<(), StoreError> {
-        if self.queue.is_empty() {
-            return Ok(());
-        }
-        let result = Self::write(&mut self.conn, &self.queue);
-        match &result {
-            Ok(()) => {
-                self.queue = Queue::default();
-                self.failing = None;
-            }
-            Err(e) => self.failing = Some(e.to_string()),
-        }
-        result
-    }
-
     fn write(conn: &mut Connection, q: &Queue) -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         if let Some(before) = q.prune_seen_before {
