@@ -880,7 +880,9 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
         std::fs::write(
             &config,
             format!(
-                "[slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{port}\"\nsupport_channels = [{}]\napi_base_url = \"{}\"\n",
+                // 800 deliveries at once: more connections than the default cap of 256
+                // (issue 14), which would refuse the rest with 503 before reading them.
+                "[slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{port}\"\nmax_connections = 1024\nsupport_channels = [{}]\napi_base_url = \"{}\"\n",
                 quoted.join(", "),
                 fake.api_base()
             ),
