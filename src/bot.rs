@@ -78,6 +78,8 @@ pub struct Bot {
     notices: tokio::sync::broadcast::Sender<String>,
     /// The slots every platform's events take ([`crate::overload`]).
     in_flight: crate::overload::InFlight,
+    /// Mentions and DMs per user per minute ([`crate::ratelimit`]).
+    asks: crate::ratelimit::PerUser,
 }
 
 impl std::fmt::Debug for Bot {
@@ -109,7 +111,25 @@ impl Bot {
             knowledge_path: None,
             notices: tokio::sync::broadcast::channel(16).0,
             in_flight: crate::overload::InFlight::default(),
+            asks: crate::ratelimit::PerUser::default(),
         }
+    }
+
+    /// At most `per_minute` mentions and DMs per user are answered (0: no limit).
+    pub fn with_user_asks_per_minute(mut self, per_minute: u32) -> Bot {
+        self.asks = crate::ratelimit::PerUser::new(per_minute);
+        self
+    }
+
+    /// Whether `user` of `platform` may ask kotae directly now; a refusal is counted.
+    pub fn user_may_ask(&self, platform: &str, user: &str) -> bool {
+        let ok = self
+            .asks
+            .allow(&format!("{platform}:{user}"), std::time::Instant::now());
+        if !ok {
+            self.metrics.rate_limited(platform);
+        }
+        ok
     }
 
     /// At most `limit` events (all platforms together) are worked on at once; more are shed.

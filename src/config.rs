@@ -42,6 +42,10 @@ pub struct Config {
     /// Events (all platforms together) worked on at once; more are shed, counted and logged.
     #[serde(default = "default_max_events_in_flight")]
     pub max_events_in_flight: usize,
+    /// Mentions and DMs one user may send kotae per minute; past it they get no answer
+    /// (counted in `/metrics`). 0 for no limit.
+    #[serde(default = "default_user_asks_per_minute")]
+    pub user_asks_per_minute: u32,
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
     #[serde(default)]
@@ -49,6 +53,10 @@ pub struct Config {
     /// Screenshots (`[ocr]`): where the runtime and models are, workers, queue, caps.
     #[serde(default)]
     pub ocr: crate::ocr::OcrConfig,
+}
+
+fn default_user_asks_per_minute() -> u32 {
+    crate::ratelimit::DEFAULT_ASKS_PER_MINUTE
 }
 
 fn default_max_events_in_flight() -> usize {
@@ -440,6 +448,11 @@ pub const ENV_OVERRIDES: &[EnvOverride] = &[
             c.ops_listen = Some(v.to_string());
             Ok(())
         },
+    },
+    EnvOverride {
+        var: "KOTAE_USER_ASKS_PER_MINUTE",
+        key: "user_asks_per_minute",
+        set: |c, v| toml_value(v).map(|x| c.user_asks_per_minute = x),
     },
     EnvOverride {
         var: "KOTAE_MAX_EVENTS_IN_FLIGHT",

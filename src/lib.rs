@@ -42,6 +42,7 @@ pub mod ops;
 pub mod overload;
 pub mod pack;
 pub mod policy;
+pub mod ratelimit;
 pub mod redact;
 pub mod reload;
 pub mod reply;

@@ -44,6 +44,8 @@ pub struct Metrics {
     pub reload_failed: AtomicU64,
     /// platform -> events shed under overload.
     shed: Mutex<BTreeMap<String, u64>>,
+    /// platform -> mentions and DMs refused by the per-user limit.
+    rate_limited: Mutex<BTreeMap<String, u64>>,
     /// Connections the Slack receiver refused because every slot was taken.
     connections_refused: AtomicU64,
     latency: Mutex<Histogram>,
@@ -77,6 +79,10 @@ impl Metrics {
 
     pub fn shed(&self, platform: &str) {
         bump(&self.shed, platform.to_string());
+    }
+
+    pub fn rate_limited(&self, platform: &str) {
+        bump(&self.rate_limited, platform.to_string());
     }
 
     pub fn connection_refused(&self) {
@@ -234,6 +240,23 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "kotae_events_shed_total{{platform=\"{}\"}} {n}",
+                label(platform)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP kotae_user_rate_limited_total Mentions and DMs not answered because their user passed user_asks_per_minute, by platform."
+        );
+        let _ = writeln!(out, "# TYPE kotae_user_rate_limited_total counter");
+        for (platform, n) in self
+            .rate_limited
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "kotae_user_rate_limited_total{{platform=\"{}\"}} {n}",
                 label(platform)
             );
         }

@@ -107,7 +107,8 @@ pub async fn run(
     let bot = Arc::new(
         Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
             .with_store(store.clone())
-            .with_max_in_flight(config.max_events_in_flight),
+            .with_max_in_flight(config.max_events_in_flight)
+            .with_user_asks_per_minute(config.user_asks_per_minute),
     );
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {

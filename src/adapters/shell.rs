@@ -103,6 +103,7 @@ pub fn run(
                     text: line,
                     lang,
                     dedup: answer::Dedup::None,
+                    user: "",
                 };
                 let reply = answer::respond(&bot, &message);
                 if let Reply::Answer(a) = &reply {

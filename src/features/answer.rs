@@ -38,6 +38,9 @@ pub struct Message<'a> {
     pub text: &'a str,
     pub lang: Lang,
     pub dedup: Dedup<'a>,
+    /// Who sent it (the platform's user id; empty when the platform has none, the shell):
+    /// the key of the per-user limit on mentions and DMs.
+    pub user: &'a str,
 }
 
 /// What kotae says to `m`, deduplicated. The adapter renders the reply and, for an answer,
@@ -74,6 +77,23 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
             edited
         }
     };
+    // One person asking again and again (mentions, DMs) is held to a per-user rate; a
+    // support channel's pastes have the per-channel cooldown instead.
+    let asked = crate::policy::gate(&m.incoming) == crate::policy::Gate::Ask;
+    if asked && !m.user.is_empty() && !bot.user_may_ask(m.platform, m.user) {
+        tracing::debug!(
+            platform = m.platform,
+            "per-user ask limit reached; not answered"
+        );
+        if let Dedup::Delivery(id) = m.dedup {
+            bot.settle(&key(id));
+        } else if let Dedup::Message { id, .. } = m.dedup {
+            if claimed {
+                bot.release(&key(id));
+            }
+        }
+        return Reply::Nothing("user rate limit");
+    }
     let reply = match bot.handle(m.platform, &m.incoming, m.text, m.lang) {
         Decision::Silent(why) => Reply::Nothing(why),
         // An edit of a question that still matches nothing gets no second hint.
@@ -110,10 +130,11 @@ pub async fn respond_off_worker(bot: &std::sync::Arc<Bot>, m: &Message<'_>) -> R
         return respond(bot, m);
     }
     let bot = bot.clone();
-    let (platform, channel, text) = (
+    let (platform, channel, text, user) = (
         m.platform.to_string(),
         m.incoming.channel.to_string(),
         m.text.to_string(),
+        m.user.to_string(),
     );
     let (delivery, message, edited) = match m.dedup {
         Dedup::None => (None, None, false),
@@ -147,6 +168,7 @@ pub async fn respond_off_worker(bot: &std::sync::Arc<Bot>, m: &Message<'_>) -> R
                 (_, Some(id)) => Dedup::Message { id, edited },
                 _ => Dedup::None,
             },
+            user: &user,
         };
         respond(&bot, &m)
     })
@@ -262,6 +284,40 @@ mod tests {
 
     const PASTE: &str = "本人認証に不正が検知しました。(MW1M01AJ0004)";
 
+    /// Issue 14, item 6: one user's mentions and DMs past the per-minute limit get no
+    /// answer and are counted; another user, and pastes in a support channel, are not held.
+    #[test]
+    fn one_user_past_the_ask_limit_is_not_answered_and_is_counted() {
+        let bot = bot().with_user_asks_per_minute(3);
+        let dm = |user: &'static str, id: &'static str| Message {
+            platform: "test",
+            incoming: Incoming {
+                channel: "D1",
+                is_dm: true,
+                ..Incoming::default()
+            },
+            text: PASTE,
+            lang: Lang::Ja,
+            dedup: Dedup::Delivery(id),
+            user,
+        };
+        for id in ["e1", "e2", "e3"] {
+            assert!(matches!(respond(&bot, &dm("U1", id)), Reply::Answer(_)));
+        }
+        assert!(matches!(
+            respond(&bot, &dm("U1", "e4")),
+            Reply::Nothing("user rate limit")
+        ));
+        assert!(matches!(respond(&bot, &dm("U2", "e5")), Reply::Answer(_)));
+        let mut paste = message("c9", PASTE, Dedup::Delivery("e6"));
+        paste.user = "U1";
+        assert!(matches!(respond(&bot, &paste), Reply::Answer(_)));
+        assert!(bot
+            .metrics()
+            .render()
+            .contains("kotae_user_rate_limited_total{platform=\"test\"} 1"));
+    }
+
     #[test]
     fn a_pasted_error_is_answered_once_per_channel() {
         let bot = bot();
@@ -306,6 +362,7 @@ mod tests {
             text,
             lang: Lang::Ja,
             dedup,
+            user: "U1",
         }
     }
 

@@ -233,6 +233,7 @@ async fn health_and_the_dedup_check_do_not_wait_behind_a_locked_database() {
             text: "おはよう",
             lang: Lang::Ja,
             dedup: answer::Dedup::Delivery(&id),
+            user: "U1",
         };
         answer::respond_off_worker(&bot, &m).await;
         assert!(

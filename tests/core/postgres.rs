@@ -339,6 +339,7 @@ fn two_bots_answer_once(messages: bool) {
                         } else {
                             Dedup::Delivery(&id)
                         },
+                        user: "U1",
                     };
                     if let Reply::Answer(a) = answer::respond(&bot, &m) {
                         answered.fetch_add(1, Ordering::Relaxed);

@@ -127,6 +127,7 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
     };
     let text = strip_mention(p.content, me);
     let id = p.id.to_string();
+    let user = p.author_id.to_string();
     let message = answer::Message {
         platform: PLATFORM,
         incoming: Incoming {
@@ -140,6 +141,7 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
         text: &text,
         lang: data.bot.default_lang(),
         dedup: answer::Dedup::Message { id: &id, edited },
+        user: &user,
     };
     let reply = answer::respond_off_worker(&data.bot, &message).await;
     tracing::debug!(message = %p.id, edited, "message decided");

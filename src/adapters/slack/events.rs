@@ -188,6 +188,7 @@ impl Handler {
             } else {
                 answer::Dedup::Delivery(event_id)
             },
+            user: ev.user.as_deref().unwrap_or(""),
         };
         let reply = answer::respond_off_worker(&self.bot, &message).await;
         let prepared = match &reply {
