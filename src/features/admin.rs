@@ -184,17 +184,10 @@ pub fn reload(bot: &Bot) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use super::*;
 
-    fn bot() -> Bot {
-        Bot::new(
-            crate::builtin_pack().unwrap(),
-            Duration::from_secs(600),
-            Lang::Ja,
-        )
-    }
+    use super::super::test_bot as bot;
 
     #[test]
     fn the_command_is_parsed_once_from_text() {

@@ -266,13 +266,7 @@ mod tests {
 
     use super::*;
 
-    fn bot() -> Bot {
-        Bot::new(
-            crate::builtin_pack().unwrap(),
-            Duration::from_secs(600),
-            Lang::Ja,
-        )
-    }
+    use super::super::test_bot as bot;
 
     fn support(channel: &str) -> Incoming<'_> {
         Incoming {

@@ -109,18 +109,11 @@ pub fn links(bot: &Bot, entry_id: &str, lang: Lang) -> Option<Vec<LinkView>> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::time::Duration;
 
     use super::*;
     use crate::bot::Decision;
 
-    fn bot() -> Bot {
-        Bot::new(
-            crate::builtin_pack().unwrap(),
-            Duration::from_secs(600),
-            Lang::Ja,
-        )
-    }
+    use super::super::test_bot as bot;
 
     #[test]
     fn links_of_an_entry_are_its_official_pages() {

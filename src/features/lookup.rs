@@ -140,13 +140,7 @@ mod tests {
     use super::*;
     use crate::{synthetic, Pack};
 
-    fn bot() -> Bot {
-        Bot::new(
-            crate::builtin_pack().unwrap(),
-            Duration::from_secs(600),
-            Lang::Ja,
-        )
-    }
+    use super::super::test_bot as bot;
 
     #[test]
     fn every_suggestion_looks_up_the_entry_it_shows() {

@@ -17,3 +17,13 @@ pub mod feedback;
 pub mod lookup;
 pub mod notices;
 pub mod replicas;
+
+/// The bot the features' unit tests share: the built-in pack, a 10-minute cooldown, Japanese.
+#[cfg(test)]
+pub(crate) fn test_bot() -> crate::bot::Bot {
+    crate::bot::Bot::new(
+        crate::builtin_pack().unwrap(),
+        std::time::Duration::from_secs(600),
+        crate::knowledge::Lang::Ja,
+    )
+}
