@@ -80,21 +80,17 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
     // One person asking again and again (mentions, DMs) is held to a per-user rate; a
     // support channel's pastes have the per-channel cooldown instead.
     let asked = crate::policy::gate(&m.incoming) == crate::policy::Gate::Ask;
-    if asked && !m.user.is_empty() && !bot.user_may_ask(m.platform, m.user) {
+    let decision = if asked && !m.user.is_empty() && !bot.user_may_ask(m.platform, m.user) {
         tracing::debug!(
             platform = m.platform,
             "per-user ask limit reached; not answered"
         );
-        if let Dedup::Delivery(id) = m.dedup {
-            bot.settle(&key(id));
-        } else if let Dedup::Message { id, .. } = m.dedup {
-            if claimed {
-                bot.release(&key(id));
-            }
-        }
-        return Reply::Nothing("user rate limit");
-    }
-    let reply = match bot.handle(m.platform, &m.incoming, m.text, m.lang) {
+        // Left to the dedup bookkeeping below like any reply that did nothing.
+        Decision::Silent("user rate limit")
+    } else {
+        bot.handle(m.platform, &m.incoming, m.text, m.lang)
+    };
+    let reply = match decision {
         Decision::Silent(why) => Reply::Nothing(why),
         // An edit of a question that still matches nothing gets no second hint.
         Decision::NoMatch if edited => Reply::Nothing("edit still matches nothing"),

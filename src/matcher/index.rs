@@ -132,11 +132,7 @@ pub struct Index {
 /// [`MIN_KANA_SPELLING`] katakana letters (shorter words in hiragana are everyday words:
 /// マイル is not まいる).
 fn hiragana_spelling(lit: &str) -> Option<String> {
-    let katakana = lit
-        .chars()
-        .filter(|c| ('\u{30A1}'..='\u{30F6}').contains(c))
-        .count();
-    (katakana >= MIN_KANA_SPELLING).then(|| {
+    (katakana_letters(lit) >= MIN_KANA_SPELLING).then(|| {
         lit.chars()
             .map(|c| match c {
                 '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
@@ -152,6 +148,13 @@ const NOT_AFTER: &[(&str, &str)] = &[("とは", "こ")];
 
 /// See [`hiragana_spelling`].
 const MIN_KANA_SPELLING: usize = 4;
+
+/// How many katakana letters (ァ..ヶ) `lit` has: how long a katakana word it holds.
+fn katakana_letters(lit: &str) -> usize {
+    lit.chars()
+        .filter(|c| ('\u{30A1}'..='\u{30F6}').contains(c))
+        .count()
+}
 
 /// Voiced katakana and their unvoiced forms (ガ/カ …, パ/ハ too).
 const DAKUTEN: &[(char, char)] = &[
@@ -186,14 +189,10 @@ const DAKUTEN: &[(char, char)] = &[
 /// or a screenshot read badly). Only words of [`MIN_DAKUTEN_SLIP`] katakana or more: in a
 /// short word one mark makes another word (カード, ガード).
 fn dakuten_slips(lit: &str) -> Vec<String> {
-    let chars: Vec<char> = lit.chars().collect();
-    let katakana = chars
-        .iter()
-        .filter(|c| ('\u{30A1}'..='\u{30F6}').contains(*c))
-        .count();
-    if katakana < MIN_DAKUTEN_SLIP {
+    if katakana_letters(lit) < MIN_DAKUTEN_SLIP {
         return Vec::new();
     }
+    let chars: Vec<char> = lit.chars().collect();
     let mut out = Vec::new();
     for (i, &c) in chars.iter().enumerate() {
         for &(voiced, plain) in DAKUTEN {
@@ -1021,6 +1020,21 @@ mod tests {
         assert_eq!(bounded_levenshtein("abcdef", "uvwxyz", 2), None);
     }
 
+    /// How many of the keyword groups `groups` (one word each) a text is found to hold.
+    fn keyword_groups(groups: &[&str]) -> impl Fn(&str) -> usize {
+        let mut e = crate::synthetic::entries(1).remove(0);
+        e.keywords = groups.iter().map(|g| vec![g.to_string()]).collect();
+        let index = Index::build(&[e], &[]);
+        move |text| {
+            let n = crate::matcher::normalize(text);
+            index
+                .scan(&n.compact, &n.spaced)
+                .entries
+                .first()
+                .map_or(0, |h| h.keywords.len())
+        }
+    }
+
     #[test]
     fn katakana_words_are_found_in_hiragana_too() {
         assert_eq!(
@@ -1034,17 +1048,7 @@ mod tests {
         // Short words in hiragana are everyday words; kanji and ASCII are left alone.
         assert_eq!(hiragana_spelling("マイル"), None);
         assert_eq!(hiragana_spelling("本人認証"), None);
-        let hits = |text: &str| {
-            let mut e = crate::synthetic::entries(1).remove(0);
-            e.keywords = vec![vec!["セッションタイムアウト".into()], vec!["登録".into()]];
-            let index = Index::build(&[e], &[]);
-            let n = crate::matcher::normalize(text);
-            index
-                .scan(&n.compact, &n.spaced)
-                .entries
-                .first()
-                .map_or(0, |h| h.keywords.len())
-        };
+        let hits = keyword_groups(&["セッションタイムアウト", "登録"]);
         assert_eq!(hits("せっしょんたいむあうとで登録できない"), 2);
         assert_eq!(hits("セッションタイムアウトで登録できない"), 2);
         assert_eq!(hits("たいむで登録"), 1);
@@ -1052,17 +1056,7 @@ mod tests {
 
     #[test]
     fn a_keyword_inside_an_everyday_word_is_not_the_keyword() {
-        let mut e = crate::synthetic::entries(1).remove(0);
-        e.keywords = vec![vec!["3dセキュア".into()], vec!["とは".into()]];
-        let index = Index::build(&[e], &[]);
-        let groups = |text: &str| {
-            let n = crate::matcher::normalize(text);
-            index
-                .scan(&n.compact, &n.spaced)
-                .entries
-                .first()
-                .map_or(0, |h| h.keywords.len())
-        };
+        let groups = keyword_groups(&["3dセキュア", "とは"]);
         assert_eq!(groups("3Dセキュアとは"), 2);
         assert_eq!(groups("3Dセキュアで弾かれたことは一度もない"), 1);
     }
