@@ -345,6 +345,29 @@ impl PostgresStore {
         }
     }
 
+    /// `column` of the newest answer posted as `message` on `platform`. This replica's own
+    /// answer may still be queued (so its writes are awaited first); another's is saved.
+    fn latest_answer<T>(
+        &self,
+        column: &'static str,
+        platform: &str,
+        message: &str,
+    ) -> Result<Option<T>, StoreError>
+    where
+        T: for<'a> tokio_postgres::types::FromSql<'a> + Send + 'static,
+    {
+        let _ = self.barrier(STATEMENT_TIMEOUT);
+        let (pool, p, m) = (self.pool.clone(), platform.to_string(), message.to_string());
+        self.query(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let sql = format!(
+                "SELECT {column} FROM answers WHERE platform = $1 AND message = $2 ORDER BY id DESC LIMIT 1"
+            );
+            let row = c.query_opt(&sql, &[&p, &m]).await.map_err(pg_err)?;
+            Ok(row.map(|r| r.get(0)))
+        })
+    }
+
     /// Waits (at most `limit`) until this replica's queued writes are saved.
     fn barrier(&self, limit: Duration) -> Result<(), StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
@@ -558,36 +581,11 @@ impl Store for PostgresStore {
     }
 
     fn answer_by_message(&self, platform: &str, message: &str) -> Result<Option<i64>, StoreError> {
-        // This replica's own answer may still be queued; another's is saved already.
-        let _ = self.barrier(STATEMENT_TIMEOUT);
-        let (pool, p, m) = (self.pool.clone(), platform.to_string(), message.to_string());
-        self.query(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            let row = c
-                .query_opt(
-                    "SELECT id FROM answers WHERE platform = $1 AND message = $2 ORDER BY id DESC LIMIT 1",
-                    &[&p, &m],
-                )
-                .await
-                .map_err(pg_err)?;
-            Ok(row.map(|r| r.get(0)))
-        })
+        self.latest_answer("id", platform, message)
     }
 
     fn answer_entry(&self, platform: &str, message: &str) -> Result<Option<String>, StoreError> {
-        let _ = self.barrier(STATEMENT_TIMEOUT);
-        let (pool, p, m) = (self.pool.clone(), platform.to_string(), message.to_string());
-        self.query(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            let row = c
-                .query_opt(
-                    "SELECT entry_id FROM answers WHERE platform = $1 AND message = $2 ORDER BY id DESC LIMIT 1",
-                    &[&p, &m],
-                )
-                .await
-                .map_err(pg_err)?;
-            Ok(row.map(|r| r.get(0)))
-        })
+        self.latest_answer("entry_id", platform, message)
     }
 
     fn record_vote(
