@@ -18,7 +18,15 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "ocr-setup: only Linux x86_64 is pinned in $req; add the wheel hashes of $(uname -sm)" >&2; exit 1 ;;
 esac
 python=${PYTHON:-python3}
-command -v "$python" >/dev/null || { echo "ocr-setup: python3 with pip is needed to fetch the wheels" >&2; exit 1; }
+# A fresh Debian machine may lack python3 or pip: install them from its packages, else stop
+# saying what is missing.
+if ! "$python" -m pip --version >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+  && [ "$(id -u)" -eq 0 ]; then
+  echo "ocr-setup: installing python3-pip (Debian packages)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+fi
+"$python" -m pip --version >/dev/null 2>&1 || { echo "ocr-setup: python3 with pip is needed to fetch the wheels" >&2; exit 1; }
 
 stamp_want="$(sha256sum "$req" | cut -d' ' -f1) $platform"
 if [ -f "$dir/STAMP" ] && [ "$(cat "$dir/STAMP")" = "$stamp_want" ] \
