@@ -86,6 +86,9 @@ pub const FAILURE: &[&str] = &[
     "失敗",
     "できない",
     "出来ない",
+    // Kansai: でけへん, でけん (でき- becomes でけ-).
+    "でけへん",
+    "でけん",
     "できず",
     "使えない",
     "通らない",
@@ -104,7 +107,10 @@ pub const FAILURE: &[&str] = &[
     "不正",
     "おかしい",
     "fail",
+    "failure",
     "error",
+    "unable",
+    "stuck",
     "declined",
     "rejected",
     "denied",
@@ -839,6 +845,13 @@ pub fn inflections(word: &str) -> Vec<String> {
     }
     let polite: String = chars.into_iter().collect();
     out.push(format!("{polite}ません"));
+    // Spoken and regional negatives: できん, できへん, できひん, できねー. Only after a stem of
+    // two letters or more, so こない gives no "こん" (こんにちは).
+    if stem.chars().count() >= 2 {
+        for ending in ["ん", "へん", "ひん", "ねー", "ねえ", "ねぇ"] {
+            out.push(format!("{stem}{ending}"));
+        }
+    }
     out
 }
 
@@ -938,18 +951,28 @@ mod tests {
 
     #[test]
     fn negative_forms_inflect() {
+        let regional = |stem: &str| {
+            ["ん", "へん", "ひん", "ねー", "ねえ", "ねぇ"].map(|e| format!("{stem}{e}"))
+        };
         assert_eq!(
             inflections("できない"),
-            ["できなく", "できなかっ", "できません"]
+            [
+                &["できなく", "できなかっ", "できません"][..],
+                &regional("でき")
+            ]
+            .concat()
         );
         assert_eq!(
-            inflections("届かない"),
+            inflections("届かない")[..3],
             ["届かなく", "届かなかっ", "届きません"]
         );
+        assert!(inflections("届かない").contains(&"届かん".to_string()));
         assert_eq!(
-            inflections("通らない"),
+            inflections("通らない")[..3],
             ["通らなく", "通らなかっ", "通りません"]
         );
+        // No "こん" from こない: it would be found in こんにちは.
+        assert_eq!(inflections("こない"), ["こなく", "こなかっ", "こません"]);
         assert!(inflections("エラー").is_empty());
         assert!(inflections("ない").is_empty());
     }
