@@ -314,6 +314,12 @@ const RESOLVED: &[&str] = &[
     "workingnow",
     "wentthrough",
     "succeeded",
+    // The step finished ("…遅れて届いたけど決済完了").
+    "決済完了",
+    "支払い完了",
+    "支払完了",
+    "チャージ完了",
+    "購入完了",
 ];
 
 /// Words that say a problem was fixed: they need no contrast after a failure word.
@@ -356,6 +362,10 @@ const CONTRAST: &[&str] = &[
     "おいたら",
     "やったら",
     "してもらって",
+    // Another amount tried ("2万5千にしたら通りました").
+    "万にしたら",
+    "千にしたら",
+    "円にしたら",
     "after",
 ];
 
@@ -468,6 +478,20 @@ const HYPOTHETICAL: &[&str] = &[
     "ちゃいそう",
     "じゃいそう",
     "しちゃいそう",
+    // A worry about what may come ("…できなかったらどうしよ", "上限に当たりそう").
+    "たらどうしよ",
+    "たら怖",
+    "たらこわ",
+    "当たりそう",
+    "なりそう",
+    "かかりそう",
+    "されそう",
+    // "if it ever fails": ever before a present verb.
+    "evergets",
+    "everfails",
+    "everhappens",
+    "everstops",
+    "evergoes",
 ];
 
 /// "もし分かる人いたら" is a polite request, not a hypothetical.
@@ -540,6 +564,9 @@ const ABOUT_THE_CODE: &[&str] = &[
     "confusing",
     "一覧",
     "以外にも",
+    // Counting the errors is not having one ("先週のMW1M01AJ0004は12件").
+    "集計",
+    "件数",
 ];
 
 const OPINION: &[&str] = &[
@@ -618,6 +645,11 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                 if cue == Cue::Failure {
                     for form in inflections(w) {
                         cues.push((cue, form));
+                    }
+                    // "登録できなかったら" imagines the failure; as the longer cue at the same
+                    // place it hides the past form "できなかっ" it starts with.
+                    if let Some(stem) = w.strip_suffix("ない").filter(|s| !s.is_empty()) {
+                        cues.push((Cue::Hypothetical, format!("{stem}なかったら")));
                     }
                 }
                 cues.push((cue, w.to_string()));
@@ -882,6 +914,9 @@ mod tests {
             "QUICPay出したらエラー。Mastercardタッチにしたら通った",
             "JAL Payから通知が来た。何もしてないのに",
             "My card gets declined with a 3DS error. It worked last month.",
+            "アナペイにクレカ登録でけへん",
+            "ジャルペイのカード登録、何回やってもできんのやけど",
+            "3DS authentication failure again on my Visa",
         ] {
             assert_eq!(why(text), None, "{text}");
         }
@@ -925,6 +960,27 @@ mod tests {
                 "今週の話題はMW1M01AJ0004とQUICPayと3Dセキュアでした",
                 NotAReport::NoProblemStated,
             ),
+            // The imagined failure is the longer cue where its past form starts.
+            (
+                "JAL Pay入れてみたいけど、登録できなかったら面倒だな",
+                NotAReport::Hypothetical,
+            ),
+            (
+                "Going to use 3DS next week, if it ever fails I'll call the bank",
+                NotAReport::Hypothetical,
+            ),
+            (
+                "ワンタイムパスワード少し遅れて届いて、支払い完了しました",
+                NotAReport::Resolved,
+            ),
+            (
+                "MW1M01AJ0004出たけど3万円にしたら通った",
+                NotAReport::Resolved,
+            ),
+            (
+                "今月の問い合わせ件数、MW1M01AJ0004が最多でした",
+                NotAReport::AboutTheCode,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(why(text), Some(want), "{text}");
@@ -954,14 +1010,11 @@ mod tests {
         let regional = |stem: &str| {
             ["ん", "へん", "ひん", "ねー", "ねえ", "ねぇ"].map(|e| format!("{stem}{e}"))
         };
-        assert_eq!(
-            inflections("できない"),
-            [
-                &["できなく", "できなかっ", "できません"][..],
-                &regional("でき")
-            ]
-            .concat()
-        );
+        let mut want: Vec<String> = ["できなく", "できなかっ", "できません"]
+            .map(String::from)
+            .to_vec();
+        want.extend(regional("でき"));
+        assert_eq!(inflections("できない"), want);
         assert_eq!(
             inflections("届かない")[..3],
             ["届かなく", "届かなかっ", "届きません"]
