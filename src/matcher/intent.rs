@@ -105,6 +105,8 @@ pub const FAILURE: &[&str] = &[
     "止ま",
     "ロック",
     "不正",
+    "fraud",
+    "消えない",
     "おかしい",
     "fail",
     "failure",
@@ -275,6 +277,9 @@ const CONCERN: &[&str] = &[
     "怪しい",
     "あやしい",
     "のに",
+    // A polite opener in a support channel comes before a question or a report.
+    "すみません",
+    "すいません",
     "😱",
     "😨",
     "😰",
