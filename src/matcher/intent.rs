@@ -103,6 +103,8 @@ pub const FAILURE: &[&str] = &[
     "だめ",
     "無理",
     "止ま",
+    "固ま",
+    "死んでる",
     "ロック",
     "不正",
     "fraud",
@@ -361,7 +363,6 @@ const CONTRAST: &[&str] = &[
     "then",
     // Something done between the failure and the success ("金額上げたら通りました"; not
     // "…にしたら": "タッチにしたら通った" names a workaround, QUICPay still fails).
-    "変えたら",
     "上げたら",
     "置いたら",
     "おいたら",
@@ -467,7 +468,13 @@ const HYPOTHETICAL: &[&str] = &[
     "かもだから",
     "なかったら",
     "つもり",
-    "予定",
+    // A plan, not a scheduled thing ("更新予定メール" is a notice that came).
+    "する予定",
+    "予定だけど",
+    "予定なんだけど",
+    "予定なので",
+    "たら嫌",
+    "たらいや",
     "ようかな",
     "もし",
     "万が一",
