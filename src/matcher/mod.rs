@@ -109,6 +109,11 @@ pub struct Match {
     pub confident: bool,
     /// Only a family pattern (or a near-miss code) points here: the exact code is unknown.
     pub unverified: bool,
+    /// Keyword groups found beyond the entry's `min_keywords`: between two entries that
+    /// score alike, the one the message says more about ("ワンタイムパス来ない" is more about
+    /// the one-time password than about a failed payment).
+    #[serde(skip)]
+    pub surplus: i32,
 }
 
 /// The result of matching one message.

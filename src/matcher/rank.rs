@@ -180,6 +180,7 @@ pub(super) fn rank(
                 evidence: acc.evidence,
                 confident,
                 unverified: !acc.strong && (acc.family || acc.near),
+                surplus: acc.keyword_groups as i32 - e.min_keywords as i32,
             })
         })
         .collect();
@@ -190,6 +191,7 @@ pub(super) fn rank(
         b.confident
             .cmp(&a.confident)
             .then(b.score.total_cmp(&a.score))
+            .then(b.surplus.cmp(&a.surplus))
             .then(a.entry.cmp(&b.entry))
     });
     matches.truncate(MAX_CANDIDATES);
@@ -197,7 +199,8 @@ pub(super) fn rank(
 }
 
 /// Whether the best confident match is clearly the one: strong evidence, or a higher score
-/// than the runner-up. Two keyword-only entries tied for first means auto mode stays silent.
+/// than the runner-up (or the same score with more keyword groups than it needs). Two
+/// keyword-only entries tied on both means auto mode stays silent.
 pub(super) fn decisive(matches: &[Match]) -> bool {
     let Some(best) = matches.first() else {
         return false;
@@ -209,5 +212,9 @@ pub(super) fn decisive(matches: &[Match]) -> bool {
     strong
         || matches
             .get(1)
-            .is_none_or(|second| !second.confident || best.score > second.score)
+            .is_none_or(|second| {
+                !second.confident
+                    || best.score > second.score
+                    || (best.score == second.score && best.surplus > second.surplus)
+            })
 }
