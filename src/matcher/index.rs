@@ -44,6 +44,11 @@ pub(crate) enum Target {
         entry: u32,
         pattern: u16,
     },
+    /// The tail of a listed code, retyped on its own ("AJ0004", "末尾0004").
+    PartialCode {
+        entry: u32,
+        code: u16,
+    },
     Keyword {
         entry: u32,
         group: u16,
@@ -75,6 +80,8 @@ pub(crate) struct EntryHits {
     pub keyword_df: Vec<u16>,
     /// Codes found only with look-alike characters folded (also listed in `codes`).
     pub retyped: Vec<u16>,
+    /// Codes of which only the tail was found (not listed in `codes`).
+    pub partial: Vec<u16>,
 }
 
 /// What one pass found: the entries hit, and the cards (issuer indexes) the text names, in
@@ -291,13 +298,20 @@ impl Index {
                     entry,
                     ci as u16,
                 ));
-                add_literal(
-                    c,
-                    Target::Code {
-                        entry,
-                        code: ci as u16,
-                    },
-                );
+                let target = Target::Code {
+                    entry,
+                    code: ci as u16,
+                };
+                for part in partial_code_forms(&c) {
+                    add_literal(
+                        part,
+                        Target::PartialCode {
+                            entry,
+                            code: ci as u16,
+                        },
+                    );
+                }
+                add_literal(c, target);
             }
             for (pi, p) in e.patterns.iter().enumerate() {
                 let target = Target::Pattern {
@@ -525,6 +539,13 @@ impl Index {
                         Target::Pattern { entry, pattern } => {
                             let i = slot(&mut hits, entry);
                             push_unique(&mut hits[i].patterns, pattern);
+                        }
+                        // A whole word: "MW1M02AJ0004" is a sibling code, not this tail.
+                        Target::PartialCode { entry, code } => {
+                            if word_ok(false) {
+                                let i = slot(&mut hits, entry);
+                                push_unique(&mut hits[i].partial, code);
+                            }
                         }
                         Target::Keyword { entry, group } => {
                             let before = self.ac_not_after[m.pattern().as_usize()];
@@ -801,6 +822,38 @@ pub(crate) fn ascii_word_ok(
             } else {
                 ascii_boundary(compact, end, gaps)
             })
+}
+
+/// How people retype part of a long code: its last letters and digits ("AJ0004" of
+/// "MW1M01AJ0004"), or its last digits said to be its end ("末尾0004", "ending in 0004").
+/// Only for codes of 10 or more characters, and only a tail with a letter in it or named as
+/// the end, so a bare "0004" (an amount, a PIN) is never a code.
+fn partial_code_forms(code: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
+    if bytes.len() < 10 || !code.is_ascii() {
+        return Vec::new();
+    }
+    let digits = bytes.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits < 3 {
+        return Vec::new();
+    }
+    let letters = bytes[..bytes.len() - digits]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let tail_digits = &code[code.len() - digits..];
+    let mut out = Vec::new();
+    let tail = &code[code.len() - digits - letters..];
+    if letters > 0 && tail.len() >= 6 && tail.len() < code.len() {
+        out.push(tail.to_string());
+    }
+    for lead in ["末尾", "末尾が", "最後が", "endingin", "endsin", "endswith"] {
+        out.push(format!("{lead}{tail_digits}"));
+    }
+    out.push(format!("下{digits}桁{tail_digits}"));
+    out.push(format!("下{digits}桁が{tail_digits}"));
+    out
 }
 
 /// A code must not be the middle of a longer code: `MW1M01AJ00045` is not `MW1M01AJ0004`.

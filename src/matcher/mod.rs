@@ -39,6 +39,8 @@ pub enum Evidence {
     Code(String),
     /// A strong pattern (regex or phrase).
     Pattern(String),
+    /// The tail of a listed code typed on its own ("AJ0004", "末尾0004").
+    PartialCode(String),
     /// A family pattern matched a code the pack does not list.
     Family { pattern: String, found: String },
     /// Keyword groups that co-occur, and how many the entry needs.
@@ -58,6 +60,7 @@ impl fmt::Display for Evidence {
         match self {
             Evidence::Code(c) => write!(f, "code {c}"),
             Evidence::Pattern(p) => write!(f, "pattern {p}"),
+            Evidence::PartialCode(c) => write!(f, "the end of code {c}"),
             Evidence::Family { pattern, found } => write!(
                 f,
                 "family pattern {pattern} matched {}, a code not in the pack (unverified)",

@@ -28,6 +28,8 @@ struct Acc {
     score: f64,
     strong: bool,
     family: bool,
+    /// Only the tail of a listed code was found.
+    partial: bool,
     keyword_groups: usize,
     /// Which keyword groups were found (indexes into the entry's `keywords`).
     keyword_hits: Vec<u16>,
@@ -79,6 +81,14 @@ pub(super) fn rank(
             acc.strong = true;
         }
         if h.codes.is_empty() {
+            // The tail of a known code says which entry, but alone ("AJ0004のタグ") it is a
+            // note about the code as often as a report: it needs one keyword group too.
+            if let Some(&c) = h.partial.first() {
+                acc.evidence
+                    .push(Evidence::PartialCode(e.codes[c as usize].clone()));
+                acc.score += FAMILY;
+                acc.partial = true;
+            }
             for (i, (p, found)) in h.families.iter().enumerate() {
                 acc.evidence.push(Evidence::Family {
                     pattern: e.family_patterns[*p as usize].clone(),
@@ -171,7 +181,9 @@ pub(super) fn rank(
                     .iter()
                     .all(|&g| acc.keyword_hits.contains(&(g as u16)));
             let confident =
-                acc.strong || keywords_enough || (acc.family && acc.keyword_groups >= 1);
+                acc.strong
+                    || keywords_enough
+                    || ((acc.family || acc.partial) && acc.keyword_groups >= 1);
             Some(Match {
                 entry: ei as usize,
                 id: e.id.clone(),

@@ -97,6 +97,37 @@ fn family_pattern_answers_unknown_siblings_marked_unverified() {
 }
 
 #[test]
+fn the_tail_of_a_code_answers_with_a_keyword_but_not_alone() {
+    let pack = pack();
+    for text in [
+        "AJ0004 でANAペイのチャージができない",
+        "ANA Payに入金しようとしたら末尾0004のエラー",
+        "top-up failed, code ending in 0004, JAL Pay to ANA Pay",
+    ] {
+        let outcome = pack.query(text, Mode::Auto);
+        assert_eq!(
+            outcome.answer().map(|m| m.id.as_str()),
+            Some(CHARGE),
+            "{text:?}"
+        );
+        let evidence = &outcome.matches[0].evidence;
+        assert!(
+            evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::PartialCode(c) if c == "MW1M01AJ0004")),
+            "{text:?}: {evidence:?}"
+        );
+        assert!(!outcome.matches[0].unverified, "{text:?}");
+    }
+    // Another code that ends the same way is not this code.
+    assert_eq!(auto_id(pack, "MW1M02AJ0004 が出てチャージできない"), None);
+    // A tail with nothing else, a bare number, or a tail inside another code: no answer.
+    for text in ["AJ0004 と 0004、どっちのタグにする？", "0004", "XAJ0004", "AJ00041"] {
+        assert_eq!(auto_id(pack, text), None, "{text:?}");
+    }
+}
+
+#[test]
 fn family_alone_does_not_auto_reply() {
     assert_eq!(auto_id(pack(), "MW1M01AJ0099"), None);
 }
