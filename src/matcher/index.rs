@@ -110,7 +110,7 @@ pub struct Index {
     ac_keyword_df: Vec<u16>,
     /// Per automaton literal: the text that, just before it, makes it part of an everyday
     /// word ([`NOT_AFTER`]); empty for most.
-    ac_not_after: Vec<&'static str>,
+    ac_not_after: Vec<&'static [&'static str]>,
     /// Codes with look-alike characters folded (O->0, I/L->1, S->5, B->8) and separators
     /// dropped, for codes retyped from a screenshot; None when the pack has no codes.
     folded_codes: Option<(AhoCorasick, Vec<(u32, u16)>)>,
@@ -149,9 +149,27 @@ fn hiragana_spelling(lit: &str) -> Option<String> {
     })
 }
 
-/// Keywords that the text before them turns into an everyday word: とは in ことは
-/// ("弾かれたことは一度もない" asks nothing).
-const NOT_AFTER: &[(&str, &str)] = &[("とは", "こ")];
+/// Keywords that the text before them turns into another word: とは in ことは ("弾かれたこと
+/// は一度もない" asks nothing); カード in マイナンバーカード or キャッシュカード, cards that
+/// pay nothing by credit ("e-Taxでマイナンバーカード読み取ったら本人認証エラー").
+const NOT_AFTER: &[(&str, &[&str])] = &[
+    ("とは", &["こ"]),
+    (
+        "カード",
+        &[
+            "マイナンバー",
+            "マイナ",
+            "ポイント",
+            "キャッシュ",
+            "診察",
+            "ギフト",
+            "図書",
+            "sim",
+            "sd",
+        ],
+    ),
+    ("card", &["sim", "sd", "gift", "number", "library", "id"]),
+];
 
 /// See [`hiragana_spelling`].
 const MIN_KANA_SPELLING: usize = 4;
@@ -463,7 +481,7 @@ impl Index {
                 NOT_AFTER
                     .iter()
                     .find(|(w, _)| w == l)
-                    .map_or("", |&(_, before)| before)
+                    .map_or(&[][..], |&(_, before)| before)
             })
             .collect();
         Index {
@@ -549,7 +567,7 @@ impl Index {
                         }
                         Target::Keyword { entry, group } => {
                             let before = self.ac_not_after[m.pattern().as_usize()];
-                            if !before.is_empty() && compact[..m.start()].ends_with(before) {
+                            if before.iter().any(|b| compact[..m.start()].ends_with(b)) {
                                 continue;
                             }
                             let i = slot(&mut hits, entry);
@@ -833,7 +851,11 @@ fn partial_code_forms(code: &str) -> Vec<String> {
     if bytes.len() < 10 || !code.is_ascii() {
         return Vec::new();
     }
-    let digits = bytes.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let digits = bytes
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits < 3 {
         return Vec::new();
     }

@@ -312,6 +312,10 @@ const RESOLVED: &[&str] = &[
     "成功",
     "やっと届",
     "使えるようになり",
+    "通るようになり",
+    "通るようになっ",
+    "できるようになり",
+    "できるようになっ",
     "使えました",
     "itworked",
     "thatworked",
@@ -340,6 +344,9 @@ const FIXED: &[&str] = &[
     "復活",
     "sorted",
     "fixed",
+    "wentaway",
+    "goneaway",
+    "disappeared",
     "resolved",
     "solved",
 ];
@@ -416,6 +423,9 @@ const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
 const NEGATED: &[&str] = &[
     "たことない",
     "たことがない",
+    "一度もな",
+    "一回もな",
+    "いちどもな",
     "たことは無",
     "たことはない",
     "ことは今のところ",
@@ -492,6 +502,13 @@ const HYPOTHETICAL: &[&str] = &[
     "しちゃいそう",
     // A worry about what may come ("…できなかったらどうしよ", "上限に当たりそう").
     "たらどうしよ",
+    "したらどうしよ",
+    "したら怖",
+    "したら嫌",
+    "将来的",
+    "たら楽",
+    "たらいいのに",
+    "ばいいのに",
     "たら怖",
     "たらこわ",
     "当たりそう",
@@ -542,6 +559,8 @@ const ANNOUNCEMENT: &[&str] = &[
     "ピン留め",
     "pinned",
     "fyi",
+    "note:",
+    "メモ:",
     "psa",
     "ナレッジ",
     "辞書",
@@ -594,6 +613,7 @@ const OPINION: &[&str] = &[
     "すぎじゃ",
     "不親切",
     "紛らわし",
+    "ややこし",
     "わかりにくい",
     "分かりにくい",
     "変だよね",
@@ -992,6 +1012,22 @@ mod tests {
             (
                 "今月の問い合わせ件数、MW1M01AJ0004が最多でした",
                 NotAReport::AboutTheCode,
+            ),
+            (
+                "JAL Payのカード登録で失敗したことは一度もない",
+                NotAReport::Negated,
+            ),
+            (
+                "本人認証で失敗したらどうしようっていつも思う",
+                NotAReport::Hypothetical,
+            ),
+            (
+                "カードの登録し直したらネットの支払い通るようになりました",
+                NotAReport::Resolved,
+            ),
+            (
+                "the 3DS error went away after I re-registered",
+                NotAReport::Resolved,
             ),
         ];
         for (text, want) in cases {

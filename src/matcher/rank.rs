@@ -180,10 +180,9 @@ pub(super) fn rank(
                 && e.required_keywords
                     .iter()
                     .all(|&g| acc.keyword_hits.contains(&(g as u16)));
-            let confident =
-                acc.strong
-                    || keywords_enough
-                    || ((acc.family || acc.partial) && acc.keyword_groups >= 1);
+            let confident = acc.strong
+                || keywords_enough
+                || ((acc.family || acc.partial) && acc.keyword_groups >= 1);
             Some(Match {
                 entry: ei as usize,
                 id: e.id.clone(),
@@ -222,11 +221,9 @@ pub(super) fn decisive(matches: &[Match]) -> bool {
         .iter()
         .any(|e| matches!(e, super::Evidence::Code(_) | super::Evidence::Pattern(_)));
     strong
-        || matches
-            .get(1)
-            .is_none_or(|second| {
-                !second.confident
-                    || best.score > second.score
-                    || (best.score == second.score && best.surplus > second.surplus)
-            })
+        || matches.get(1).is_none_or(|second| {
+            !second.confident
+                || best.score > second.score
+                || (best.score == second.score && best.surplus > second.surplus)
+        })
 }

@@ -122,9 +122,27 @@ fn the_tail_of_a_code_answers_with_a_keyword_but_not_alone() {
     // Another code that ends the same way is not this code.
     assert_eq!(auto_id(pack, "MW1M02AJ0004 が出てチャージできない"), None);
     // A tail with nothing else, a bare number, or a tail inside another code: no answer.
-    for text in ["AJ0004 と 0004、どっちのタグにする？", "0004", "XAJ0004", "AJ00041"] {
+    for text in [
+        "AJ0004 と 0004、どっちのタグにする？",
+        "0004",
+        "XAJ0004",
+        "AJ00041",
+    ] {
         assert_eq!(auto_id(pack, text), None, "{text:?}");
     }
+}
+
+#[test]
+fn a_card_that_pays_nothing_is_not_the_credit_card() {
+    let pack = pack();
+    assert_eq!(
+        auto_id(pack, "確定申告でマイナンバーカードの本人認証がエラーになる"),
+        None
+    );
+    assert_eq!(
+        auto_id(pack, "ネットでクレジットカードの本人認証がエラーになる").as_deref(),
+        Some("3ds2-auth-failed")
+    );
 }
 
 #[test]
