@@ -165,6 +165,8 @@ fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String) {
         }
         match plain {
             Some(c) => spaced.push(c),
+            // A phone keyboard's apostrophe ("didn’t") is the ASCII one.
+            None if matches!(c, '\u{2018}' | '\u{2019}') => spaced.push('\''),
             None => spaced.extend(c.to_lowercase()),
         }
     }
@@ -213,6 +215,11 @@ mod tests {
     fn half_width_voiced_marks_compose() {
         // ｸﾞ is two half-width characters; NFKC composes them into one グ.
         assert_eq!(compact("ﾌﾞﾗｳｻﾞ"), "ブラウザ");
+    }
+
+    #[test]
+    fn curly_apostrophes_are_ascii() {
+        assert_eq!(compact("Didn’t ‘arrive’"), "didn't'arrive'");
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub struct Index {
 /// The literal with its katakana written in hiragana, when it has at least
 /// [`MIN_KANA_SPELLING`] katakana letters (shorter words in hiragana are everyday words:
 /// マイル is not まいる).
-fn hiragana_spelling(lit: &str) -> Option<String> {
+pub(crate) fn hiragana_spelling(lit: &str) -> Option<String> {
     (katakana_letters(lit) >= MIN_KANA_SPELLING).then(|| {
         lit.chars()
             .map(|c| match c {
@@ -280,6 +280,9 @@ impl Index {
         let mut add_literal = |lit: String, target: Target| {
             if let Some(h) = hiragana_spelling(&lit) {
                 add_one(h, target);
+            }
+            if lit.contains('\'') {
+                add_one(lit.replace('\'', ""), target);
             }
             for v in dakuten_slips(&lit) {
                 add_one(v, target);

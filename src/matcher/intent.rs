@@ -223,6 +223,17 @@ const QUESTION: &[&str] = &[
 /// Words that say something appeared or happened: "MW1M01AJ0004 出た" reports an error as
 /// surely as "failed" does. Denials ("出てない") are caught first.
 const HAPPENED: &[&str] = &[
+    // "Me too" under someone's report is a report of one's own.
+    "うちもです",
+    "私もです",
+    "自分もです",
+    "うちも同じ",
+    "私も同じ",
+    "同じ症状",
+    "metoo",
+    "samehere",
+    "sameissue",
+    "sameproblem",
     "出た",
     "でた",
     "出ました",
@@ -262,6 +273,11 @@ const CONCERN: &[&str] = &[
     "のっと",
     "不正ログイン",
     "身に覚え",
+    "覚えがない",
+    "覚えない",
+    "ビビ",
+    "びび",
+    "びっくり",
     "心当たり",
     "怖",
     "こわ",
@@ -290,6 +306,8 @@ const CONCERN: &[&str] = &[
     "worry",
     "hacked",
     "didn'trequest",
+    "didn'tdoanything",
+    "didnothing",
     "outofnowhere",
     "suspicious",
     "phishing",
@@ -535,6 +553,7 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
     "もしもし",
     // 何もしてない: も + する, not もし.
     "もして",
+    "もした",
     "もしな",
     "もしま",
     "もしお",
@@ -584,7 +603,13 @@ const ABOUT_THE_CODE: &[&str] = &[
     "って何の略",
     "表記",
     "文言",
-    "件名",
+    // Not "件名：…", the header of a pasted notice.
+    "件名が",
+    "件名は",
+    "件名の",
+    "件名も",
+    "件名って",
+    "件名、",
     "見分け",
     "タイトルに",
     "searchfor",
@@ -687,6 +712,17 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                 cues.push((cue, w.to_string()));
             }
         }
+        // The same cue typed without its apostrophe ("didnt", "cant") or in hiragana
+        // ("たいむあうと"), as people type in a hurry.
+        let variants: Vec<(Cue, String)> = cues
+            .iter()
+            .flat_map(|(cue, w)| {
+                let bare = w.contains('\'').then(|| w.replace('\'', ""));
+                let kana = super::index::hiragana_spelling(w);
+                bare.into_iter().chain(kana).map(move |v| (*cue, v))
+            })
+            .collect();
+        cues.extend(variants);
         // A DFA: built once, and the cheapest to run over every message auto mode answers.
         // Leftmost-longest: at one place the longer cue wins, so an exception ("もしくは",
         // "it worked before") hides the cue it contains ("もし", "it worked").
@@ -949,6 +985,11 @@ mod tests {
             "アナペイにクレカ登録でけへん",
             "ジャルペイのカード登録、何回やってもできんのやけど",
             "3DS authentication failure again on my Visa",
+            // Typed in a hurry: no apostrophe, hiragana for katakana.
+            "JAL Pay activation mail, I didnt do anything",
+            "じゃるぺいのカード登録、たいむあうと",
+            // "Me too" under a quoted report.
+            "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
         ] {
             assert_eq!(why(text), None, "{text}");
         }
