@@ -31,6 +31,9 @@ pub enum NotAReport {
     AboutTheCode,
     /// An opinion or comparison.
     Opinion,
+    /// Advice to someone else ("20,001円以上にすれば通るよ", "大丈夫だよ"): the fix is
+    /// being given, nobody is asking for it.
+    Advice,
     /// Nothing in it says something went wrong, asks anything or worries about anything,
     /// and it is more than the pasted error: a mention, not a report.
     NoProblemStated,
@@ -46,6 +49,7 @@ impl NotAReport {
             NotAReport::Announcement => "it is an announcement or a note, not a question",
             NotAReport::AboutTheCode => "it talks about the error text or code itself",
             NotAReport::Opinion => "it is an opinion, not a problem report",
+            NotAReport::Advice => "it gives someone advice rather than asking for it",
             NotAReport::NoProblemStated => {
                 "it names the error but says nothing went wrong and asks nothing"
             }
@@ -625,6 +629,35 @@ const ABOUT_THE_CODE: &[&str] = &[
     "件数",
 ];
 
+/// Words of someone answering: a fix offered, a reassurance. Only counted when nothing fails
+/// or is asked after them ("…にすれば通るよって言われたけどダメ" is a report).
+const ADVICE: &[&str] = &[
+    "ば通るよ",
+    "ばいいよ",
+    "といいよ",
+    "たらいいよ",
+    "たほうがいい",
+    "た方がいい",
+    "てみて",
+    "見てみ",
+    "みるといい",
+    "てね",
+    "ましょう",
+    "大丈夫だよ",
+    "大丈夫ですよ",
+    "大丈夫です。",
+    "心配ない",
+    "心配いらない",
+    "正常な通知",
+    "正常です",
+    "youshould",
+    "youneedto",
+    "justtry",
+    "makesure",
+    "you'llbefine",
+    "it'snormal",
+];
+
 const OPINION: &[&str] = &[
     "変じゃない",
     "honestly",
@@ -667,6 +700,7 @@ enum Cue {
     Announcement,
     AboutTheCode,
     Opinion,
+    Advice,
     Question,
     Concern,
     Happened,
@@ -676,7 +710,7 @@ enum Cue {
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
 static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)> =
     std::sync::LazyLock::new(|| {
-        let lists: [(Cue, &[&'static str]); 17] = [
+        let lists: [(Cue, &[&'static str]); 18] = [
             (Cue::Happened, HAPPENED),
             (Cue::Question, QUESTION),
             (Cue::Concern, CONCERN),
@@ -694,6 +728,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
             (Cue::Announcement, ANNOUNCEMENT),
             (Cue::AboutTheCode, ABOUT_THE_CODE),
             (Cue::Opinion, OPINION),
+            (Cue::Advice, ADVICE),
         ];
         // A failure word's other forms (できない -> できません) count as the word.
         let mut cues: Vec<(Cue, String)> = Vec::new();
@@ -858,6 +893,15 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
             return verdict(NotAReport::Thanks, word);
         }
     }
+    // Advice: nothing fails and nothing is asked after the last word of advice.
+    if let Some((_, end, _, word)) = last(Cue::Advice) {
+        let open_after = found.iter().any(|f| {
+            f.0 >= end && matches!(f.2, Cue::Failure | Cue::Question | Cue::Help | Cue::Concern)
+        });
+        if !open_after {
+            return verdict(NotAReport::Advice, word);
+        }
+    }
     for (kind, why) in [
         (Cue::Announcement, NotAReport::Announcement),
         (Cue::AboutTheCode, NotAReport::AboutTheCode),
@@ -987,6 +1031,8 @@ mod tests {
             "3DS authentication failure again on my Visa",
             // Typed in a hurry: no apostrophe, hiragana for katakana.
             "JAL Pay activation mail, I didnt do anything",
+            // Advice heard and tried, still failing.
+            "カード会社に電話してみてって言われたけど、まだ本人認証でエラーになる",
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
@@ -1069,6 +1115,14 @@ mod tests {
             (
                 "the 3DS error went away after I re-registered",
                 NotAReport::Resolved,
+            ),
+            (
+                "セッションタイムアウトならクッキーの設定を見てみて",
+                NotAReport::Advice,
+            ),
+            (
+                "> MW1M01AJ0004が出た\nそれは2万円以下のチャージで出るやつだから心配ないよ",
+                NotAReport::Advice,
             ),
         ];
         for (text, want) in cases {
