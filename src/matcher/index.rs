@@ -82,6 +82,49 @@ pub(crate) struct EntryHits {
     pub retyped: Vec<u16>,
     /// Codes of which only the tail was found (not listed in `codes`).
     pub partial: Vec<u16>,
+    /// Every keyword found: (group, start, end, df), before [`assign_groups`] decides which
+    /// groups they count for.
+    spans: Vec<(u16, usize, usize, u16)>,
+}
+
+/// Counts each keyword group found, with each place in the text counting for one group only:
+/// "顔認証" listed in two groups of an entry, or "JAL Pay" as both the app and the card, is
+/// one word, not two pieces of evidence. Groups with the fewest places choose first.
+fn assign_groups(h: &mut EntryHits) {
+    if h.spans.is_empty() {
+        return;
+    }
+    let mut groups: Vec<u16> = h.spans.iter().map(|s| s.0).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    groups.sort_by_key(|&g| h.spans.iter().filter(|s| s.0 == g).count());
+    let mut taken: Vec<(usize, usize)> = Vec::new();
+    let mut found: Vec<(u16, u16, usize)> = Vec::new();
+    for g in groups {
+        let free = h
+            .spans
+            .iter()
+            .filter(|s| s.0 == g)
+            .filter(|s| !taken.iter().any(|&(a, b)| s.1 < b && a < s.2))
+            .min_by_key(|s| (s.3, s.1));
+        if let Some(&(_, start, end, df)) = free {
+            taken.push((start, end));
+            // The group's weight is its rarest word anywhere in the text.
+            let df = h
+                .spans
+                .iter()
+                .filter(|s| s.0 == g)
+                .map(|s| s.3)
+                .min()
+                .unwrap_or(df);
+            let first = h.spans.iter().position(|s| s.0 == g).unwrap_or(0);
+            found.push((g, df, first));
+        }
+    }
+    // In the order first found, as before.
+    found.sort_by_key(|f| f.2);
+    h.keywords = found.iter().map(|f| f.0).collect();
+    h.keyword_df = found.iter().map(|f| f.1).collect();
 }
 
 /// What one pass found: the entries hit, and the cards (issuer indexes) the text names, in
@@ -575,13 +618,9 @@ impl Index {
                             }
                             let i = slot(&mut hits, entry);
                             let df = self.ac_keyword_df[m.pattern().as_usize()];
-                            let h = &mut hits[i];
-                            match h.keywords.iter().position(|&g| g == group) {
-                                Some(k) => h.keyword_df[k] = h.keyword_df[k].min(df),
-                                None => {
-                                    h.keywords.push(group);
-                                    h.keyword_df.push(df);
-                                }
+                            let span = (group, m.start(), m.end(), df);
+                            if !hits[i].spans.contains(&span) {
+                                hits[i].spans.push(span);
                             }
                         }
                         Target::Card { issuer } => {
@@ -656,16 +695,20 @@ impl Index {
                 }
             }
         }
-        let cards = named_cards(card_spans, &not_spans);
+        let cards = named_cards(card_spans.clone(), &not_spans);
         if !cards.is_empty() {
             let df = self.card_groups.len().clamp(1, usize::from(u16::MAX)) as u16;
             for &(entry, group) in &self.card_groups {
                 let i = slot(&mut hits, entry);
-                if !hits[i].keywords.contains(&group) {
-                    hits[i].keywords.push(group);
-                    hits[i].keyword_df.push(df);
+                for &(issuer, start, end) in &card_spans {
+                    if cards.contains(&issuer) {
+                        hits[i].spans.push((group, start, end, df));
+                    }
                 }
             }
+        }
+        for h in &mut hits {
+            assign_groups(h);
         }
         Scan {
             entries: hits,
@@ -1026,6 +1069,31 @@ mod tests {
         assert_eq!(hit("I use JAL Pay"), vec![1]);
         assert_eq!(hit("JAL Payでchargeできない"), vec![1, 0]);
         assert_eq!(hit("myjalpay"), Vec::<u16>::new());
+    }
+
+    #[test]
+    fn one_word_counts_for_one_group_only() {
+        let hit = one_entry_hits(
+            |e| {
+                e.keywords = vec![
+                    vec!["顔認証".into(), "sms".into()],
+                    vec!["本人認証".into()],
+                    vec!["届かない".into(), "顔認証".into()],
+                ]
+            },
+            |h| {
+                let mut k = h.keywords.clone();
+                k.sort_unstable();
+                k
+            },
+        );
+        // 顔認証 is in groups 0 and 2: once in the text, it is one of them.
+        assert_eq!(hit("本人認証って顔認証のこと？").len(), 2);
+        // Twice in the text, or with another word of the other group: both.
+        assert_eq!(hit("本人認証の顔認証、顔認証が反応しない"), vec![0, 1, 2]);
+        assert_eq!(hit("本人認証のSMS、顔認証も"), vec![0, 1, 2]);
+        // The group with fewer places chooses first, so SMS + 顔認証 fill 0 and 2.
+        assert_eq!(hit("SMSも顔認証も"), vec![0, 2]);
     }
 
     #[test]
