@@ -131,6 +131,9 @@ pub const FAILURE: &[&str] = &[
     "stopped",
     "blocked",
     "lockedout",
+    "lockedmeout",
+    "セッションが切れ",
+    "セッション切れ",
     "timedout",
     "timeout",
     "brokeagain",
@@ -348,6 +351,13 @@ const RESOLVED: &[&str] = &[
     "wentthrough",
     "succeeded",
     // The step finished ("…遅れて届いたけど決済完了").
+    "普通にでき",
+    "普通に通",
+    "普通に使え",
+    "登録できた",
+    "チャージできた",
+    "上がったよ",
+    "上がりました",
     "決済完了",
     "支払い完了",
     "支払完了",
@@ -393,6 +403,11 @@ const CONTRAST: &[&str] = &[
     // Something done between the failure and the success ("金額上げたら通りました"; not
     // "…にしたら": "タッチにしたら通った" names a workaround, QUICPay still fails).
     "上げたら",
+    // Time passed ("24時間経ったら普通に登録できた").
+    "経ったら",
+    "たったら",
+    "待ったら",
+    "待ってから",
     "置いたら",
     "おいたら",
     "やったら",
