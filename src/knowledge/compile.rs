@@ -328,17 +328,20 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
             );
             continue;
         }
-        if let Some(bad) = group
-            .iter()
-            .find(|w| w.starts_with('@') && *w != super::FAILURE_GROUP && *w != CARD_KEYWORD)
-        {
+        if let Some(bad) = group.iter().find(|w| {
+            w.starts_with('@')
+                && *w != super::FAILURE_GROUP
+                && *w != CARD_KEYWORD
+                && super::amount_over(w).is_none()
+        }) {
             ctx.report(
                 k.span(),
                 Some(&id),
                 format!(
-                    "unknown shared keyword `{bad}`; there are `{}` (every failure word: エラー, 失敗, できない and their forms) and `{}` (any card of the issuer table)",
+                    "unknown shared keyword `{bad}`; there are `{}` (every failure word: エラー, 失敗, できない and their forms), `{}` (any card of the issuer table) and `{}N` (an amount above N yen, e.g. `@over:20000`)",
                     super::FAILURE_GROUP,
-                    CARD_KEYWORD
+                    CARD_KEYWORD,
+                    super::AMOUNT_OVER
                 ),
             );
             continue;

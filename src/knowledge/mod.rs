@@ -95,6 +95,15 @@ pub const CARD_KEYWORD: &str = "@card";
 /// (`matcher::intent::FAILURE`) and their forms.
 pub const FAILURE_GROUP: &str = "@failure";
 
+/// The keyword alternative `@over:N`: the amount the message is about is above N yen
+/// ("ANA Payに3万チャージできない" is about the ¥20,000 cap without saying "上限").
+pub const AMOUNT_OVER: &str = "@over:";
+
+/// The N of an `@over:N` alternative; None for anything else (or a bad N).
+pub fn amount_over(alt: &str) -> Option<u64> {
+    alt.strip_prefix(AMOUNT_OVER)?.parse().ok()
+}
+
 /// Which issuer pages an entry's answer lists besides its own links.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CardPages {

@@ -87,6 +87,20 @@ pub(crate) struct EntryHits {
     spans: Vec<(u16, usize, usize, u16)>,
 }
 
+/// The hits of `entry`, added when it has none yet.
+fn slot(hits: &mut Vec<EntryHits>, entry: u32) -> usize {
+    match hits.iter().position(|h| h.entry == entry) {
+        Some(i) => i,
+        None => {
+            hits.push(EntryHits {
+                entry,
+                ..EntryHits::default()
+            });
+            hits.len() - 1
+        }
+    }
+}
+
 /// Counts each keyword group found, with each place in the text counting for one group only:
 /// "顔認証" listed in two groups of an entry, or "JAL Pay" as both the app and the card, is
 /// one word, not two pieces of evidence. Groups with the fewest places choose first.
@@ -174,6 +188,9 @@ pub struct Index {
     /// (entry, keyword group) of the groups that hold [`CARD_KEYWORD`]: any card named in the
     /// text counts as that group.
     card_groups: Vec<(u32, u16)>,
+    /// (entry, keyword group, N) of the groups that hold `@over:N`: an amount above N yen in
+    /// the text counts as that group ([`Index::amount_groups`]).
+    over_groups: Vec<(u32, u16, u64)>,
 }
 
 /// Character bigrams for free-text similarity. Pairs of digits are left out: "00" or "01"
@@ -339,6 +356,7 @@ impl Index {
         let mut codes_by_len: HashMap<usize, Vec<(String, u32, u16)>> = HashMap::new();
         let mut grams: HashMap<u64, Vec<u32>> = HashMap::new();
         let mut card_groups = Vec::new();
+        let mut over_groups = Vec::new();
 
         for (literal, marker) in marker_literals() {
             add_literal(literal, Target::AmountMarker { marker });
@@ -412,6 +430,10 @@ impl Index {
                 for alt in group {
                     if alt == CARD_KEYWORD {
                         card_groups.push((entry, gi as u16));
+                        continue;
+                    }
+                    if let Some(n) = crate::knowledge::amount_over(alt) {
+                        over_groups.push((entry, gi as u16, n));
                         continue;
                     }
                     if alt == FAILURE_GROUP {
@@ -545,6 +567,25 @@ impl Index {
             codes_by_len,
             grams,
             card_groups,
+            over_groups,
+        }
+    }
+
+    /// Adds the `@over:N` groups that `amount` (the amount the message is about) satisfies
+    /// to the hits of a scan, once the amount is known.
+    pub(crate) fn amount_groups(&self, hits: &mut Vec<EntryHits>, amount: Option<u64>) {
+        let Some(amount) = amount else {
+            return;
+        };
+        let df = self.over_groups.len().clamp(1, usize::from(u16::MAX)) as u16;
+        for &(entry, group, n) in &self.over_groups {
+            if amount > n {
+                let i = slot(hits, entry);
+                if !hits[i].keywords.contains(&group) {
+                    hits[i].keywords.push(group);
+                    hits[i].keyword_df.push(df);
+                }
+            }
         }
     }
 
@@ -556,18 +597,7 @@ impl Index {
         let mut card_spans: Vec<(u16, usize, usize)> = Vec::new();
         let mut not_spans: Vec<(u16, usize, usize)> = Vec::new();
         let mut amount_markers = 0u16;
-        let slot = |hits: &mut Vec<EntryHits>, entry: u32| -> usize {
-            match hits.iter().position(|h| h.entry == entry) {
-                Some(i) => i,
-                None => {
-                    hits.push(EntryHits {
-                        entry,
-                        ..EntryHits::default()
-                    });
-                    hits.len() - 1
-                }
-            }
-        };
+
         // Compact offsets where the spaced text had a space: word boundaries the compact form
         // hides. Computed on the first ASCII literal that needs them.
         let mut gaps: Option<Vec<usize>> = None;

@@ -172,8 +172,9 @@ pub fn run(
     n: &Normalized,
     mode: Mode,
 ) -> Outcome {
-    let scan = index.scan(&n.compact, &n.spaced);
+    let mut scan = index.scan(&n.compact, &n.spaced);
     let mut facts = Facts::extract_marked(&n.spaced, scan.amount_markers);
+    index.amount_groups(&mut scan.entries, facts.amount_jpy);
     let matches = rank::rank(entries, issuers, index, scan.entries, &scan.cards, n, mode);
     // Only an entry the message is surely about says which named card is its app.
     let not_the_card = matches

@@ -202,6 +202,19 @@ fn an_unknown_shared_keyword_is_named() {
     );
 }
 
+#[test]
+fn an_amount_keyword_needs_a_number() {
+    let (code, stderr) = check_text(&format!(
+        "format_version = 2\n{}keywords = [\"デモ\", \"@over:2万\"]\n",
+        ENTRY
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unknown shared keyword `@over:2万`") && stderr.contains("@over:20000"),
+        "{stderr}"
+    );
+}
+
 /// A `!` group must be among those found: without it, the other groups are not enough.
 #[test]
 fn a_required_keyword_group_must_be_found() {

@@ -146,6 +146,26 @@ fn a_card_that_pays_nothing_is_not_the_credit_card() {
 }
 
 #[test]
+fn a_charge_above_the_unverified_cap_is_about_the_limits() {
+    let pack = pack();
+    for text in [
+        "ANA Payに3万円チャージしようとしたら弾かれた",
+        "anapay won't let me top up ¥50,000",
+    ] {
+        assert_eq!(
+            auto_id(pack, text).as_deref(),
+            Some("anapay-charge-limits"),
+            "{text:?}"
+        );
+    }
+    // At or under the cap it says nothing about the limits.
+    assert_eq!(
+        auto_id(pack, "ANA Payに1万円チャージしようとしたら弾かれた"),
+        None
+    );
+}
+
+#[test]
 fn family_alone_does_not_auto_reply() {
     assert_eq!(auto_id(pack(), "MW1M01AJ0099"), None);
 }
