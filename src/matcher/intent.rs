@@ -132,6 +132,10 @@ pub const FAILURE: &[&str] = &[
     "blocked",
     "lockedout",
     "lockedmeout",
+    "ng",
+    "notreceiving",
+    "neverget",
+    "nevergets",
     "セッションが切れ",
     "セッション切れ",
     "timedout",
@@ -193,6 +197,8 @@ const QUESTION: &[&str] = &[
     "分かりません",
     "わからない",
     "分からない",
+    "わからん",
+    "分からん",
     "とは",
     "って何",
     "ってなに",
@@ -204,6 +210,7 @@ const QUESTION: &[&str] = &[
     "かな",
     "かね",
     "いくら",
+    "なんぼ",
     "いくつ",
     "どれくらい",
     "どのくらい",
@@ -491,9 +498,6 @@ const NEGATED: &[&str] = &[
     "出たことない",
     "出たことがない",
     "全然出ない",
-    "じゃなくて",
-    "ではなくて",
-    "ではなく",
     "じゃなかった",
     "noerror",
     "didn'tgetany",
@@ -505,6 +509,10 @@ const NEGATED: &[&str] = &[
     "withoutanyerror",
     "wentthroughfine",
 ];
+
+/// "X じゃなくて Y": a denial only when X is the failure or the worry itself ("認証失敗、
+/// じゃなくて通信エラー", "乗っ取りじゃなくて一安心"), not "SMSじゃなくてメールで受け取れる？".
+const INSTEAD: &[&str] = &["じゃなくて", "ではなくて", "ではなく"];
 
 const HYPOTHETICAL: &[&str] = &[
     "たら困",
@@ -716,6 +724,7 @@ enum Cue {
     AboutTheCode,
     Opinion,
     Advice,
+    Instead,
     Question,
     Concern,
     Happened,
@@ -725,7 +734,7 @@ enum Cue {
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
 static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)> =
     std::sync::LazyLock::new(|| {
-        let lists: [(Cue, &[&'static str]); 18] = [
+        let lists: [(Cue, &[&'static str]); 19] = [
             (Cue::Happened, HAPPENED),
             (Cue::Question, QUESTION),
             (Cue::Concern, CONCERN),
@@ -744,6 +753,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
             (Cue::AboutTheCode, ABOUT_THE_CODE),
             (Cue::Opinion, OPINION),
             (Cue::Advice, ADVICE),
+            (Cue::Instead, INSTEAD),
         ];
         // A failure word's other forms (できない -> できません) count as the word.
         let mut cues: Vec<(Cue, String)> = Vec::new();
@@ -881,6 +891,28 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 == end);
         if !asked_after {
             return verdict(NotAReport::Negated, word);
+        }
+    }
+    // "認証失敗、じゃなくて…": the failure (or worry) just named is taken back.
+    for (i, f) in found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.2 == Cue::Instead)
+    {
+        // Right after it, but for a letter or two ("乗っ取[り]じゃなくて", "失敗、じゃなくて").
+        let gap = |a: usize, b: usize| {
+            compact[a..b]
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .count()
+                <= 2
+        };
+        let taken_back = i
+            .checked_sub(1)
+            .map(|j| found[j])
+            .is_some_and(|p| matches!(p.2, Cue::Failure | Cue::Concern) && gap(p.1, f.0));
+        if taken_back {
+            return verdict(NotAReport::Negated, f.3);
         }
     }
     // "問題なく使える" denies only when nothing in the message fails ("QUICPayは使えない、

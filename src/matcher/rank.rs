@@ -191,7 +191,12 @@ pub(super) fn rank(
                 evidence: acc.evidence,
                 confident,
                 unverified: !acc.strong && (acc.family || acc.near),
-                surplus: acc.keyword_groups as i32 - e.min_keywords as i32,
+                // Only an entry that has its evidence says more than it needs.
+                surplus: if keywords_enough {
+                    acc.keyword_groups as i32 - e.min_keywords as i32
+                } else {
+                    0
+                },
             })
         })
         .collect();
