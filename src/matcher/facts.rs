@@ -336,12 +336,14 @@ fn parse_str(run: &str) -> Option<u64> {
 
 /// What an amount hangs on: 円, ¥ (and `\\`, which some fonts show as ¥), `yen`, `jpy`, and
 /// the words for charge, after which a bare number counts. They are already normalized.
-pub(crate) const MARKER_WORDS: [&str; 9] = [
+pub(crate) const MARKER_WORDS: [&str; 10] = [
     "円",
     "¥",
     "\\",
     "yen",
     "jpy",
+    // `2万ちょうど`, `金額は1万`, `Tried 2万 twice`: a number of 万 is money here.
+    "万",
     "チャージ",
     "ちゃーじ",
     "入金",
@@ -350,7 +352,7 @@ pub(crate) const MARKER_WORDS: [&str; 9] = [
 /// Every marker's bit.
 const ALL_MARKERS: u16 = (1 << MARKER_WORDS.len()) - 1;
 /// Markers from this index on are the word charge, after which a bare number counts.
-const FIRST_BARE: usize = 5;
+const FIRST_BARE: usize = 6;
 /// The characters a bare amount can end with (`5000`, `1万`, `二万`).
 const NUMBER_END: &str = "0123456789〇一二三四五六七八九十百千万億";
 
@@ -399,6 +401,16 @@ fn candidates(s: &str, markers: u16) -> Vec<Candidate> {
                 })
             }
             // `15,000円`, `5000 yen`.
+            // `2万`, `2万5千`: the number around the 万, with a digit in it (not 万が一).
+            5 => {
+                let start = run_before(s, i);
+                let end = run_after(s, end_of_marker);
+                let run = &s[start..end];
+                let has_digit = s[start..i].chars().any(|c| digit_value(c).is_some());
+                parse_str(run)
+                    .filter(|&v| has_digit && v >= 1_000)
+                    .map(|value| Candidate { value, start, end })
+            }
             0 | 3 | 4 => {
                 let word_end = s.as_bytes().get(end_of_marker);
                 if kind != 0 && word_end.is_some_and(|b| b.is_ascii_alphanumeric()) {
@@ -459,6 +471,16 @@ mod tests {
 
     fn amount(text: &str) -> Option<u64> {
         amount_jpy(&normalize(text).spaced)
+    }
+
+    #[test]
+    fn a_number_of_man_is_money() {
+        assert_eq!(amount("2万ちょうどでエラー"), Some(20_000));
+        assert_eq!(amount("金額は1万"), Some(10_000));
+        assert_eq!(amount("Tried 2万 twice"), Some(20_000));
+        assert_eq!(amount("2万5千入れたい"), Some(25_000));
+        assert_eq!(amount("万が一エラーになったら"), None);
+        assert_eq!(amount("何万回やっても"), None);
     }
 
     #[test]
