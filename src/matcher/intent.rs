@@ -133,7 +133,15 @@ pub const FAILURE: &[&str] = &[
     "blocked",
     "lockedout",
     "lockedmeout",
-    "ng",
+    // "NG" as people write it for "does not work" (not a bare "ng", which every "paying"
+    // holds: the judgement then checked word edges all through English text).
+    "ngにな",
+    "ngだっ",
+    "ngでし",
+    "ngって",
+    "ngが出",
+    "ngです",
+    "ngだった",
     "notreceiving",
     "neverget",
     "nevergets",
