@@ -375,6 +375,16 @@ pub fn cancel_on_signals(token: CancellationToken) {
 
 #[cfg(test)]
 mod tests {
+    /// Without the runtime and models `serve` goes on with screenshots off.
+    #[tokio::test]
+    async fn without_the_models_screenshots_are_off() {
+        let config = crate::ocr::OcrConfig {
+            dir: Some("/nonexistent/kotae-ocr".into()),
+            ..crate::ocr::OcrConfig::default()
+        };
+        assert!(super::start_ocr(&config).is_none());
+    }
+
     #[cfg(feature = "slack")]
     #[test]
     fn a_slack_error_is_printed_once() {

@@ -30,6 +30,17 @@ pub async fn capped(request: reqwest::RequestBuilder, max: usize) -> Result<Vec<
             status.as_u16()
         )));
     }
+    // A login page instead of the file (Slack does this for a token without `files:read`).
+    let html = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim_start().starts_with("text/html"));
+    if html {
+        return Err(FetchError::Failed(
+            "the server sent a web page (text/html), not the file".into(),
+        ));
+    }
     let stated = response.content_length();
     if stated.is_some_and(|n| n > max as u64) {
         return Err(FetchError::TooLarge { limit: max });
@@ -128,27 +139,47 @@ mod tests {
         assert_eq!(got, Err(FetchError::TooLarge { limit: 1024 }));
     }
 
-    #[tokio::test]
-    async fn a_refusal_is_an_error_without_the_url() {
+    /// A server that answers one request with `response`.
+    async fn once(response: &'static [u8]) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             let (mut tcp, _) = listener.accept().await.unwrap();
             let mut buf = [0u8; 4096];
             let _ = tcp.read(&mut buf).await;
-            let _ = tcp
-                .write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
-                .await;
+            let _ = tcp.write_all(response).await;
         });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_an_error_without_the_url() {
+        let base = once(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n").await;
         let got = capped(
             client()
                 .unwrap()
-                .get(format!("http://{addr}/files/SECRET-NAME.png")),
+                .get(format!("{base}/files/SECRET-NAME.png")),
             1024,
         )
         .await
         .unwrap_err();
         assert_eq!(got, FetchError::Failed("HTTP status 401".into()));
         assert!(!got.to_string().contains("SECRET"));
+    }
+
+    /// Slack answers a token without `files:read` with its login page, status 200.
+    #[tokio::test]
+    async fn a_web_page_instead_of_the_file_is_an_error() {
+        let base = once(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 16\r\n\r\n<html>...</html>",
+        )
+        .await;
+        let got = capped(client().unwrap().get(format!("{base}/f")), 1024)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&got, FetchError::Failed(m) if m.contains("text/html")),
+            "{got}"
+        );
     }
 }

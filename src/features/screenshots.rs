@@ -279,6 +279,76 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Incoming;
+    use crate::reply::Answer;
+
+    fn message<'a>(incoming: Incoming<'a>, text: &'a str, id: &'a str) -> Message<'a> {
+        Message {
+            platform: "test",
+            incoming,
+            text,
+            lang: Lang::Ja,
+            dedup: Dedup::Delivery(id),
+            user: "U1",
+        }
+    }
+
+    const DIALOG: &str = "本人認証に不正が検知しました。\n(MW1M01AJ0004)";
+
+    /// What was read goes through the one answer path: answered with the note first, once
+    /// per delivery; an image kotae did not read gets a reason when asked directly and
+    /// silence in a support channel.
+    #[test]
+    fn read_text_is_answered_with_the_note_and_unread_images_say_why_only_when_asked() {
+        let bot = super::super::test_bot();
+        let support = Incoming {
+            channel: "c",
+            support_channel: true,
+            ..Incoming::default()
+        };
+        let dm = Incoming {
+            channel: "d",
+            is_dm: true,
+            ..Incoming::default()
+        };
+        let read = Screenshots {
+            text: DIALOG.into(),
+            read: 1,
+            problem: None,
+        };
+        let m = message(support, "", "e1");
+        let Reply::Answer(a) = answer::respond_read(&bot, &m, Some(&read)) else {
+            panic!("not answered")
+        };
+        let Answer { id, screenshot, .. } = *a;
+        assert_eq!(id, "jalpay-to-anapay-charge-20000");
+        assert_eq!(
+            screenshot.as_deref(),
+            Some(crate::ocr::screenshot_note(Lang::Ja))
+        );
+        assert!(matches!(
+            answer::respond_read(&bot, &m, Some(&read)),
+            Reply::Nothing("re-delivery")
+        ));
+
+        let refused = Screenshots {
+            problem: Some(Problem::Refused),
+            ..Screenshots::default()
+        };
+        let asked = answer::respond_read(&bot, &message(dm, "", "e2"), Some(&refused));
+        assert!(
+            matches!(&asked, Reply::Notice { text, .. } if text == Labels::get(Lang::Ja).image_refused),
+            "{asked:?}"
+        );
+        let pasted = answer::respond_read(&bot, &message(support, "", "e3"), Some(&refused));
+        assert!(matches!(pasted, Reply::Nothing(_)), "{pasted:?}");
+        // Typed text that answers is answered whatever happened to the image, without the note.
+        let typed = answer::respond_read(&bot, &message(dm, "MW1M01AJ0004", "e4"), Some(&refused));
+        assert!(
+            matches!(&typed, Reply::Answer(a) if a.screenshot.is_none()),
+            "{typed:?}"
+        );
+    }
 
     #[test]
     fn only_png_jpeg_and_webp_are_read() {

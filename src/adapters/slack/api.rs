@@ -183,7 +183,15 @@ impl WebApi {
             ));
         }
         let request = self.http.get(url).bearer_auth(&self.bot_token);
-        crate::adapters::download::capped(request, max).await
+        crate::adapters::download::capped(request, max)
+            .await
+            .map_err(|e| match e {
+                // Slack answers a token without the scope with a login page or a refusal.
+                FetchError::Failed(why) => FetchError::Failed(format!(
+                    "{why} (does the Slack app have the files:read scope? docs/slack.md, Screenshots)"
+                )),
+                other => other,
+            })
     }
 
     fn may_send_token_to(&self, url: &reqwest::Url) -> bool {
