@@ -136,17 +136,23 @@ pub fn query(pack: &Pack, typed: &str, read: &str, mode: Mode) -> Outcome {
 /// at the message at all (the gate: not a bot, and a support channel, a mention or a DM),
 /// and kotae has not acted on it already (a re-delivery, or an edit of an answered message,
 /// downloads nothing; [`answer::respond`] still decides, so a race costs a read, never a
-/// second answer).
-pub fn worth_reading(bot: &Bot, m: &Message) -> bool {
+/// second answer). With a store that waits for the network the check runs on the blocking
+/// pool, as [`answer::respond_off_worker`] does.
+pub async fn worth_reading(bot: &Arc<Bot>, m: &Message<'_>) -> bool {
     if bot.ocr().is_none() || matches!(gate(&m.incoming), Gate::Ignore(_)) {
         return false;
     }
-    match m.dedup {
-        Dedup::None => true,
-        Dedup::Delivery(id) | Dedup::Message { id, .. } => {
-            !bot.seen(&format!("{}:{id}", m.platform))
-        }
+    let key = match m.dedup {
+        Dedup::None => return true,
+        Dedup::Delivery(id) | Dedup::Message { id, .. } => format!("{}:{id}", m.platform),
+    };
+    if !bot.store_blocks() {
+        return !bot.seen(&key);
     }
+    let b = bot.clone();
+    tokio::task::spawn_blocking(move || !b.seen(&key))
+        .await
+        .unwrap_or(true)
 }
 
 /// Reads up to [`MAX_IMAGES_PER_MESSAGE`] of `images`, one after another, for `user` (a
@@ -239,7 +245,7 @@ where
     Fut: Future<Output = Result<Vec<u8>, FetchError>>,
 {
     let shots = match bot.ocr() {
-        Some(ocr) if !images.is_empty() && worth_reading(bot, m) => {
+        Some(ocr) if !images.is_empty() && worth_reading(bot, m).await => {
             let user = format!("{}:{}", m.platform, m.user);
             Some(read(ocr, images, &user, fetch).await)
         }
