@@ -105,11 +105,9 @@ pub fn respond_read(bot: &Bot, m: &Message, shots: Option<&Screenshots>) -> Repl
         Decision::NoMatch if edited => Reply::Nothing("edit still matches nothing"),
         // Asked with an image kotae did not read (too large, too many, busy): say why,
         // rather than "nothing matched" about text it never saw.
-        Decision::NoMatch => match shots {
-            Some(s) if !s.has_text() && s.problem.is_some() => {
-                Reply::notice(s.problem.map_or("", |p| p.notice(m.lang)))
-            }
-            _ => Reply::notice(Labels::get(m.lang).no_match),
+        Decision::NoMatch => match shots.filter(|s| !s.has_text()).and_then(|s| s.problem) {
+            Some(problem) => Reply::notice(problem.notice(m.lang)),
+            None => Reply::notice(Labels::get(m.lang).no_match),
         },
         Decision::Answer(a) => Reply::Answer(a),
         Decision::Repeat { entry_id, ago } => Reply::Repeat { entry_id, ago },

@@ -275,9 +275,9 @@ where
     };
     match bot.lookup_read(text, Some(&shots), lang) {
         Decision::Answer(a) => Reply::Answer(a),
-        _ => match shots.problem {
-            Some(p) if !shots.has_text() => Reply::notice(p.notice(lang)),
-            _ => Reply::notice(Labels::get(lang).no_match),
+        _ => match shots.problem.filter(|_| !shots.has_text()) {
+            Some(problem) => Reply::notice(problem.notice(lang)),
+            None => Reply::notice(Labels::get(lang).no_match),
         },
     }
 }

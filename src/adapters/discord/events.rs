@@ -1,4 +1,5 @@
-//! Gateway messages (new and edited) -> the answer feature -> a reply (with 👍 / 👎 under
+//! Gateway messages (new and edited, with their image attachments) -> the answer feature
+//! (screenshots read first, [`crate::features::screenshots`]) -> a reply (with 👍 / 👎 under
 //! it), a 🔁 reaction, or nothing; reactions -> [`feedback`]; connection stages -> health.
 
 use serenity::all::{
