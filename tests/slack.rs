@@ -1875,15 +1875,40 @@ mod screenshots {
         assert_eq!(posts.len(), 1);
         assert_eq!(posts[0].field("thread_ts"), Some("1700000601.000100"));
         assert!(block_text(&posts[0].blocks()).contains("`jalpay-card-register-session-timeout`"));
-        let metrics = kotae::ops::metrics_text(&bot);
-        for line in [
-            "kotae_ocr_images_total{result=\"ok\"} 1",
-            "kotae_ocr_images_total{result=\"failed\"} 1",
-            "kotae_ocr_worker_deaths_total 1",
-            "kotae_ocr_worker_starts_total 2",
-        ] {
-            assert!(metrics.contains(line), "{line} in\n{metrics}");
-        }
+        // The operations endpoint serves them, in Prometheus text an independent parser reads.
+        let ops = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ops_addr = ops.local_addr().unwrap();
+        let router = kotae::ops::router(bot.clone());
+        tokio::spawn(async move { axum::serve(ops, router).await });
+        let metrics = reqwest::get(format!("http://{ops_addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let scrape = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_string())))
+            .expect("parses");
+        let value = |name: &str, result: Option<&str>| {
+            scrape
+                .samples
+                .iter()
+                .find(|s| {
+                    s.metric == name && result.is_none_or(|r| s.labels.get("result") == Some(r))
+                })
+                .map(|s| match s.value {
+                    prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                    _ => f64::NAN,
+                })
+                .unwrap_or_else(|| panic!("{name} {result:?} missing:\n{metrics}"))
+        };
+        assert_eq!(value("kotae_ocr_images_total", Some("ok")), 1.0);
+        assert_eq!(value("kotae_ocr_images_total", Some("failed")), 1.0);
+        assert_eq!(value("kotae_ocr_worker_deaths_total", None), 1.0);
+        assert_eq!(value("kotae_ocr_worker_starts_total", None), 2.0);
+        assert!(
+            metrics.contains("kotae_answers_total"),
+            "the bot's own counters too"
+        );
     }
 
     /// A file Slack says is 50 MB is refused without a download, a decompression bomb
