@@ -1726,6 +1726,37 @@ mod screenshots {
         })
     }
 
+    /// What kotae logs at info and above from now on, for the rest of this test binary (the
+    /// first caller installs the subscriber; no other Slack test installs one).
+    fn captured_logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
+        static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> =
+            std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = buf.clone();
+            tracing_subscriber::fmt()
+                .with_writer(move || Capture(sink.clone()))
+                .with_env_filter("kotae=info")
+                .with_ansi(false)
+                .try_init()
+                .expect("no other subscriber in tests/slack.rs");
+            buf
+        })
+        .clone()
+    }
+
+    struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     fn png(fake: &FakeSlack, name: &str) -> Value {
         fake.add_file(name, "image/png", support::screenshot(name), None)
     }
@@ -1833,6 +1864,7 @@ mod screenshots {
         let Some(paths) = support::ocr_models() else {
             return;
         };
+        let logs = captured_logs();
         let fake = FakeSlack::start().await;
         let bot = ocr_bot(&paths, OcrConfig::default());
         let rx = start_http_with(&fake, bot.clone()).await;
@@ -1861,6 +1893,12 @@ mod screenshots {
         let s = ocr.stats();
         assert_eq!((s.ok, s.failed, s.worker_deaths), (0, 1, 1), "{s:?}");
         assert!(fake.calls("chat.postMessage").is_empty(), "nothing said");
+        let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        assert!(
+            logged.contains("OCR worker stopped while reading an image")
+                && logged.contains("a screenshot could not be read"),
+            "the death is logged:\n{logged}"
+        );
 
         let next = file_share(
             SUPPORT,
@@ -1908,6 +1946,12 @@ mod screenshots {
         assert!(
             metrics.contains("kotae_answers_total"),
             "the bot's own counters too"
+        );
+        // What was read is never logged: neither the dialog's words nor the balance behind it.
+        let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        assert!(
+            !logged.contains("12,345") && !logged.contains("セッションタイムアウト"),
+            "{logged}"
         );
     }
 
