@@ -80,6 +80,8 @@ pub struct Bot {
     in_flight: crate::overload::InFlight,
     /// Mentions and DMs per user per minute ([`crate::ratelimit`]).
     asks: crate::ratelimit::PerUser,
+    /// Reads screenshots; None when the OCR runtime or models are missing (screenshots off).
+    ocr: Option<crate::ocr::OcrService>,
 }
 
 impl std::fmt::Debug for Bot {
@@ -88,6 +90,7 @@ impl std::fmt::Debug for Bot {
             .field("policy", &self.policy)
             .field("default_lang", &self.default_lang)
             .field("store", &self.store.is_some())
+            .field("ocr", &self.ocr.is_some())
             .finish()
     }
 }
@@ -112,7 +115,19 @@ impl Bot {
             notices: tokio::sync::broadcast::channel(16).0,
             in_flight: crate::overload::InFlight::default(),
             asks: crate::ratelimit::PerUser::default(),
+            ocr: None,
         }
+    }
+
+    /// Reads the images on messages with `ocr` (without it, images are ignored).
+    pub fn with_ocr(mut self, ocr: crate::ocr::OcrService) -> Bot {
+        self.ocr = Some(ocr);
+        self
+    }
+
+    /// The screenshot reader, when screenshots are on.
+    pub fn ocr(&self) -> Option<&crate::ocr::OcrService> {
+        self.ocr.as_ref()
     }
 
     /// At most `per_minute` mentions and DMs per user are answered (0: no limit).
@@ -142,6 +157,12 @@ impl Bot {
     /// ([`crate::overload`]); None means shed it: it is already counted and logged.
     pub fn admit(&self, platform: &str) -> Option<crate::overload::Admitted> {
         self.in_flight.admit(&self.metrics, platform)
+    }
+
+    /// Events (all platforms) being worked on now: an operator's gauge, and how tests know
+    /// a slow event (a screenshot being read) is done with.
+    pub fn events_in_flight(&self) -> usize {
+        self.in_flight.in_use()
     }
 
     /// Keeps answers, votes, gaps and cooldowns in `store`.

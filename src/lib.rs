@@ -35,7 +35,9 @@ pub mod knowledge;
 pub mod matcher;
 pub mod metrics;
 pub mod normalize;
-#[cfg(feature = "ocr")]
+// Always built: the config's `[ocr]` table, the limits, the service and the text handling
+// need no OCR crate; only the engine and the worker loop are behind the `ocr` feature
+// (src/ocr/mod.rs), and without it the service says screenshots are off.
 pub mod ocr;
 #[cfg(feature = "ops")]
 pub mod ops;

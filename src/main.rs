@@ -276,18 +276,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let pack = load(&knowledge)?;
             let screenshots = read_screenshots(&image, ocr.ocr_dir.as_deref())?;
-            let mut combined = text.clone();
-            for (_, read) in &screenshots {
-                combined.push('\n');
-                combined.push_str(&read.matcher_text());
-            }
-            let mut outcome = pack.query(&combined, mode);
-            if !screenshots.is_empty() && !text.trim().is_empty() {
-                // The typed text and its screenshot disagree on the amount: the typed one wins.
-                if let Some(typed) = pack.query(&text, Mode::Lookup).facts.amount_jpy {
-                    outcome.facts.amount_jpy = Some(typed);
-                }
-            }
+            let read: Vec<String> = screenshots.iter().map(|(_, r)| r.matcher_text()).collect();
+            let read = read.join("\n");
+            // The same match as the chat platforms': the typed amount wins over the image's.
+            let outcome = kotae::features::screenshots::query(&pack, &text, &read, mode);
             let answered = match mode {
                 Mode::Auto => outcome.reply,
                 Mode::Lookup => !outcome.matches.is_empty(),
@@ -299,7 +291,11 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 );
             }
             let answer = if answered {
-                Answer::build(&pack, &outcome, 0, lang)
+                Answer::build(&pack, &outcome, 0, lang).map(|a| Answer {
+                    screenshot: (!screenshots.is_empty())
+                        .then(|| kotae::ocr::screenshot_note(lang).to_string()),
+                    ..a
+                })
             } else {
                 None
             };
@@ -340,9 +336,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
                 out(&format!("{}\n", serde_json::to_string_pretty(&value)?));
             } else {
-                if answer.is_some() && !screenshots.is_empty() {
-                    out(&format!("{}\n\n", kotae::ocr::screenshot_note(lang)));
-                }
                 match &answer {
                     Some(a) => out(&render_text::render(a)),
                     None if mode == Mode::Auto => match outcome.judgement.explain() {

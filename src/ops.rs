@@ -76,6 +76,16 @@ async fn metrics(State(bot): State<Arc<Bot>>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        bot.metrics().render(),
+        metrics_text(&bot),
     )
+}
+
+/// The bot's counters, then the screenshot reader's (shed and refused images among them)
+/// when screenshots are on.
+pub fn metrics_text(bot: &Bot) -> String {
+    let mut text = bot.metrics().render();
+    if let Some(ocr) = bot.ocr() {
+        text.push_str(&ocr.stats().render_prometheus());
+    }
+    text
 }

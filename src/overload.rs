@@ -34,6 +34,11 @@ impl InFlight {
             shed_log: LogEvery::default(),
         }
     }
+
+    /// Events being worked on now.
+    pub fn in_use(&self) -> usize {
+        self.limit.saturating_sub(self.slots.available_permits())
+    }
 }
 
 impl Default for InFlight {

@@ -104,12 +104,14 @@ pub async fn run(
             })??
     };
     tracing::info!(database = %database_name(&database), "store opened");
-    let bot = Arc::new(
-        Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
-            .with_store(store.clone())
-            .with_max_in_flight(config.max_events_in_flight)
-            .with_user_asks_per_minute(config.user_asks_per_minute),
-    );
+    let mut bot = Bot::new(pack, Duration::from_secs(config.cooldown_secs), config.lang)
+        .with_store(store.clone())
+        .with_max_in_flight(config.max_events_in_flight)
+        .with_user_asks_per_minute(config.user_asks_per_minute);
+    if let Some(ocr) = start_ocr(&config.ocr) {
+        bot = bot.with_ocr(ocr);
+    }
+    let bot = Arc::new(bot);
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
     if let Some(discord) = config.discord.clone() {
         #[cfg(feature = "discord")]
@@ -238,6 +240,31 @@ pub async fn run(
     result
 }
 
+/// The screenshot reader when the OCR runtime and models are found (no worker process yet:
+/// one starts with the first image); otherwise None, said once here, and kotae answers text
+/// as before.
+fn start_ocr(config: &crate::ocr::OcrConfig) -> Option<crate::ocr::OcrService> {
+    use crate::ocr::{service::WorkerCommand, ModelPaths, OcrService};
+    let paths = ModelPaths::locate(config.dir.as_deref(), |k| std::env::var(k).ok());
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            tracing::warn!(error = %e, "screenshots are off: cannot find the kotae binary to start the OCR worker");
+            return None;
+        }
+    };
+    match OcrService::start(config.clone(), &paths, WorkerCommand::kotae(exe, &paths)) {
+        Ok(ocr) => {
+            tracing::info!(models = %paths.dir.display(), "screenshots on: images on messages are read by OCR");
+            Some(ocr)
+        }
+        Err(e) => {
+            tracing::info!("{e}; images on messages are ignored");
+            None
+        }
+    }
+}
+
 /// Raises the soft limit on open files to the hard limit. The soft limit is often 1,024,
 /// which ~1,100 idle sockets once used up, failing `/healthz`, real events and reloads with
 /// them; the hard limit is what the system allows this process anyway.
@@ -348,6 +375,16 @@ pub fn cancel_on_signals(token: CancellationToken) {
 
 #[cfg(test)]
 mod tests {
+    /// Without the runtime and models `serve` goes on with screenshots off.
+    #[tokio::test]
+    async fn without_the_models_screenshots_are_off() {
+        let config = crate::ocr::OcrConfig {
+            dir: Some("/nonexistent/kotae-ocr".into()),
+            ..crate::ocr::OcrConfig::default()
+        };
+        assert!(super::start_ocr(&config).is_none());
+    }
+
     #[cfg(feature = "slack")]
     #[test]
     fn a_slack_error_is_printed_once() {

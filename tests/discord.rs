@@ -1503,3 +1503,252 @@ async fn past_the_process_bound_discord_messages_are_shed_and_counted() {
     reply_to(&k.fake, SUPPORT, &id).await;
     k.finish().await;
 }
+
+/// Screenshots on Discord through the fake, read by the real OCR worker process
+/// (`kotae ocr-worker`, the images of tests/ocr/images). They need the runtime and models of
+/// `.ci/ocr-setup.sh` (see `support::ocr_models`: a failure when missing, a loud skip with
+/// `KOTAE_SKIP_OCR_TESTS=1` outside CI).
+#[cfg(feature = "ocr")]
+mod screenshots {
+    use super::*;
+    use kotae::ocr::{ModelPaths, OcrConfig};
+
+    /// The note that opens an answer read off a screenshot (labels.rs).
+    const NOTE: &str = "スクリーンショットの文字を読み取って答えています";
+    /// The start of the refusal of an image kotae does not read (labels.rs).
+    const REFUSED: &str = "この画像は読み取りませんでした";
+
+    fn ocr_bot(paths: &ModelPaths, config: OcrConfig) -> Arc<Bot> {
+        Arc::new(
+            Bot::new(
+                kotae::builtin_pack().unwrap(),
+                Duration::from_secs(600),
+                Lang::Ja,
+            )
+            .with_ocr(support::ocr_service(paths, config)),
+        )
+    }
+
+    fn image(fake: &FakeDiscord, channel: u64, name: &str) -> Value {
+        let mime = if name.ends_with(".jpg") {
+            "image/jpeg"
+        } else {
+            "image/png"
+        };
+        fake.attachment(channel, name, mime, support::screenshot(name), None)
+    }
+
+    /// Dispatches a message by a member with these attachments; returns its id.
+    fn send_with(
+        fake: &FakeDiscord,
+        channel: u64,
+        guild: Option<u64>,
+        content: &str,
+        attachments: Vec<Value>,
+    ) -> String {
+        let mut m = fake.message(channel, guild, member(), content);
+        m["attachments"] = json!(attachments);
+        let id = m["id"].as_str().unwrap().to_string();
+        fake.dispatch("MESSAGE_CREATE", m);
+        id
+    }
+
+    /// Waits until `n` images have reached the OCR service (read, refused or failed) and no
+    /// event is in flight any more: the handler holds its slot from before the image is
+    /// counted until its reply is sent, so whatever kotae says about them has been sent.
+    async fn images_done(bot: &Bot, n: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let s = bot.ocr().unwrap().stats();
+            if s.ok + s.refused + s.failed + s.shed >= n && bot.events_in_flight() == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{n} images not done: {s:?}, {} events in flight",
+                bot.events_in_flight()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn entry_of(embed: &Value) -> String {
+        embed["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["name"] == "id")
+            .and_then(|f| f["value"].as_str())
+            .unwrap_or_default()
+            .trim_matches('`')
+            .to_string()
+    }
+
+    /// A message with two screenshots of the MW1M01AJ0004 dialog in a support channel gets
+    /// one reply to it, opening with the note, with the entry; a re-delivery downloads and
+    /// answers nothing; screenshots of an unrelated screen and an unrelated dialog stay
+    /// silent; `/metrics` counts the images.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_screenshot_in_a_support_channel_is_answered_once_in_a_reply_with_the_note() {
+        let Some(paths) = support::ocr_models() else {
+            return;
+        };
+        let bot = ocr_bot(&paths, OcrConfig::default());
+        let k = start_with(bot.clone(), |_| {}).await;
+        let f = &k.fake;
+        let shots = vec![
+            image(f, SUPPORT, "mw1m01aj0004_light.png"),
+            image(f, SUPPORT, "mw1m01aj0004_dark.png"),
+        ];
+        let id = send_with(f, SUPPORT, Some(GUILD_ID), "これが出ました", shots);
+        let body = reply_to(f, SUPPORT, &id).await;
+        assert_pings_nobody(&body);
+        let embed = &body["embeds"][0];
+        let description = embed["description"].as_str().unwrap();
+        assert!(
+            description.lines().next().unwrap().contains(NOTE),
+            "the note comes first: {description}"
+        );
+        assert_eq!(entry_of(embed), "jalpay-to-anapay-charge-20000");
+        assert!(embed_text(embed).contains(JAL_NOTICE));
+        images_done(&bot, 2).await;
+        assert_eq!(replies_to(f, &id).len(), 1, "one reply for two images");
+        assert_eq!(f.downloads().len(), 2);
+
+        // Discord delivers the message again: nothing downloaded, nothing said.
+        let again = f.requests().len();
+        let mut m = f.message(SUPPORT, Some(GUILD_ID), member(), "これが出ました");
+        m["id"] = json!(id);
+        m["attachments"] = json!([image(f, SUPPORT, "mw1m01aj0004_light.png")]);
+        f.dispatch("MESSAGE_CREATE", m);
+        let sentinel = paste(f, DM, None, member(), PASTE);
+        reply_to(f, DM, &sentinel).await;
+        images_done(&bot, 2).await;
+        assert_eq!(f.downloads().len(), 2, "a re-delivery downloads nothing");
+        assert_eq!(replies_to(f, &id).len(), 1);
+        assert!(f.requests()[again..]
+            .iter()
+            .all(|r| !is_post_to(r, SUPPORT)));
+
+        for (n, name) in ["home_light.png", "unrelated_dialog_light.png"]
+            .into_iter()
+            .enumerate()
+        {
+            let other = send_with(
+                f,
+                SUPPORT,
+                Some(GUILD_ID),
+                "",
+                vec![image(f, SUPPORT, name)],
+            );
+            images_done(&bot, 3 + n as u64).await;
+            assert!(
+                replies_to(f, &other).is_empty(),
+                "{name}: {:#?}",
+                replies_to(f, &other)
+            );
+        }
+        let stats = bot.ocr().unwrap().stats();
+        assert_eq!(
+            (stats.ok, stats.refused, stats.failed),
+            (4, 0, 0),
+            "{stats:?}"
+        );
+        let metrics = kotae::ops::metrics_text(&bot);
+        assert!(
+            metrics.contains("kotae_ocr_images_total{result=\"ok\"} 4"),
+            "{metrics}"
+        );
+        k.finish().await;
+    }
+
+    /// A decompression bomb (a small PNG whose header says 30000×30000), an attachment
+    /// Discord says is 50 MB, and one whose download turns out longer than the byte cap are
+    /// refused (the last two never downloaded in full), a DM says why, and the next
+    /// screenshot is answered: nothing crashed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_bomb_or_an_oversize_image_in_a_dm_is_refused_and_the_next_one_answered() {
+        let Some(paths) = support::ocr_models() else {
+            return;
+        };
+        let mut config = OcrConfig::default();
+        config.limits.max_bytes = 120_000;
+        let bot = ocr_bot(&paths, config);
+        let k = start_with(bot.clone(), |_| {}).await;
+        let f = &k.fake;
+
+        let bomb = image(f, DM, "bomb.png");
+        let stated = f.attachment(DM, "huge.png", "image/png", vec![0; 16], Some(50_000_000));
+        let mut long = support::screenshot("unrelated_dialog_light.png");
+        long.resize(500_000, 0);
+        // Discord's attachment object says 1 KB; the file server sends 500 KB.
+        let lying = f.attachment(DM, "lying.png", "image/png", long, Some(1_000));
+        for (n, attachment) in [bomb, stated, lying].into_iter().enumerate() {
+            let id = send_with(f, DM, None, "", vec![attachment]);
+            let body = reply_to(f, DM, &id).await;
+            let text = body["content"].as_str().unwrap_or_default();
+            assert!(text.starts_with(REFUSED), "image {n}: {body}");
+            images_done(&bot, n as u64 + 1).await;
+        }
+        let downloads = f.downloads();
+        assert!(
+            !downloads.iter().any(|d| d.ends_with("/huge.png")),
+            "an attachment stated over the cap is not downloaded: {downloads:?}"
+        );
+        let s = bot.ocr().unwrap().stats();
+        assert_eq!((s.refused, s.worker_starts), (3, 0), "{s:?}");
+
+        let id = send_with(
+            f,
+            DM,
+            None,
+            "",
+            vec![image(f, DM, "session_timeout_light.png")],
+        );
+        let body = reply_to(f, DM, &id).await;
+        assert_eq!(
+            entry_of(&body["embeds"][0]),
+            "jalpay-card-register-session-timeout",
+            "{body}"
+        );
+        k.finish().await;
+    }
+
+    /// The message menu on a message that is only a screenshot: the interaction is deferred
+    /// (only the asker sees "thinking"), then the answer read off the image arrives as the
+    /// private follow-up; both bodies pass Discord's spec.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn explain_this_error_reads_the_screenshot_of_a_message() {
+        let Some(paths) = support::ocr_models() else {
+            return;
+        };
+        let bot = ocr_bot(&paths, OcrConfig::default());
+        let k = start_with(bot.clone(), |_| {}).await;
+        let f = &k.fake;
+        let mut target = f.message(GENERAL, Some(GUILD_ID), user(205, "poster", false), "");
+        target["attachments"] = json!([image(f, GENERAL, "attempt_limit_light.png")]);
+        let target_id = target["id"].as_str().unwrap().to_string();
+        let data = json!({"id": "502", "name": "Explain this error", "type": 3,
+            "target_id": target_id, "resolved": {"messages": {target_id.clone(): target}}});
+        let (id, token, i) = interaction(f, 2, data, "ja");
+        f.dispatch("INTERACTION_CREATE", i);
+        let deferred = callback(f, &id, &token).await;
+        assert_eq!(deferred["type"], json!(5), "{deferred}");
+        assert_eq!(deferred["data"]["flags"].as_u64().unwrap_or(0) & 64, 64);
+        let followup = format!("/api/v10/webhooks/{APP_ID}/{token}");
+        let body = f
+            .wait_request(0, "the follow-up", |r| {
+                r.method == "POST" && r.path == followup
+            })
+            .await
+            .body
+            .unwrap();
+        let embed = &body["embeds"][0];
+        let first = embed["description"].as_str().unwrap().lines().next();
+        assert!(first.unwrap().contains(NOTE), "{body}");
+        assert_eq!(entry_of(embed), "jalpay-card-register-attempt-limit");
+        assert_eq!(body["flags"].as_u64().unwrap_or(0) & 64, 64, "ephemeral");
+        assert_pings_nobody(&body);
+        k.finish().await;
+    }
+}

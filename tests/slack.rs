@@ -946,6 +946,7 @@ fn the_committed_manifest_asks_for_what_kotae_uses() {
         "im:history",
         "chat:write",
         "commands",
+        "files:read",
         "app_mention",
         "message.channels",
         "message.groups",
@@ -1682,4 +1683,334 @@ async fn a_socket_mode_url_that_never_answers_is_given_up_after_the_connect_time
     let ended = tokio::time::timeout(WAIT, client).await.unwrap().unwrap();
     assert!(ended.is_ok(), "{ended:?}");
     drop(sock);
+}
+
+/// Screenshots shared on Slack (`file_share`) through the fake, read by the real OCR worker
+/// process (the images of tests/ocr/images). They need the runtime and models of
+/// `.ci/ocr-setup.sh` (see `support::ocr_models`: a failure when missing, a loud skip with
+/// `KOTAE_SKIP_OCR_TESTS=1` outside CI).
+#[cfg(feature = "ocr")]
+mod screenshots {
+    use super::*;
+    use kotae::ocr::{ModelPaths, OcrConfig};
+
+    /// The note that opens an answer read off a screenshot (labels.rs).
+    const NOTE: &str = "スクリーンショットの文字を読み取って答えています";
+    /// The start of the refusal of an image kotae does not read (labels.rs).
+    const REFUSED: &str = "この画像は読み取りませんでした";
+    const DM: &str = "D0PERSON01";
+
+    fn ocr_bot(paths: &ModelPaths, config: OcrConfig) -> Arc<Bot> {
+        Arc::new(
+            Bot::new(
+                kotae::builtin_pack().unwrap(),
+                Duration::from_secs(600),
+                Lang::Ja,
+            )
+            .with_ocr(support::ocr_service(paths, config)),
+        )
+    }
+
+    /// A `file_share` message event with `files`, as Slack sends a shared screenshot.
+    fn file_share(channel: &str, text: &str, ts: &str, files: Vec<Value>) -> Value {
+        let channel_type = if channel.starts_with('D') {
+            "im"
+        } else {
+            "channel"
+        };
+        json!({
+            "type": "message", "subtype": "file_share", "channel": channel,
+            "user": "U0PERSON1", "text": text, "ts": ts, "event_ts": ts,
+            "channel_type": channel_type, "upload": true, "display_as_bot": false,
+            "files": files,
+        })
+    }
+
+    /// What kotae logs at info and above from now on, for the rest of this test binary (the
+    /// first caller installs the subscriber; no other Slack test installs one).
+    fn captured_logs() -> Arc<std::sync::Mutex<Vec<u8>>> {
+        static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> =
+            std::sync::OnceLock::new();
+        LOGS.get_or_init(|| {
+            let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = buf.clone();
+            tracing_subscriber::fmt()
+                .with_writer(move || Capture(sink.clone()))
+                .with_env_filter("kotae=info")
+                .with_ansi(false)
+                .try_init()
+                .expect("no other subscriber in tests/slack.rs");
+            buf
+        })
+        .clone()
+    }
+
+    struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn png(fake: &FakeSlack, name: &str) -> Value {
+        fake.add_file(name, "image/png", support::screenshot(name), None)
+    }
+
+    /// Waits until `n` images have reached the OCR service (read, refused or failed) and no
+    /// event is in flight any more: the event's task holds its slot from before the image is
+    /// counted until its reply is posted.
+    async fn images_done(bot: &Bot, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let s = bot.ocr().unwrap().stats();
+            if s.ok + s.refused + s.failed + s.shed >= n && bot.events_in_flight() == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{n} images not done: {s:?}, {} events in flight",
+                bot.events_in_flight()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A screenshot shared in a support channel: acked before it is read, downloaded once
+    /// with the bot token (the fake refuses it without), answered once in the message's
+    /// thread with the note first; Slack's retry of the event downloads and posts nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_screenshot_shared_in_a_support_channel_is_answered_once_in_its_thread() {
+        let Some(paths) = support::ocr_models() else {
+            return;
+        };
+        let fake = FakeSlack::start().await;
+        let bot = ocr_bot(&paths, OcrConfig::default());
+        let rx = start_http_with(&fake, bot.clone()).await;
+        let file = png(&fake, "mw1m01aj0004_dark.png");
+        let url = file["url_private_download"].as_str().unwrap().to_string();
+        let ts = "1700000500.000100";
+        let event = file_share(SUPPORT, "", ts, vec![file]);
+        let resp = rx.callback("EvShot1", event.clone()).await;
+        assert_eq!(resp.status(), 200);
+        // Acked while the worker is still starting and loading its models (seconds).
+        assert!(fake.calls("chat.postMessage").is_empty(), "ack first");
+
+        let posts = fake
+            .wait_for("chat.postMessage", 1, Duration::from_secs(60))
+            .await;
+        assert_eq!(posts.len(), 1, "{posts:?}");
+        let post = &posts[0];
+        assert_eq!(post.field("channel"), Some(SUPPORT));
+        assert_eq!(post.field("thread_ts"), Some(ts));
+        let blocks = post.blocks();
+        assert_eq!(blocks[0]["type"], "context", "{blocks}");
+        assert!(
+            block_text(&blocks).starts_with("（スクリーンショット"),
+            "{blocks}"
+        );
+        assert!(block_text(&blocks).contains(NOTE));
+        assert!(
+            block_text(&blocks).contains("`jalpay-to-anapay-charge-20000`"),
+            "{blocks}"
+        );
+        assert!(post.field("text").unwrap().contains(NOTE));
+        check_against_openapi(post);
+
+        let downloads = fake.calls("files.download");
+        assert_eq!(downloads.len(), 1);
+        assert_eq!(downloads[0].status, 200);
+        assert_eq!(
+            downloads[0].authorization.as_deref(),
+            Some(format!("Bearer {BOT_TOKEN}").as_str())
+        );
+        // The fake's file URL is a private one: no token, no file.
+        let anonymous = reqwest::get(&url).await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+
+        // Slack retries the event (no ack seen in time, say): nothing more.
+        let retry = rx
+            .event(
+                &event_callback("EvShot1", event),
+                &[("x-slack-retry-num", "1")],
+            )
+            .await;
+        assert_eq!(retry.status(), 200);
+        rx.callback(
+            "EvShotSentinel",
+            message(DM, "U0PERSON1", PASTE, "1700000501.000100"),
+        )
+        .await;
+        fake.wait_for("chat.postMessage", 2, WAIT).await;
+        images_done(&bot, 1).await;
+        assert_eq!(fake.calls("chat.postMessage").len(), 2);
+        let served: Vec<Call> = fake
+            .calls("files.download")
+            .into_iter()
+            .filter(|c| c.status == 200)
+            .collect();
+        assert_eq!(served.len(), 1, "the retry downloaded nothing: {served:?}");
+    }
+
+    /// `kill -9` on the worker while it reads a shared screenshot: the failure is logged
+    /// and counted, nothing is posted for it (the support channel gets no wrong answer),
+    /// and the next screenshot is read by a new worker and answered.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_worker_killed_mid_image_answers_nothing_and_the_next_screenshot_is_answered() {
+        let Some(paths) = support::ocr_models() else {
+            return;
+        };
+        let logs = captured_logs();
+        let fake = FakeSlack::start().await;
+        let bot = ocr_bot(&paths, OcrConfig::default());
+        let rx = start_http_with(&fake, bot.clone()).await;
+        let ocr = bot.ocr().unwrap().clone();
+        let first = file_share(
+            SUPPORT,
+            "",
+            "1700000600.000100",
+            vec![png(&fake, "session_timeout_light.png")],
+        );
+        assert_eq!(rx.callback("EvKill1", first).await.status(), 200);
+        // The worker starts with the image and loads its models first (seconds): its pid
+        // shows up long before it could answer.
+        let pid = loop {
+            if let Some(&pid) = ocr.worker_pids().first() {
+                break pid;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        images_done(&bot, 1).await;
+        let s = ocr.stats();
+        assert_eq!((s.ok, s.failed, s.worker_deaths), (0, 1, 1), "{s:?}");
+        assert!(fake.calls("chat.postMessage").is_empty(), "nothing said");
+        let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        assert!(
+            logged.contains("OCR worker stopped while reading an image")
+                && logged.contains("a screenshot could not be read"),
+            "the death is logged:\n{logged}"
+        );
+
+        let next = file_share(
+            SUPPORT,
+            "",
+            "1700000601.000100",
+            vec![png(&fake, "session_timeout_light.png")],
+        );
+        assert_eq!(rx.callback("EvKill2", next).await.status(), 200);
+        let posts = fake
+            .wait_for("chat.postMessage", 1, Duration::from_secs(60))
+            .await;
+        assert_eq!(posts.len(), 1);
+        assert_eq!(posts[0].field("thread_ts"), Some("1700000601.000100"));
+        assert!(block_text(&posts[0].blocks()).contains("`jalpay-card-register-session-timeout`"));
+        // The operations endpoint serves them, in Prometheus text an independent parser reads.
+        let ops = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ops_addr = ops.local_addr().unwrap();
+        let router = kotae::ops::router(bot.clone());
+        tokio::spawn(async move { axum::serve(ops, router).await });
+        let metrics = reqwest::get(format!("http://{ops_addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let scrape = prometheus_parse::Scrape::parse(metrics.lines().map(|l| Ok(l.to_string())))
+            .expect("parses");
+        let value = |name: &str, result: Option<&str>| {
+            scrape
+                .samples
+                .iter()
+                .find(|s| {
+                    s.metric == name && result.is_none_or(|r| s.labels.get("result") == Some(r))
+                })
+                .map(|s| match s.value {
+                    prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                    _ => f64::NAN,
+                })
+                .unwrap_or_else(|| panic!("{name} {result:?} missing:\n{metrics}"))
+        };
+        assert_eq!(value("kotae_ocr_images_total", Some("ok")), 1.0);
+        assert_eq!(value("kotae_ocr_images_total", Some("failed")), 1.0);
+        assert_eq!(value("kotae_ocr_worker_deaths_total", None), 1.0);
+        assert_eq!(value("kotae_ocr_worker_starts_total", None), 2.0);
+        assert!(
+            metrics.contains("kotae_answers_total"),
+            "the bot's own counters too"
+        );
+        // What was read is never logged: neither the dialog's words nor the balance behind it.
+        let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        assert!(
+            !logged.contains("12,345") && !logged.contains("セッションタイムアウト"),
+            "{logged}"
+        );
+    }
+
+    /// A file Slack says is 50 MB is refused without a download, a decompression bomb
+    /// after a download of its few bytes; a DM says why for each; a PDF is not an image
+    /// and is not downloaded; `/metrics` counts the refusals.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn oversize_files_and_a_bomb_are_refused_in_a_dm_without_a_crash() {
+        let Some(paths) = support::ocr_models() else {
+            return;
+        };
+        let fake = FakeSlack::start().await;
+        let bot = ocr_bot(&paths, OcrConfig::default());
+        let rx = start_http_with(&fake, bot.clone()).await;
+        let huge = fake.add_file("huge.png", "image/png", vec![0; 16], Some(50_000_000));
+        let bomb = png(&fake, "bomb.png");
+        for (n, (file, ts)) in [(huge, "1700000700.000100"), (bomb, "1700000701.000100")]
+            .into_iter()
+            .enumerate()
+        {
+            let id = format!("EvBig{n}");
+            assert_eq!(
+                rx.callback(&id, file_share(DM, "", ts, vec![file]))
+                    .await
+                    .status(),
+                200
+            );
+            let posts = fake.wait_for("chat.postMessage", n + 1, WAIT).await;
+            let text = block_text(&posts[n].blocks());
+            assert!(text.starts_with(REFUSED), "{n}: {text}");
+            assert_eq!(posts[n].field("channel"), Some(DM));
+        }
+        images_done(&bot, 2).await;
+        assert_eq!(
+            fake.calls("files.download").len(),
+            1,
+            "only the bomb's few bytes were downloaded"
+        );
+        let pdf = fake.add_file("doc.pdf", "application/pdf", b"%PDF-1.7".to_vec(), None);
+        rx.callback(
+            "EvPdf",
+            file_share(SUPPORT, "", "1700000702.000100", vec![pdf]),
+        )
+        .await;
+        rx.callback(
+            "EvPdfSentinel",
+            message(DM, "U0PERSON1", PASTE, "1700000703.000100"),
+        )
+        .await;
+        fake.wait_for("chat.postMessage", 3, WAIT).await;
+        assert_eq!(
+            fake.calls("files.download").len(),
+            1,
+            "a PDF is not fetched"
+        );
+        let s = bot.ocr().unwrap().stats();
+        assert_eq!((s.refused, s.worker_starts), (2, 0), "{s:?}");
+        assert!(
+            kotae::ops::metrics_text(&bot).contains("kotae_ocr_images_total{result=\"refused\"} 2")
+        );
+    }
 }

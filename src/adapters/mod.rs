@@ -2,6 +2,8 @@
 
 #[cfg(feature = "discord")]
 pub mod discord;
+#[cfg(any(feature = "discord", feature = "slack"))]
+pub mod download;
 pub mod shell;
 #[cfg(feature = "slack")]
 pub mod slack;

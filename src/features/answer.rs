@@ -14,6 +14,8 @@ use crate::matcher::Mode;
 use crate::policy::{gate, looks_like_error, Cooldown, Gate, Incoming};
 use crate::reply::{Answer, Labels, Reply};
 
+use super::screenshots::{self, Screenshots};
+
 /// How a message is recognised when it comes again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dedup<'a> {
@@ -46,6 +48,13 @@ pub struct Message<'a> {
 /// What kotae says to `m`, deduplicated. The adapter renders the reply and, for an answer,
 /// calls [`posted`] with the id of the message it posted.
 pub fn respond(bot: &Bot, m: &Message) -> Reply {
+    respond_read(bot, m, None)
+}
+
+/// [`respond`] for a message whose images were read ([`super::screenshots::respond`]):
+/// their text is matched with the typed text, the typed amount winning, and an answer that
+/// used it says so first.
+pub fn respond_read(bot: &Bot, m: &Message, shots: Option<&Screenshots>) -> Reply {
     let key = |id: &str| format!("{}:{id}", m.platform);
     // With a store shared by replicas, a message is claimed before the decision: two
     // processes running the same shard (a rolling deploy) both see it, and checking then
@@ -88,13 +97,18 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
         // Left to the dedup bookkeeping below like any reply that did nothing.
         Decision::Silent("user rate limit")
     } else {
-        bot.handle(m.platform, &m.incoming, m.text, m.lang)
+        bot.handle_read(m.platform, &m.incoming, m.text, shots, m.lang)
     };
     let reply = match decision {
         Decision::Silent(why) => Reply::Nothing(why),
         // An edit of a question that still matches nothing gets no second hint.
         Decision::NoMatch if edited => Reply::Nothing("edit still matches nothing"),
-        Decision::NoMatch => Reply::notice(Labels::get(m.lang).no_match),
+        // Asked with an image kotae did not read (too large, too many, busy): say why,
+        // rather than "nothing matched" about text it never saw.
+        Decision::NoMatch => match shots.filter(|s| !s.has_text()).and_then(|s| s.problem) {
+            Some(problem) => Reply::notice(problem.notice(m.lang)),
+            None => Reply::notice(Labels::get(m.lang).no_match),
+        },
         Decision::Answer(a) => Reply::Answer(a),
         Decision::Repeat { entry_id, ago } => Reply::Repeat { entry_id, ago },
     };
@@ -122,8 +136,18 @@ pub fn respond(bot: &Bot, m: &Message) -> Reply {
 /// network (PostgreSQL) it runs on tokio's blocking pool, so a slow database never holds
 /// up acks, `/healthz` or other events; with SQLite (checks in memory) it runs in place.
 pub async fn respond_off_worker(bot: &std::sync::Arc<Bot>, m: &Message<'_>) -> Reply {
+    respond_read_off_worker(bot, m, None).await
+}
+
+/// [`respond_read`] on the blocking pool when the store waits for the network, like
+/// [`respond_off_worker`].
+pub async fn respond_read_off_worker(
+    bot: &std::sync::Arc<Bot>,
+    m: &Message<'_>,
+    shots: Option<&Screenshots>,
+) -> Reply {
     if !bot.store_blocks() {
-        return respond(bot, m);
+        return respond_read(bot, m, shots);
     }
     let bot = bot.clone();
     let (platform, channel, text, user) = (
@@ -138,6 +162,7 @@ pub async fn respond_off_worker(bot: &std::sync::Arc<Bot>, m: &Message<'_>) -> R
         Dedup::Message { id, edited } => (None, Some(id.to_string()), edited),
     };
     let (i, lang) = (m.incoming, m.lang);
+    let shots = shots.cloned();
     let flags = (
         i.from_bot,
         i.from_self,
@@ -166,7 +191,7 @@ pub async fn respond_off_worker(bot: &std::sync::Arc<Bot>, m: &Message<'_>) -> R
             },
             user: &user,
         };
-        respond(&bot, &m)
+        respond_read(&bot, &m, shots.as_ref())
     })
     .await
     .unwrap_or_else(|e| {
@@ -198,6 +223,19 @@ impl Bot {
     /// from `platform`, without dedup (that is [`respond`]'s first step). An unmatched paste
     /// in a support channel that looks like an error is kept (redacted) as a knowledge gap.
     pub fn handle(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
+        self.handle_read(platform, incoming, text, None, lang)
+    }
+
+    /// [`Bot::handle`] for a message whose images were read: their text is matched with the
+    /// typed text ([`screenshots::query`]), and an answer that used it says so first.
+    pub fn handle_read(
+        &self,
+        platform: &str,
+        incoming: &Incoming,
+        text: &str,
+        shots: Option<&Screenshots>,
+        lang: Lang,
+    ) -> Decision {
         let span = tracing::info_span!(
             "message",
             platform,
@@ -208,7 +246,7 @@ impl Bot {
         if tracing::enabled!(tracing::Level::DEBUG) {
             tracing::debug!(text = %crate::redact::redact(text), "message text (redacted)");
         }
-        let decision = self.decide(platform, incoming, text, lang);
+        let decision = self.decide(platform, incoming, text, shots, lang);
         let outcome = match &decision {
             Decision::Silent(why) => *why,
             Decision::Answer(_) => "answered",
@@ -220,18 +258,33 @@ impl Bot {
         decision
     }
 
-    fn decide(&self, platform: &str, incoming: &Incoming, text: &str, lang: Lang) -> Decision {
+    fn decide(
+        &self,
+        platform: &str,
+        incoming: &Incoming,
+        text: &str,
+        shots: Option<&Screenshots>,
+        lang: Lang,
+    ) -> Decision {
         match gate(incoming) {
             Gate::Ignore(why) => Decision::Silent(why),
-            Gate::Ask => self.lookup(text, lang),
+            Gate::Ask => self.lookup_read(text, shots, lang),
             Gate::Auto => {
                 let pack = self.pack();
                 let started = Instant::now();
-                let outcome = pack.query(text, Mode::Auto);
+                let read = shots.map_or("", |s| s.text.as_str());
+                let outcome = screenshots::query(&pack, text, read, Mode::Auto);
                 self.metrics().matched(started.elapsed());
                 let Some(m) = outcome.answer() else {
-                    if looks_like_error(text) {
-                        self.record_gap(platform, incoming.channel, text);
+                    // The gap is kept with what was read too; the store redacts it like
+                    // any pasted text.
+                    let seen = if read.is_empty() {
+                        text.to_string()
+                    } else {
+                        format!("{text}\n{read}")
+                    };
+                    if looks_like_error(&seen) {
+                        self.record_gap(platform, incoming.channel, &seen);
                     }
                     return Decision::Silent("no confident match");
                 };
@@ -245,6 +298,7 @@ impl Bot {
                         |a| {
                             Decision::Answer(Box::new(Answer {
                                 mode: Mode::Auto,
+                                screenshot: screenshot_note(shots, lang),
                                 ..a
                             }))
                         },
@@ -253,6 +307,13 @@ impl Bot {
             }
         }
     }
+}
+
+/// The note that opens an answer when text read off a screenshot went into its match.
+pub(crate) fn screenshot_note(shots: Option<&Screenshots>, lang: Lang) -> Option<String> {
+    shots
+        .filter(|s| s.has_text())
+        .map(|_| crate::ocr::screenshot_note(lang).to_string())
 }
 
 #[cfg(test)]

@@ -124,10 +124,24 @@ pub fn list(bot: &Bot, lang: Lang, page: usize, per_page: usize) -> ListPage {
 impl Bot {
     /// A direct question (slash command, mention, DM): the best candidate or [`Decision::NoMatch`].
     pub fn lookup(&self, text: &str, lang: Lang) -> Decision {
+        self.lookup_read(text, None, lang)
+    }
+
+    /// [`Bot::lookup`] with the text read off the question's screenshots, if any.
+    pub fn lookup_read(
+        &self,
+        text: &str,
+        shots: Option<&super::screenshots::Screenshots>,
+        lang: Lang,
+    ) -> Decision {
         let pack = self.pack();
-        let outcome = pack.query(text, Mode::Lookup);
+        let read = shots.map_or("", |s| s.text.as_str());
+        let outcome = super::screenshots::query(&pack, text, read, Mode::Lookup);
         match Answer::build(&pack, &outcome, 0, lang) {
-            Some(a) => Decision::Answer(Box::new(a)),
+            Some(a) => Decision::Answer(Box::new(Answer {
+                screenshot: super::answer::screenshot_note(shots, lang),
+                ..a
+            })),
             None => Decision::NoMatch,
         }
     }

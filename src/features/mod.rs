@@ -6,6 +6,7 @@
 //! - [`admin`]: `/kotae-admin reload | test | stats`.
 //! - [`notices`]: admin notices for the admin channel.
 //! - [`replicas`]: replicas on one database compare their knowledge packs.
+//! - [`screenshots`]: the images on a message, read by OCR into the answer's text.
 //!
 //! Each takes the shared [`crate::bot::Bot`] and plain values, and returns a
 //! [`crate::reply::Reply`] that the adapter renders and sends. Nothing here imports a
@@ -17,6 +18,7 @@ pub mod feedback;
 pub mod lookup;
 pub mod notices;
 pub mod replicas;
+pub mod screenshots;
 
 /// The bot the features' unit tests share: the built-in pack, a 10-minute cooldown, Japanese.
 #[cfg(test)]

@@ -129,11 +129,9 @@ impl Limits {
 }
 
 /// The line that tells a user the answer came from their screenshot, in their language.
+/// (The words are in [`crate::reply::Labels`] with every other text people see.)
 pub fn screenshot_note(lang: crate::Lang) -> &'static str {
-    match lang {
-        crate::Lang::En => "(Read from your screenshot.)",
-        _ => "（スクリーンショットの文字を読み取って答えています）",
-    }
+    crate::reply::Labels::get(lang).screenshot
 }
 
 /// The `[ocr]` table of the config; every key has a default so `[ocr]` may be left out.

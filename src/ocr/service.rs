@@ -5,27 +5,19 @@
 //! is started on first use, started again after it dies, stopped when idle, and recycled
 //! when its memory grows past the cap. Counters for `/metrics` are in [`OcrStats`].
 //!
-//! How an adapter uses it (the wiring in `serve` and the adapters is not done yet):
-//!
-//! ```text
-//! // Once, at start: Err means "screenshots are off" (say it once, at info).
-//! let paths = ModelPaths::locate(config.ocr.dir.as_deref(), |k| std::env::var(k).ok());
-//! let ocr = OcrService::start(config.ocr.clone(), &paths,
-//!                             WorkerCommand::kotae(std::env::current_exe()?, &paths)).ok();
-//! // Per image (bytes downloaded into memory, never to disk):
-//! let read = ocr.read(bytes, &format!("discord:{user_id}")).await?;
-//! let text = format!("{typed}\n{}", read.matcher_text());    // then pack.query(&text, Auto),
-//! // the typed text's amount wins over the image's; reply with ocr::screenshot_note(lang).
-//! // RateLimited / Shed / Refused: say so once or stay silent; never log read.raw_text().
-//! ```
+//! `kotae serve` starts one at start when the models are found (`crate::serve`), the bot
+//! holds it, and the screenshot feature (`crate::features::screenshots`) calls
+//! [`OcrService::admit`] before it downloads an image and [`OcrService::read_admitted`] with
+//! the bytes; `kotae ask --image` calls [`OcrService::read`]. Nobody logs what was read.
 
-use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::ratelimit::PerUser;
 
 use serde::Serialize;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -148,7 +140,9 @@ struct Shared {
     config: OcrConfig,
     command: WorkerCommand,
     counters: Counters,
-    recent: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Images per user per minute: the same limiter as the mentions and DMs per user
+    /// ([`crate::ratelimit`]), with OCR's own budget (`per_user_per_minute`).
+    per_user: PerUser,
     pids: Mutex<Vec<Option<u32>>>,
 }
 
@@ -172,10 +166,10 @@ impl OcrService {
         let workers = config.workers.max(1);
         let (jobs, rx) = mpsc::channel(config.queue.max(1));
         let shared = Arc::new(Shared {
+            per_user: PerUser::new(config.per_user_per_minute),
             config,
             command,
             counters: Counters::default(),
-            recent: Mutex::new(HashMap::new()),
             pids: Mutex::new(vec![None; workers]),
         });
         let rx = Arc::new(tokio::sync::Mutex::new(rx));
@@ -188,12 +182,39 @@ impl OcrService {
     /// Reads the text of one image sent by `user` (any stable id: "discord:123",
     /// "slack:T1/U2", "cli"). The image stays in memory; it is never written anywhere.
     pub async fn read(&self, bytes: Vec<u8>, user: &str) -> Result<OcrText, OcrError> {
-        let c = &self.shared.counters;
-        if !self.allow(user) {
-            bump(&c.refused);
-            bump(&c.rate_limited);
-            return Err(OcrError::RateLimited);
+        self.admit(user)?;
+        self.read_admitted(bytes).await
+    }
+
+    /// Counts one image against `user`'s images per minute; `RateLimited` (counted) when
+    /// over. Chat adapters call it before downloading, so an image over the cap is never
+    /// fetched; then [`OcrService::read_admitted`] with the bytes.
+    pub fn admit(&self, user: &str) -> Result<(), OcrError> {
+        if self.shared.per_user.allow(user, Instant::now()) {
+            return Ok(());
         }
+        let c = &self.shared.counters;
+        bump(&c.refused);
+        bump(&c.rate_limited);
+        Err(OcrError::RateLimited)
+    }
+
+    /// The caps on an image before decoding (bytes, pixels), for a caller that checks a
+    /// declared size or caps a download before it has the bytes.
+    pub fn limits(&self) -> &super::Limits {
+        &self.shared.config.limits
+    }
+
+    /// Counts an image refused before it reached [`OcrService::read_admitted`] (a download
+    /// over the byte cap) and returns the error to show for it.
+    pub fn refuse(&self, why: String) -> OcrError {
+        bump(&self.shared.counters.refused);
+        OcrError::Refused(why)
+    }
+
+    /// [`OcrService::read`] for an image already counted by [`OcrService::admit`].
+    pub async fn read_admitted(&self, bytes: Vec<u8>) -> Result<OcrText, OcrError> {
+        let c = &self.shared.counters;
         if let Err(e) = self.shared.config.limits.check(&bytes) {
             bump(&c.refused);
             return Err(e);
@@ -232,29 +253,6 @@ impl OcrService {
     /// The process ids of the running workers, for operators (and for tests that kill one).
     pub fn worker_pids(&self) -> Vec<u32> {
         lock(&self.shared.pids).iter().flatten().copied().collect()
-    }
-
-    /// A sliding minute per user.
-    fn allow(&self, user: &str) -> bool {
-        let cap = self.shared.config.per_user_per_minute as usize;
-        if cap == 0 {
-            return true;
-        }
-        let now = Instant::now();
-        let minute = Duration::from_secs(60);
-        let mut recent = lock(&self.shared.recent);
-        if recent.len() > 10_000 {
-            recent.retain(|_, times| times.back().is_some_and(|t| now - *t < minute));
-        }
-        let times = recent.entry(user.to_string()).or_default();
-        while times.front().is_some_and(|t| now - *t >= minute) {
-            times.pop_front();
-        }
-        if times.len() >= cap {
-            return false;
-        }
-        times.push_back(now);
-        true
     }
 }
 

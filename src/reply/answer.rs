@@ -38,6 +38,10 @@ pub struct Answer {
     pub checked: String,
     /// Set when only a family pattern or near-miss code led here.
     pub unverified: Option<String>,
+    /// Shown first when text read off a screenshot went into the match
+    /// ([`Labels::screenshot`]), so people know where the answer came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
     /// (id, title) of the other candidates.
     pub see_also: Vec<(String, String)>,
     /// The match's score, kept with the answer in the store.
@@ -212,6 +216,7 @@ impl Answer {
             },
             checked: e.checked.clone(),
             unverified,
+            screenshot: None,
             see_also: outcome
                 .matches
                 .iter()

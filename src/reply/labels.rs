@@ -44,6 +44,18 @@ pub struct Labels {
     list_title: &'static str,
     /// `/kotae-list`'s footer; `{page}` of `{pages}`, then [`Labels::more`].
     list_footer: &'static str,
+    /// First line of an answer read off a screenshot, so people know where it came from
+    /// (and can check what kotae read when the answer looks wrong).
+    pub screenshot: &'static str,
+    /// To someone who asked directly with an image kotae would not read: too many bytes or
+    /// pixels (a decompression bomb), or not a PNG, JPEG or WebP.
+    pub image_refused: &'static str,
+    /// Over the images per person per minute.
+    pub image_rate_limited: &'static str,
+    /// The OCR queue was full.
+    pub image_busy: &'static str,
+    /// The reader failed (a timeout, a crash, the download); the next image may work.
+    pub image_failed: &'static str,
 }
 
 impl Labels {
@@ -94,6 +106,11 @@ static JA: Labels = Labels {
     admin_usage: "使い方: /kotae-admin reload (知識の再読み込み) | test <文言> (どの案内がなぜ答えるか) | stats (直近7日)",
     list_title: "kotae が知っているエラー ({n} 件)",
     list_footer: "{page}/{pages} ページ · /kotae-list page:<番号> · {more}",
+    screenshot: "（スクリーンショットの文字を読み取って答えています）",
+    image_refused: "この画像は読み取りませんでした（大きすぎるか、PNG・JPEG・WebP ではありません）。エラーの文言やコードを貼り付けていただいても調べられます。",
+    image_rate_limited: "画像が続けて送られたため、読み取りを少し休んでいます。1分ほどしてからもう一度お試しください。",
+    image_busy: "いま画像の読み取りが混み合っています。少ししてからもう一度お試しください。",
+    image_failed: "画像を読み取れませんでした。もう一度送るか、エラーの文言やコードを貼り付けてください。",
 };
 
 static EN: Labels = Labels {
@@ -121,6 +138,11 @@ static EN: Labels = Labels {
     admin_usage: "Usage: /kotae-admin reload (reload the knowledge) | test <text> (which answer and why) | stats (last 7 days)",
     list_title: "Errors kotae knows ({n})",
     list_footer: "Page {page}/{pages} · /kotae-list page:<n> · {more}",
+    screenshot: "(Read from your screenshot.)",
+    image_refused: "kotae did not read this image (too large, or not a PNG, JPEG or WebP). Pasting the error text or code works too.",
+    image_rate_limited: "Too many images in a row; kotae reads more in a minute.",
+    image_busy: "kotae is reading many images right now; try again shortly.",
+    image_failed: "kotae could not read the image. Send it again, or paste the error text or code.",
 };
 
 /// The title of admin notices (a refused reload) in the admin channel.

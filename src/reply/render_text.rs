@@ -9,6 +9,9 @@ use super::{Answer, Labels};
 pub fn render(a: &Answer) -> String {
     let l = Labels::get(a.lang);
     let mut out = String::new();
+    if let Some(s) = &a.screenshot {
+        let _ = writeln!(out, "{s}\n");
+    }
     let _ = writeln!(out, "■ {}", a.title);
     if let Some(u) = &a.unverified {
         let _ = writeln!(out, "⚠ {u}");

@@ -74,6 +74,11 @@ struct Inner {
     /// REST requests answered so far; the ids of the messages the fake says it posted are
     /// made from it (as many as `requests` holds, when not tapped).
     posted_ids: std::sync::atomic::AtomicU64,
+    /// Files served at `/attachments/…` (Discord's CDN, not the REST API: neither recorded
+    /// as requests nor checked against the spec), by path.
+    attachments: Mutex<std::collections::HashMap<String, (String, Vec<u8>)>>,
+    /// Attachment downloads served, by path.
+    downloads: Mutex<Vec<String>>,
 }
 
 /// A callback on each REST request: method, path and body (parsed JSON, if any).
@@ -111,6 +116,8 @@ impl FakeDiscord {
             channels: Mutex::new(std::collections::HashMap::new()),
             tap: std::sync::OnceLock::new(),
             posted_ids: std::sync::atomic::AtomicU64::new(0),
+            attachments: Mutex::new(std::collections::HashMap::new()),
+            downloads: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .fallback(rest_handler)
@@ -303,6 +310,42 @@ impl FakeDiscord {
         self.dispatch("MESSAGE_REACTION_ADD", d);
     }
 
+    /// Serves `bytes` as an attachment of `channel` and returns the attachment object a
+    /// message carries (its `size` is `stated_size`, or the real one), URL on this fake.
+    pub fn attachment(
+        &self,
+        channel: u64,
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+        stated_size: Option<u64>,
+    ) -> Value {
+        let id = self.next_id();
+        let path = format!("/attachments/{channel}/{id}/{filename}");
+        let size = stated_size.unwrap_or(bytes.len() as u64);
+        self.inner
+            .attachments
+            .lock()
+            .unwrap()
+            .insert(path.clone(), (content_type.to_string(), bytes));
+        let url = format!("{}{path}", self.rest_url);
+        json!({
+            "id": id.to_string(),
+            "filename": filename,
+            "size": size,
+            "url": url,
+            "proxy_url": url,
+            "content_type": content_type,
+            "width": 1080,
+            "height": 2340,
+        })
+    }
+
+    /// The attachment paths downloaded so far.
+    pub fn downloads(&self) -> Vec<String> {
+        self.inner.downloads.lock().unwrap().clone()
+    }
+
     /// Asks the client to reconnect (op 7).
     pub fn reconnect(&self) {
         self.send_frame(json!({"op": 7, "d": null}));
@@ -339,6 +382,17 @@ async fn rest_handler(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
+    if path.starts_with("/attachments/") {
+        let file = inner.attachments.lock().unwrap().get(&path).cloned();
+        inner.downloads.lock().unwrap().push(path);
+        inner.changed.send_modify(|n| *n += 1);
+        return match file {
+            Some((content_type, bytes)) => {
+                ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response()
+            }
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     let body: Option<Value> = if body.is_empty() {
         None
     } else {

@@ -66,6 +66,9 @@ struct Shared {
     silent_addr: Mutex<Option<SocketAddr>>,
     stall_next: AtomicU32,
     sockets: Mutex<Option<mpsc::UnboundedSender<Socket>>>,
+    /// Files served at `/files/{id}` to the bot token only, with their MIME type.
+    files: Mutex<std::collections::HashMap<String, (String, Vec<u8>)>>,
+    next_file: AtomicU32,
 }
 
 /// The test's end of one Socket Mode connection.
@@ -133,6 +136,7 @@ impl FakeSlack {
             .route("/api/chat.postMessage", post(post_message))
             .route("/api/apps.connections.open", post(connections_open))
             .route("/hooks/{*id}", post(response_url))
+            .route("/files/{id}", axum::routing::get(download_file))
             .with_state(shared.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -150,6 +154,35 @@ impl FakeSlack {
 
     pub fn response_url(&self, id: &str) -> String {
         format!("http://{}/hooks/{id}", self.addr)
+    }
+
+    /// Serves `bytes` as a shared file and returns the file object of a `file_share` event
+    /// (`size` is `stated_size`, or the real one); downloading it needs the bot token, as
+    /// `url_private_download` does on Slack (scope `files:read`).
+    pub fn add_file(
+        &self,
+        name: &str,
+        mimetype: &str,
+        bytes: Vec<u8>,
+        stated_size: Option<u64>,
+    ) -> Value {
+        let id = format!(
+            "F0FAKE{:04}",
+            self.shared.next_file.fetch_add(1, Ordering::SeqCst)
+        );
+        let size = stated_size.unwrap_or(bytes.len() as u64);
+        self.shared
+            .files
+            .lock()
+            .unwrap()
+            .insert(id.clone(), (mimetype.to_string(), bytes));
+        let url = format!("http://{}/files/{id}", self.addr);
+        json!({
+            "id": id, "name": name, "title": name, "mimetype": mimetype,
+            "filetype": mimetype.rsplit('/').next().unwrap_or(""), "size": size,
+            "url_private": url, "url_private_download": url, "mode": "hosted",
+            "is_external": false,
+        })
     }
 
     /// Every `chat.postMessage` answers only after `delay`.
@@ -300,6 +333,27 @@ async fn post_message(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
         return Json(json!({"ok": false, "error": "invalid_auth"})).into_response();
     }
     Json(json!({"ok": true, "channel": channel, "ts": "1700000000.000100", "message": {"type": "message"}})).into_response()
+}
+
+/// A shared file, to the bot token only: 401 without it, as `url_private_download` refuses
+/// a request without a token that has `files:read`.
+async fn download_file(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let authorized = bearer(&headers).as_deref() == Some(BOT_TOKEN);
+    let file = s.files.lock().unwrap().get(&id).cloned();
+    let (status, response) = match (authorized, file) {
+        (false, _) => (401, StatusCode::UNAUTHORIZED.into_response()),
+        (true, None) => (404, StatusCode::NOT_FOUND.into_response()),
+        (true, Some((mime, bytes))) => (
+            200,
+            ([(axum::http::header::CONTENT_TYPE, mime)], bytes).into_response(),
+        ),
+    };
+    record(&s, "files.download", &headers, Vec::new(), None, status);
+    response
 }
 
 async fn connections_open(

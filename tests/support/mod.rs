@@ -42,3 +42,51 @@ pub fn votes(bot: &kotae::bot::Bot, entry: &str) -> (u64, u64) {
         .find(|e| e.entry_id == entry)
         .map_or((0, 0), |e| (e.helpful, e.not_helpful))
 }
+
+/// The installed OCR runtime and models, or `None` (after saying so loudly) when the
+/// developer opted out with `KOTAE_SKIP_OCR_TESTS=1`. Panics otherwise, and always under
+/// `CI=true`, so CI never passes without reading a screenshot (the same rule as
+/// tests/ocr.rs).
+pub fn ocr_models() -> Option<kotae::ocr::ModelPaths> {
+    let paths = kotae::ocr::ModelPaths::locate(None, |k| std::env::var(k).ok());
+    match paths.check() {
+        Ok(()) => Some(paths),
+        Err(e) => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+            let skip = std::env::var("KOTAE_SKIP_OCR_TESTS").is_ok_and(|v| v == "1");
+            if skip && !ci {
+                eprintln!("SKIPPED (KOTAE_SKIP_OCR_TESTS=1): screenshot test not run: {e}");
+                return None;
+            }
+            panic!(
+                "{e}\n(run .ci/ocr-setup.sh once; outside CI, KOTAE_SKIP_OCR_TESTS=1 skips these tests)"
+            );
+        }
+    }
+}
+
+/// An OCR service on the built `kotae ocr-worker`, like `kotae serve` starts.
+pub fn ocr_service(
+    paths: &kotae::ocr::ModelPaths,
+    config: kotae::ocr::OcrConfig,
+) -> kotae::ocr::OcrService {
+    kotae::ocr::OcrService::start(
+        config,
+        paths,
+        kotae::ocr::service::WorkerCommand::kotae(
+            std::path::PathBuf::from(env!("CARGO_BIN_EXE_kotae")),
+            paths,
+        ),
+    )
+    .expect("start the OCR service")
+}
+
+/// A committed test screenshot (tests/ocr/make_images.py).
+pub fn screenshot(name: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/ocr/images")
+            .join(name),
+    )
+    .unwrap()
+}

@@ -8,7 +8,9 @@ use serenity::all::{AutocompleteChoice, CreateAutocompleteResponse, Message};
 use super::embed::{self, EmbedParts};
 use super::render::{render, Rendered};
 use super::{lang_for, Context, Data, Error};
+use crate::adapters::download;
 use crate::features::lookup;
+use crate::features::screenshots::{self, ImageRef};
 use crate::knowledge::Lang;
 use crate::reply::Reply;
 
@@ -120,10 +122,32 @@ pub(crate) fn list_page(data: &Data, lang: Lang, page: usize) -> EmbedParts {
 }
 
 /// Explain the error in this message
+///
+/// Text alone is answered at once, in the channel when it matches (else only to the
+/// asker). A message with screenshots is read first: that takes a second or more and
+/// Discord wants the interaction answered within 3 s, so kotae defers (only the asker sees
+/// "thinking") and answers in that same private reply.
 #[poise::command(context_menu_command = "Explain this error")]
 async fn explain(ctx: Context<'_>, msg: Message) -> Result<(), Error> {
-    let (reply, found) = lookup_reply(ctx, &msg.content);
-    ctx.send(reply.ephemeral(!found)).await?;
+    let data = ctx.data();
+    let images = super::events::images(&msg.attachments);
+    if images.is_empty() || data.bot.ocr().is_none() {
+        let (reply, found) = lookup_reply(ctx, &msg.content);
+        ctx.send(reply.ephemeral(!found)).await?;
+        return Ok(());
+    }
+    ctx.defer_ephemeral().await?;
+    let user = format!("{}:{}", super::PLATFORM, ctx.author().id);
+    let fetch = |image: ImageRef, max: usize| download::capped(data.files.get(&image.url), max);
+    let reply =
+        screenshots::explain(&data.bot, &msg.content, &images, &user, lang(ctx), fetch).await;
+    if let Reply::Answer(a) = &reply {
+        tracing::info!(entry = %a.id, "message menu answered from a screenshot");
+    }
+    let rendered = render(&reply)
+        .first()
+        .map_or_else(CreateReply::default, Rendered::to_reply);
+    ctx.send(rendered.ephemeral(true)).await?;
     Ok(())
 }
 
@@ -143,6 +167,7 @@ mod tests {
             handled: Default::default(),
             thread_parents: Default::default(),
             admin_roles: Default::default(),
+            files: crate::adapters::download::client().unwrap(),
         }
     }
 

@@ -153,6 +153,9 @@ pub fn answer_embed(a: &Answer) -> EmbedParts {
         title: a.title.clone(),
         ..EmbedParts::default()
     };
+    if let Some(s) = &a.screenshot {
+        let _ = writeln!(p.description, "{s}\n");
+    }
     if let Some(u) = &a.unverified {
         let _ = writeln!(p.description, "⚠ {u}\n");
     }
@@ -339,6 +342,7 @@ mod tests {
             reported: "2025-04-30".into(),
             checked: "2026-11-29".into(),
             unverified: None,
+            screenshot: None,
             see_also: vec![("other".into(), long); 30],
             lang: Lang::Ja,
             score: 100.0,

@@ -1,14 +1,17 @@
-//! Gateway messages (new and edited) -> the answer feature -> a reply (with 👍 / 👎 under
+//! Gateway messages (new and edited, with their image attachments) -> the answer feature
+//! (screenshots read first, [`crate::features::screenshots`]) -> a reply (with 👍 / 👎 under
 //! it), a 🔁 reaction, or nothing; reactions -> [`feedback`]; connection stages -> health.
 
 use serenity::all::{
-    Channel, ChannelId, ChannelType, ConnectionStage, CreateMessage, FullEvent, GuildId, Http,
-    HttpError, Message, MessageId, MessageReference, MessageReferenceKind, MessageUpdateEvent,
-    ReactionType, UserId,
+    Attachment, Channel, ChannelId, ChannelType, ConnectionStage, CreateMessage, FullEvent,
+    GuildId, Http, HttpError, Message, MessageId, MessageReference, MessageReferenceKind,
+    MessageUpdateEvent, ReactionType, UserId,
 };
 
 use super::{embed, feedback, no_pings, render, Data, Error, HEALTH, PLATFORM};
+use crate::adapters::download;
 use crate::features::answer;
+use crate::features::screenshots::{self, ImageRef};
 use crate::metrics::Health;
 use crate::policy::Incoming;
 use crate::reply::Reply;
@@ -25,6 +28,24 @@ struct Pasted<'a> {
     from_bot: bool,
     content: &'a str,
     mentions_me: bool,
+    /// Its PNG, JPEG and WebP attachments.
+    images: Vec<ImageRef>,
+}
+
+/// The attachments OCR can read, with the size Discord states (checked before downloading).
+pub(crate) fn images(attachments: &[Attachment]) -> Vec<ImageRef> {
+    attachments
+        .iter()
+        .filter(|a| {
+            a.content_type
+                .as_deref()
+                .is_some_and(screenshots::is_readable_type)
+        })
+        .map(|a| ImageRef {
+            url: a.url.clone(),
+            size: Some(u64::from(a.size)),
+        })
+        .collect()
 }
 
 impl<'a> Pasted<'a> {
@@ -37,6 +58,7 @@ impl<'a> Pasted<'a> {
             from_bot: m.author.bot || m.webhook_id.is_some() || m.application_id.is_some(),
             content: &m.content,
             mentions_me: mentions(&m.content, me),
+            images: images(&m.attachments),
         }
     }
 
@@ -53,6 +75,7 @@ impl<'a> Pasted<'a> {
                 || u.application_id.flatten().is_some(),
             content: u.content.as_deref()?,
             mentions_me: u.content.as_deref().is_some_and(|c| mentions(c, me)),
+            images: u.attachments.as_deref().map(images).unwrap_or_default(),
         })
     }
 }
@@ -143,7 +166,10 @@ async fn on_pasted(fw: poise::FrameworkContext<'_, Data, Error>, p: Pasted<'_>, 
         dedup: answer::Dedup::Message { id: &id, edited },
         user: &user,
     };
-    let reply = answer::respond_off_worker(&data.bot, &message).await;
+    // Serenity runs each event in a task of its own, so reading images here holds up no
+    // other event.
+    let fetch = |image: ImageRef, max: usize| download::capped(data.files.get(&image.url), max);
+    let reply = screenshots::respond(&data.bot, &message, &p.images, fetch).await;
     tracing::debug!(message = %p.id, edited, "message decided");
     if !reply.acted() {
         // Not acted on (or only the no-match hint): a later edit may still be answered.

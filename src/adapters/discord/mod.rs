@@ -46,6 +46,8 @@ pub enum DiscordError {
     Http(#[source] Box<serenity::Error>),
     #[error("the Discord gateway connection failed: {0}")]
     Gateway(#[source] Box<serenity::Error>),
+    #[error("cannot build the HTTP client for attachments: {0}")]
+    Client(String),
 }
 
 /// The intents kotae needs. MESSAGE_CONTENT is privileged: without it, pasted text arrives
@@ -93,6 +95,9 @@ pub(crate) struct Data {
     pub thread_parents: ThreadParents,
     /// Role ids whose members may run `/kotae-admin`.
     pub admin_roles: HashSet<u64>,
+    /// Downloads image attachments for OCR ([`super::download`]): from Discord's CDN, not
+    /// the REST API, so not through serenity's client or `rest_proxy`.
+    pub files: reqwest::Client,
 }
 
 /// The parent of each channel seen (None: not a thread), so a thread inside a support
@@ -282,7 +287,12 @@ async fn connect_and_run(
         handled: Handled::default(),
         thread_parents: ThreadParents::default(),
         admin_roles: config.admin_roles.iter().map(|s| s.0).collect(),
+        files: super::download::client().map_err(|e| DiscordError::Client(e.to_string()))?,
     };
+    match data.bot.ocr() {
+        Some(_) => tracing::info!("Discord: screenshots on (image attachments are read)"),
+        None => tracing::debug!("Discord: screenshots off; image attachments are ignored"),
+    }
     // Subscribed before connecting, so a notice sent while the gateway starts is not lost.
     let notices = config.admin_channel.map(|c| {
         tracing::info!(channel = c.0, "Discord: admin notices go to this channel");

@@ -165,6 +165,49 @@ impl WebApi {
         Ok(v["ts"].as_str().unwrap_or_default().to_string())
     }
 
+    /// Downloads a shared file (`url_private_download`) into memory, at most `max` bytes,
+    /// with the bot token (scope `files:read`). The token goes only to Slack's own hosts
+    /// (`https://*.slack.com`) or to the host of `api_base_url` (the tests' fake), so an
+    /// odd URL in an event never receives it.
+    pub async fn download(
+        &self,
+        url: &str,
+        max: usize,
+    ) -> Result<Vec<u8>, crate::features::screenshots::FetchError> {
+        use crate::features::screenshots::FetchError;
+        let url = reqwest::Url::parse(url)
+            .map_err(|_| FetchError::Failed("the file URL is not a URL".into()))?;
+        if !self.may_send_token_to(&url) {
+            return Err(FetchError::Failed(
+                "the file is not on a Slack host; not sending the bot token there".into(),
+            ));
+        }
+        let request = self.http.get(url).bearer_auth(&self.bot_token);
+        crate::adapters::download::capped(request, max)
+            .await
+            .map_err(|e| match e {
+                // Slack answers a token without the scope with a login page or a refusal.
+                FetchError::Failed(why) => FetchError::Failed(format!(
+                    "{why} (does the Slack app have the files:read scope? docs/slack.md, Screenshots)"
+                )),
+                other => other,
+            })
+    }
+
+    fn may_send_token_to(&self, url: &reqwest::Url) -> bool {
+        let slack = url.scheme() == "https"
+            && url
+                .host_str()
+                .is_some_and(|h| h == "slack.com" || h.ends_with(".slack.com"));
+        let base = reqwest::Url::parse(&self.base).ok();
+        let same_as_api = base.is_some_and(|b| {
+            b.scheme() == url.scheme()
+                && b.host_str() == url.host_str()
+                && b.port_or_known_default() == url.port_or_known_default()
+        });
+        slack || same_as_api
+    }
+
     /// A fresh Socket Mode WebSocket URL; each is good for one connection.
     pub async fn connections_open(&self, app_token: &str) -> Result<String, ApiError> {
         let v = self
@@ -313,6 +356,21 @@ mod tests {
             !shown.contains("SECRETPATH") && !shown.contains("xoxb-secret"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn the_bot_token_goes_only_to_slack_or_the_configured_api_host() {
+        let api = WebApi::new("http://127.0.0.1:4000/api/", "xoxb-t".into()).unwrap();
+        let ok = |u: &str| api.may_send_token_to(&reqwest::Url::parse(u).unwrap());
+        assert!(ok("https://files.slack.com/files-pri/T1-F1/download/a.png"));
+        assert!(ok("http://127.0.0.1:4000/files/F1"));
+        assert!(
+            !ok("http://files.slack.com/files-pri/T1-F1/a.png"),
+            "not over plain HTTP"
+        );
+        assert!(!ok("https://files.slack.com.evil.example/a.png"));
+        assert!(!ok("https://example.com/a.png"));
+        assert!(!ok("http://127.0.0.1:4001/files/F1"), "another port");
     }
 
     #[test]

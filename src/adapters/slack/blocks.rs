@@ -199,6 +199,9 @@ fn feedback_buttons(entry_id: &str, lang: Lang) -> Value {
 fn render_inner(a: &Answer, feedback: bool) -> Message {
     let l = Labels::get(a.lang);
     let mut blocks = Vec::new();
+    if let Some(s) = &a.screenshot {
+        blocks.push(context(escape(s)));
+    }
     blocks.push(json!({
         "type": "header",
         "text": {"type": "plain_text", "text": escape_within(&a.title, MAX_HEADER), "emoji": true}
@@ -258,7 +261,11 @@ fn render_inner(a: &Answer, feedback: bool) -> Message {
     }
     blocks.truncate(MAX_BLOCKS - tail.len());
     blocks.extend(tail);
-    let text = escape_within(&format!("{}: {}", a.title, a.cause), MAX_FALLBACK);
+    let text = match &a.screenshot {
+        Some(s) => format!("{s} {}: {}", a.title, a.cause),
+        None => format!("{}: {}", a.title, a.cause),
+    };
+    let text = escape_within(&text, MAX_FALLBACK);
     Message { text, blocks }
 }
 
@@ -413,6 +420,7 @@ mod tests {
             reported: "2025-05-01".into(),
             checked: "2026-11-29".into(),
             unverified: None,
+            screenshot: None,
             see_also: vec![],
             score: 100.0,
             lang: Lang::Ja,

@@ -14,6 +14,7 @@ use super::rendered::{Prepared, RenderCache};
 use crate::bot::Bot;
 use crate::features::admin::{self, AdminCommand};
 use crate::features::feedback::{self, VoteOn};
+use crate::features::screenshots::{self, ImageRef};
 use crate::features::{answer, lookup, notices};
 use crate::policy::Incoming;
 use crate::reply::Reply;
@@ -121,6 +122,35 @@ struct MessageEvent {
     ts: Option<String>,
     #[serde(default)]
     thread_ts: Option<String>,
+    /// Files shared with the message (`file_share`): screenshots among them.
+    #[serde(default)]
+    files: Vec<SharedFile>,
+}
+
+/// A file on a message event, reduced to what reading a screenshot needs.
+#[derive(Debug, Default, Deserialize)]
+struct SharedFile {
+    #[serde(default)]
+    mimetype: String,
+    #[serde(default)]
+    size: Option<u64>,
+    /// Downloaded with the bot token (`files:read`).
+    #[serde(default)]
+    url_private_download: Option<String>,
+}
+
+/// The shared files OCR can read (PNG, JPEG, WebP), with the size Slack states.
+fn images(files: &[SharedFile]) -> Vec<ImageRef> {
+    files
+        .iter()
+        .filter(|f| screenshots::is_readable_type(&f.mimetype))
+        .filter_map(|f| {
+            Some(ImageRef {
+                url: f.url_private_download.clone()?,
+                size: f.size,
+            })
+        })
+        .collect()
 }
 
 impl Handler {
@@ -190,7 +220,11 @@ impl Handler {
             },
             user: ev.user.as_deref().unwrap_or(""),
         };
-        let reply = answer::respond_off_worker(&self.bot, &message).await;
+        // Acked already (both transports ack before this task runs): reading images here
+        // cannot make Slack wait.
+        let fetch =
+            |image: ImageRef, max: usize| async move { self.api.download(&image.url, max).await };
+        let reply = screenshots::respond(&self.bot, &message, &images(&ev.files), fetch).await;
         let prepared = match &reply {
             Reply::Answer(a) => {
                 tracing::info!(channel = %ev.channel, entry = %a.id, "answering");
@@ -220,7 +254,8 @@ impl Handler {
 
     /// Decides whether an event is for kotae, where a reply goes and the text to match.
     fn route(&self, ev: &MessageEvent) -> Option<(Target, String, Kind)> {
-        let why_not = if ev.subtype.is_some() {
+        // `file_share` is a message with files (a screenshot, perhaps with text).
+        let why_not = if ev.subtype.as_deref().is_some_and(|s| s != "file_share") {
             // bot_message, message_changed, message_deleted, channel_join…: never a new paste.
             // Bots and kotae itself are left to the shared gate (`policy::gate`).
             Some("message subtype")

@@ -73,6 +73,7 @@ fn same_shown(a: &Answer, b: &Answer) -> bool {
         reported,
         checked,
         unverified,
+        screenshot,
         see_also,
         score: _,
         mode: _,
@@ -90,6 +91,7 @@ fn same_shown(a: &Answer, b: &Answer) -> bool {
         && *reported == b.reported
         && *checked == b.checked
         && *unverified == b.unverified
+        && *screenshot == b.screenshot
         && *see_also == b.see_also
 }
 
