@@ -228,7 +228,7 @@ const NOT_AFTER: &[(&str, &[&str])] = &[
             "sd",
         ],
     ),
-    ("card", &["sim", "sd", "gift", "number", "library", "id"]),
+    ("card", &["sim", "gift", "number", "library"]),
 ];
 
 /// See [`hiragana_spelling`].

@@ -31,6 +31,8 @@ pub enum NotAReport {
     AboutTheCode,
     /// An opinion or comparison.
     Opinion,
+    /// About a place that takes no cards ("現金のみ").
+    NoCardsThere,
     /// Advice to someone else ("20,001円以上にすれば通るよ", "大丈夫だよ"): the fix is
     /// being given, nobody is asking for it.
     Advice,
@@ -49,6 +51,7 @@ impl NotAReport {
             NotAReport::Announcement => "it is an announcement or a note, not a question",
             NotAReport::AboutTheCode => "it talks about the error text or code itself",
             NotAReport::Opinion => "it is an opinion, not a problem report",
+            NotAReport::NoCardsThere => "it is about a place that takes no cards",
             NotAReport::Advice => "it gives someone advice rather than asking for it",
             NotAReport::NoProblemStated => {
                 "it names the error but says nothing went wrong and asks nothing"
@@ -110,6 +113,17 @@ pub const FAILURE: &[&str] = &[
     "固ま",
     "死んでる",
     "死んだ",
+    "落ちる",
+    "落ちた",
+    "落とされ",
+    "押せない",
+    "入らない",
+    "参りません",
+    "届いておりません",
+    "来ておりません",
+    "nothingarrives",
+    "nothingcomes",
+    "nevercomes",
     "ロック",
     "不正",
     "fraud",
@@ -216,6 +230,16 @@ const QUESTION: &[&str] = &[
     "ですか",
     "ますか",
     "でしょうか",
+    // "…でございましょうか" asks (and hides the advice "ましょう" it holds).
+    "ましょうか",
+    "質問です",
+    "質問まとめ",
+    "質問させて",
+    "質問があり",
+    "質問なんですが",
+    "wantstoknow",
+    "wanttoknow",
+    "wondering",
     "かな",
     "かね",
     "いくら",
@@ -254,6 +278,10 @@ const HAPPENED: &[&str] = &[
     "私も同じ",
     "同じ症状",
     "metoo",
+    "igot",
+    "gets",
+    "getting",
+    "keepgetting",
     "samehere",
     "sameissue",
     "sameproblem",
@@ -326,6 +354,7 @@ const CONCERN: &[&str] = &[
     "怪しい",
     "あやしい",
     "のに",
+    "誰かが",
     // A polite opener in a support channel comes before a question or a report.
     "すみません",
     "すいません",
@@ -427,6 +456,9 @@ const CONTRAST: &[&str] = &[
     // Something done between the failure and the success ("金額上げたら通りました"; not
     // "…にしたら": "タッチにしたら通った" names a workaround, QUICPay still fails).
     "上げたら",
+    "直したら",
+    "直しましたら",
+    "直してから",
     // Time passed ("24時間経ったら普通に登録できた").
     "経ったら",
     "たったら",
@@ -500,6 +532,10 @@ const NEGATED: &[&str] = &[
     "なにもなかった",
     "何もなかった",
     "出てない",
+    "は出ず",
+    "が出ず",
+    "出ずに",
+    "エラーにならず",
     "出ていない",
     "出てません",
     "出なかった",
@@ -533,6 +569,11 @@ const INSTEAD: &[&str] = &["じゃなくて", "ではなくて", "ではなく"]
 
 const HYPOTHETICAL: &[&str] = &[
     "たら困",
+    "たりしますか",
+    "たりするの",
+    "とかなったら",
+    "たら詰",
+    "otherwise",
     "かかったら",
     "たりしないか",
     "ないか心配",
@@ -587,6 +628,10 @@ const HYPOTHETICAL: &[&str] = &[
 
 /// "もし分かる人いたら" is a polite request, not a hypothetical.
 const HYPOTHETICAL_EXCEPT: &[&str] = &[
+    // "入れているつもり": what one believes one is doing, not a plan.
+    "ているつもり",
+    "てるつもり",
+    "たつもり",
     "もし分かる",
     "もしわかる",
     "もし知って",
@@ -669,6 +714,27 @@ const ABOUT_THE_CODE: &[&str] = &[
     "件数",
 ];
 
+/// A place or a thing that takes no cards: "現金のみ", "QUICPayのマークなくて". The failure
+/// in such a message is the shop's, not one kotae can answer.
+const NO_CARDS_THERE: &[&str] = &[
+    "現金のみ",
+    "現金だけ",
+    "現金しか",
+    "現金オンリー",
+    "cashonly",
+    "onlycash",
+    "マークなく",
+    "マークがなく",
+    "マークない",
+    "非対応",
+    "対応してない店",
+    "対応していない店",
+    "使えない店",
+    "使えないお店",
+    "doesn'ttakecards",
+    "nocards",
+];
+
 /// Words of someone answering: a fix offered, a reassurance. Only counted when nothing fails
 /// or is asked after them ("…にすれば通るよって言われたけどダメ" is a report).
 const ADVICE: &[&str] = &[
@@ -684,6 +750,11 @@ const ADVICE: &[&str] = &[
     "てね",
     "ましょう",
     "大丈夫だよ",
+    "確認してみ",
+    "もらえますよ",
+    "できますよ",
+    "いけますよ",
+    "ないなら",
     "大丈夫ですよ",
     "大丈夫です。",
     "心配ない",
@@ -742,6 +813,7 @@ enum Cue {
     Opinion,
     Advice,
     Instead,
+    NoCardsThere,
     Question,
     Concern,
     Happened,
@@ -751,7 +823,7 @@ enum Cue {
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
 static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)> =
     std::sync::LazyLock::new(|| {
-        let lists: [(Cue, &[&'static str]); 19] = [
+        let lists: [(Cue, &[&'static str]); 20] = [
             (Cue::Happened, HAPPENED),
             (Cue::Question, QUESTION),
             (Cue::Concern, CONCERN),
@@ -771,6 +843,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
             (Cue::Opinion, OPINION),
             (Cue::Advice, ADVICE),
             (Cue::Instead, INSTEAD),
+            (Cue::NoCardsThere, NO_CARDS_THERE),
         ];
         // A failure word's other forms (できない -> できません) count as the word.
         let mut cues: Vec<(Cue, String)> = Vec::new();
@@ -784,6 +857,8 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                     // place it hides the past form "できなかっ" it starts with.
                     if let Some(stem) = w.strip_suffix("ない").filter(|s| !s.is_empty()) {
                         cues.push((Cue::Hypothetical, format!("{stem}なかったら")));
+                        // "OTP来ないなら…してみ": advice for someone else's failure.
+                        cues.push((Cue::Advice, format!("{stem}ないなら")));
                     }
                 }
                 cues.push((cue, w.to_string()));
@@ -966,6 +1041,12 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
             return verdict(NotAReport::Advice, word);
         }
     }
+    // A shop that takes no cards: not something a pasted error is about.
+    if pasted == 0 {
+        if let Some((.., word)) = first(Cue::NoCardsThere) {
+            return verdict(NotAReport::NoCardsThere, word);
+        }
+    }
     for (kind, why) in [
         (Cue::Announcement, NotAReport::Announcement),
         (Cue::AboutTheCode, NotAReport::AboutTheCode),
@@ -1095,6 +1176,8 @@ mod tests {
             "3DS authentication failure again on my Visa",
             // Typed in a hurry: no apostrophe, hiragana for katakana.
             "JAL Pay activation mail, I didnt do anything",
+            // A polite question holds the advice word ましょう.
+            "3Dセキュアはなぜ必要になったのでございましょうか",
             // Advice heard and tried, still failing.
             "カード会社に電話してみてって言われたけど、まだ本人認証でエラーになる",
             "じゃるぺいのカード登録、たいむあうと",
@@ -1183,6 +1266,18 @@ mod tests {
             (
                 "セッションタイムアウトならクッキーの設定を見てみて",
                 NotAReport::Advice,
+            ),
+            (
+                "ワンタイムパスワードが届かないなら迷惑メールフォルダを確認してみ",
+                NotAReport::Advice,
+            ),
+            (
+                "あの店は現金のみでQUICPayも使えなかった",
+                NotAReport::NoCardsThere,
+            ),
+            (
+                "JAL Payのチャージ、エラーは出ずに終わりました",
+                NotAReport::Negated,
             ),
             (
                 "> MW1M01AJ0004が出た\nそれは2万円以下のチャージで出るやつだから心配ないよ",
