@@ -41,6 +41,7 @@ pub fn entries(n: usize) -> Vec<Entry> {
                 card_rule: None,
                 card_pages: Default::default(),
                 not_the_card: Vec::new(),
+                prefer_over: Vec::new(),
                 examples: vec![format!("GEN{i:08}")],
                 queries: Vec::new(),
                 counter_examples: Vec::new(),

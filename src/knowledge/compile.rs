@@ -505,6 +505,7 @@ fn compile_entry(ctx: &mut FileCtx, span: Range<usize>, raw: EntryRaw) -> Option
         card_rule,
         card_pages,
         not_the_card: raw.not_the_card,
+        prefer_over: raw.prefer_over,
         examples: raw.examples.into_iter().map(|s| s.into_inner()).collect(),
         queries: raw.queries.into_iter().map(|s| s.into_inner()).collect(),
         counter_examples: raw
@@ -690,8 +691,28 @@ fn issuer_checks(entries: &[Entry], issuers: &[Issuer], problems: &mut Vec<Probl
     }
 }
 
-/// Checks that need every entry: duplicate ids and codes claimed twice.
+/// Checks that need every entry: duplicate ids, codes claimed twice, `prefer_over` ids.
 fn cross_entry_checks(entries: &[Entry], problems: &mut Vec<Problem>) {
+    for e in entries {
+        for other in &e.prefer_over {
+            let message = if other == &e.id {
+                Some(format!("prefer_over names the entry itself (`{other}`)"))
+            } else if !entries.iter().any(|x| &x.id == other) {
+                Some(format!(
+                    "prefer_over names `{other}`, which is not the id of an entry of this pack"
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                problems.push(Problem {
+                    location: e.location.clone(),
+                    entry: Some(e.id.clone()),
+                    message,
+                });
+            }
+        }
+    }
     let mut ids: HashMap<&str, &Entry> = HashMap::new();
     let mut codes: HashMap<String, &Entry> = HashMap::new();
     for e in entries {

@@ -169,6 +169,10 @@ pub struct Entry {
     /// Issuer ids that name the app of this entry rather than the card used in it: in "JAL
     /// Payに楽天カードを登録", the card is 楽天カード.
     pub not_the_card: Vec<String>,
+    /// Entry ids this entry answers before when both have their evidence: the narrower
+    /// problem first ("ワンタイムパスワードが来ない" is about the one-time password, though the
+    /// payment failed too).
+    pub prefer_over: Vec<String>,
     pub examples: Vec<String>,
     pub queries: Vec<String>,
     pub counter_examples: Vec<String>,

@@ -81,6 +81,9 @@ pub struct EntryRaw {
     /// Issuer ids that are the app of this entry, not the card used in it.
     #[serde(default)]
     pub not_the_card: Vec<String>,
+    /// Entry ids this entry answers before, when both have their evidence.
+    #[serde(default)]
+    pub prefer_over: Vec<String>,
     #[serde(default)]
     pub examples: Vec<Spanned<String>>,
     #[serde(default)]

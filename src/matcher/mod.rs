@@ -182,7 +182,8 @@ pub fn run(
         .filter(|m| m.confident)
         .map_or(&[][..], |m| &entries[m.entry].not_the_card[..]);
     facts.read_cards(issuers, &scan.cards, not_the_card);
-    let mut reply = matches.first().is_some_and(|m| m.confident) && rank::decisive(&matches);
+    let mut reply =
+        matches.first().is_some_and(|m| m.confident) && rank::decisive(entries, &matches);
     // Only a message with something to answer is judged: chat without hits costs nothing.
     let judgement = if mode == Mode::Auto && reply {
         intent::judge(n, pasted_bytes(&matches[0], &n.compact))

@@ -210,14 +210,31 @@ pub(super) fn rank(
             .then(b.surplus.cmp(&a.surplus))
             .then(a.entry.cmp(&b.entry))
     });
+    // An entry that has its evidence goes before the confident ones it names in
+    // `prefer_over`: the narrower problem answers.
+    let mut i = 1;
+    while i < matches.len() {
+        let m = &matches[i];
+        let jump = m.confident.then(|| {
+            matches[..i].iter().position(|earlier| {
+                earlier.confident && entries[m.entry].prefer_over.contains(&earlier.id)
+            })
+        });
+        if let Some(Some(at)) = jump {
+            let m = matches.remove(i);
+            matches.insert(at, m);
+        }
+        i += 1;
+    }
     matches.truncate(MAX_CANDIDATES);
     matches
 }
 
 /// Whether the best confident match is clearly the one: strong evidence, or a higher score
 /// than the runner-up (or the same score with more keyword groups than it needs). Two
-/// keyword-only entries tied on both means auto mode stays silent.
-pub(super) fn decisive(matches: &[Match]) -> bool {
+/// keyword-only entries tied on both means auto mode stays silent. An entry first by its
+/// `prefer_over` is the one.
+pub(super) fn decisive(entries: &[Entry], matches: &[Match]) -> bool {
     let Some(best) = matches.first() else {
         return false;
     };
@@ -228,6 +245,7 @@ pub(super) fn decisive(matches: &[Match]) -> bool {
     strong
         || matches.get(1).is_none_or(|second| {
             !second.confident
+                || entries[best.entry].prefer_over.contains(&second.id)
                 || best.score > second.score
                 || (best.score == second.score && best.surplus > second.surplus)
         })

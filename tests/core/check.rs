@@ -203,6 +203,19 @@ fn an_unknown_shared_keyword_is_named() {
 }
 
 #[test]
+fn prefer_over_names_an_entry_of_the_pack() {
+    let (code, stderr) = check_text(&format!(
+        "format_version = 2\n{}prefer_over = [\"no-such-entry\"]\n",
+        ENTRY
+    ));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("prefer_over names `no-such-entry`, which is not the id of an entry"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_amount_keyword_needs_a_number() {
     let (code, stderr) = check_text(&format!(
         "format_version = 2\n{}keywords = [\"デモ\", \"@over:2万\"]\n",

@@ -146,6 +146,22 @@ fn a_card_that_pays_nothing_is_not_the_credit_card() {
 }
 
 #[test]
+fn the_narrower_problem_answers_when_both_have_their_evidence() {
+    let pack = pack();
+    // The payment failed too (3ds2-auth-failed has its evidence), but the message is about
+    // the one-time password: 3ds2-one-time-password has `prefer_over = ["3ds2-auth-failed"]`.
+    let text = "ネットショップでクレカ決済、本人認証の画面でワンタイムパスワードのSMSが来ない";
+    let outcome = pack.query(text, Mode::Auto);
+    let ids: Vec<&str> = outcome.matches.iter().map(|m| m.id.as_str()).collect();
+    assert!(ids.contains(&"3ds2-auth-failed"), "{ids:?}");
+    assert_eq!(
+        outcome.answer().map(|m| m.id.as_str()),
+        Some("3ds2-one-time-password"),
+        "{ids:?}"
+    );
+}
+
+#[test]
 fn a_charge_above_the_unverified_cap_is_about_the_limits() {
     let pack = pack();
     for text in [
