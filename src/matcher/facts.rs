@@ -336,7 +336,7 @@ fn parse_str(run: &str) -> Option<u64> {
 
 /// What an amount hangs on: 円, ¥ (and `\\`, which some fonts show as ¥), `yen`, `jpy`, and
 /// the words for charge, after which a bare number counts. They are already normalized.
-pub(crate) const MARKER_WORDS: [&str; 10] = [
+pub(crate) const MARKER_WORDS: [&str; 11] = [
     "円",
     "¥",
     "\\",
@@ -344,6 +344,8 @@ pub(crate) const MARKER_WORDS: [&str; 10] = [
     "jpy",
     // `2万ちょうど`, `金額は1万`, `Tried 2万 twice`: a number of 万 is money here.
     "万",
+    // `15,000 gets rejected`: thousands written with a comma are money here.
+    ",000",
     "チャージ",
     "ちゃーじ",
     "入金",
@@ -352,7 +354,7 @@ pub(crate) const MARKER_WORDS: [&str; 10] = [
 /// Every marker's bit.
 const ALL_MARKERS: u16 = (1 << MARKER_WORDS.len()) - 1;
 /// Markers from this index on are the word charge, after which a bare number counts.
-const FIRST_BARE: usize = 6;
+const FIRST_BARE: usize = 7;
 /// The characters a bare amount can end with (`5000`, `1万`, `二万`).
 const NUMBER_END: &str = "0123456789〇一二三四五六七八九十百千万億";
 
@@ -401,6 +403,15 @@ fn candidates(s: &str, markers: u16) -> Vec<Candidate> {
                 })
             }
             // `15,000円`, `5000 yen`.
+            // `15,000`, `100,000`: the whole number the `,000` ends.
+            6 => {
+                let start = run_before(s, i);
+                let end = run_after(s, i);
+                let has_digit = s[start..i].chars().any(|c| digit_value(c).is_some());
+                parse_str(&s[start..end])
+                    .filter(|&v| has_digit && v >= 1_000)
+                    .map(|value| Candidate { value, start, end })
+            }
             // `2万`, `2万5千`: the number around the 万, with a digit in it (not 万が一).
             5 => {
                 let start = run_before(s, i);
@@ -481,6 +492,8 @@ mod tests {
         assert_eq!(amount("2万5千入れたい"), Some(25_000));
         assert_eq!(amount("万が一エラーになったら"), None);
         assert_eq!(amount("何万回やっても"), None);
+        assert_eq!(amount("15,000 gets rejected"), Some(15_000));
+        assert_eq!(amount("I tried 100,000 twice"), Some(100_000));
     }
 
     #[test]
