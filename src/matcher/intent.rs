@@ -628,6 +628,11 @@ const HYPOTHETICAL: &[&str] = &[
 
 /// "もし分かる人いたら" is a polite request, not a hypothetical.
 const HYPOTHETICAL_EXCEPT: &[&str] = &[
+    // A dialog's own "may": "cookies might be off", "the session might have expired".
+    "mightbeoff",
+    "mightbeturnedoff",
+    "mightbedisabled",
+    "mighthaveexpired",
     // "入れているつもり": what one believes one is doing, not a plan.
     "ているつもり",
     "てるつもり",
