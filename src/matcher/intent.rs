@@ -338,7 +338,11 @@ const CONCERN: &[&str] = &[
     "びび",
     "びっくり",
     "心当たり",
-    "怖",
+    // Not 怖がらせる: the poster's own fear.
+    "怖い",
+    "怖く",
+    "怖す",
+    "怖っ",
     "こわ",
     "不安",
     "大丈夫",
@@ -412,6 +416,10 @@ const RESOLVED: &[&str] = &[
     "上がったよ",
     "上がりました",
     "決済完了",
+    "正規でした",
+    "本物でした",
+    "正規の通知",
+    "legit",
     "支払い完了",
     "支払完了",
     "チャージ完了",
@@ -430,6 +438,12 @@ const FIXED: &[&str] = &[
     "sorted",
     "fixed",
     "wentaway",
+    "もう出ない",
+    "出なくなっ",
+    "出なくなり",
+    "nolongerappears",
+    "nolongershows",
+    "stoppedappearing",
     "goneaway",
     "disappeared",
     "resolved",
@@ -536,6 +550,12 @@ const NEGATED: &[&str] = &[
     "が出ず",
     "出ずに",
     "エラーにならず",
+    "タイムアウトせず",
+    "失敗せず",
+    "弾かれず",
+    "止まらず",
+    "落ちず",
+    "エラーも出ず",
     "出ていない",
     "出てません",
     "出なかった",
@@ -569,6 +589,7 @@ const INSTEAD: &[&str] = &["じゃなくて", "ではなくて", "ではなく"]
 
 const HYPOTHETICAL: &[&str] = &[
     "たら困",
+    "試さないけど",
     "たりしますか",
     "たりするの",
     "とかなったら",
@@ -673,6 +694,9 @@ const ANNOUNCEMENT: &[&str] = &[
     "pinned",
     "fyi",
     "note:",
+    "tip:",
+    "protip",
+    "ヒント:",
     "メモ:",
     "psa",
     "ナレッジ",
@@ -703,6 +727,8 @@ const ABOUT_THE_CODE: &[&str] = &[
     "件名の",
     "件名も",
     "件名って",
+    "件名だけ",
+    "ってタイトル",
     "件名、",
     "見分け",
     "タイトルに",
@@ -979,7 +1005,9 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
                             .any(|c| c.2 == Cue::Contrast && c.0 >= f && c.1 <= start))
             }
         };
-        if solved {
+        // "…正規のものでしょうか" asks whether it is.
+        let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 >= end);
+        if solved && !asked_after {
             return verdict(NotAReport::Resolved, word);
         }
     }
