@@ -10,7 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use support::fake_discord::{user, FakeDiscord, Faults, GUILD_ID};
+use support::fake_discord::{user, FakeDiscord, Faults, BOT_ID, GUILD_ID};
 use support::fake_slack::{FakeSlack, BOT_TOKEN};
 
 const SIGNING_SECRET: &str = "serve-test-signing-secret";
@@ -959,7 +959,13 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     assert!(status.success(), "{stderr}");
     let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
     assert!(status.success(), "{stderr}");
-    // Leave no copy of the template behind on the test server.
+    drop_postgres(&url).await;
+}
+
+/// Drops a database made by [`fresh_postgres`], so no copy of the template stays behind on
+/// the test server.
+#[cfg(feature = "postgres")]
+async fn drop_postgres(url: &str) {
     let base = std::env::var("KOTAE_TEST_POSTGRES").unwrap();
     let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
         .await
@@ -970,4 +976,309 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .unwrap();
+}
+
+/// A guild id that Discord routes to `shard` of `total` (`(guild_id >> 22) % total`).
+fn guild_on_shard(shard: u64, total: u64) -> u64 {
+    (0..)
+        .map(|k: u64| GUILD_ID + (k << 22))
+        .find(|g| (g >> 22) % total == shard)
+        .unwrap()
+}
+
+/// A Discord replica's config: `channels` are support channels, `shards` in all, this
+/// process running `range` (all when None); the store comes from `KOTAE_DATABASE`.
+fn discord_replica_config(
+    dir: &Path,
+    rest_proxy: &str,
+    channels: &[u64],
+    shards: u32,
+    range: Option<[u32; 2]>,
+) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("kotae.toml");
+    let quoted: Vec<String> = channels.iter().map(|c| format!("\"{c}\"")).collect();
+    let range = range.map_or(String::new(), |[a, b]| {
+        format!("shard_range = [{a}, {b}]\n")
+    });
+    std::fs::write(
+        &path,
+        format!(
+            "[discord]\nsupport_channels = [{}]\nshards = {shards}\n{range}rest_proxy = \"{rest_proxy}\"\n",
+            quoted.join(", ")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Waits for kotae's reply to `message`.
+async fn discord_reply(fake: &FakeDiscord, message: &str) {
+    let id = json!(message);
+    fake.wait_request(0, &format!("the reply to {message}"), |r| {
+        r.method == "POST"
+            && r.body
+                .as_ref()
+                .is_some_and(|b| b["message_reference"]["message_id"] == id)
+    })
+    .await;
+}
+
+/// The id of kotae's answer in `channel`, read off the 👍 kotae puts under it.
+async fn discord_answer_in(fake: &FakeDiscord, channel: u64) -> String {
+    let prefix = format!("/api/v10/channels/{channel}/messages/");
+    let put = fake
+        .wait_request(0, &format!("the 👍 under the answer in {channel}"), |r| {
+            r.method == "PUT" && r.path.starts_with(&prefix) && r.path.contains("/reactions/")
+        })
+        .await;
+    put.path[prefix.len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// (answers, 👍, 👎) of the JAL entry in `kotae report --db URL --format json`, once they
+/// reach `want` (or after 20 s, whatever they are).
+#[cfg(feature = "postgres")]
+async fn report_once_at(url: &str, want: (u64, u64, u64)) -> (u64, u64, u64) {
+    let start = Instant::now();
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
+            .args(["report", "--db", url, "--format", "json"])
+            .env_remove("KOTAE_DATABASE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["entry_id"] == json!("jalpay-to-anapay-charge-20000"))
+            .map_or((0, 0, 0), |e| {
+                (
+                    e["answers"].as_u64().unwrap(),
+                    e["helpful"].as_u64().unwrap(),
+                    e["not_helpful"].as_u64().unwrap(),
+                )
+            });
+        if got == want || start.elapsed() > Duration::from_secs(20) {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issue 16: two `kotae serve` processes, each with half the shards (`shard_range`), one
+/// `rest_proxy` (the fake) and one PostgreSQL database. The fake gateway sees each process
+/// identify only its own shard; each shard's pastes are answered by its process; votes
+/// given in both processes are counted in one `kotae report`.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_shard_ranges_in_two_processes_share_one_database_and_one_report() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    const PER_SHARD: u64 = 4;
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let guilds = [guild_on_shard(0, 2), guild_on_shard(1, 2)];
+    // One support channel per paste: the cooldown is per channel.
+    let channel = |shard: u64, i: u64| 100_000_000_000_100_000 + shard * 1000 + i;
+    let all: Vec<u64> = (0..2)
+        .flat_map(|s| (0..PER_SHARD).map(move |i| channel(s, i)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DISCORD_TOKEN", "fake-token"),
+        ("KOTAE_DATABASE", url.as_str()),
+    ];
+    let mut procs = Vec::new();
+    for (n, range) in [[0, 0], [1, 1]].into_iter().enumerate() {
+        let config = discord_replica_config(
+            &dir.path().join(format!("p{n}")),
+            &fake.rest_url,
+            &all,
+            2,
+            Some(range),
+        );
+        procs.push(spawn(&config, &env));
+        // Started one after the other: the IDENTIFY that arrives now is this process's.
+        fake.wait_frame(2, n + 1).await;
+    }
+    assert_eq!(
+        fake.identified_shards(),
+        vec![json!([0, 2]), json!([1, 2])],
+        "each process identifies its own shard only"
+    );
+
+    let mut answers = Vec::new();
+    for shard in 0..2 {
+        for i in 0..PER_SHARD {
+            let paste = fake.message(
+                channel(shard, i),
+                Some(guilds[shard as usize]),
+                user(200 + i, "someone", false),
+                PASTE,
+            );
+            let id = paste["id"].as_str().unwrap().to_string();
+            assert_eq!(fake.dispatch_to_shard(shard, "MESSAGE_CREATE", paste), 1);
+            discord_reply(&fake, &id).await;
+            answers.push((
+                shard,
+                channel(shard, i),
+                discord_answer_in(&fake, channel(shard, i)).await,
+            ));
+        }
+    }
+    // 👍 on every answer, through the process of its shard; 👎 from a second person on the
+    // first answer of each shard.
+    for (i, (shard, ch, answer)) in answers.iter().enumerate() {
+        let guild = guilds[*shard as usize];
+        fake.react_on_shard(
+            *shard,
+            *ch,
+            guild,
+            answer,
+            BOT_ID,
+            user(300, "voter", false),
+            "👍",
+        );
+        if i as u64 % PER_SHARD == 0 {
+            fake.react_on_shard(
+                *shard,
+                *ch,
+                guild,
+                answer,
+                BOT_ID,
+                user(301, "critic", false),
+                "👎",
+            );
+        }
+    }
+    let n = 2 * PER_SHARD;
+    assert_eq!(
+        report_once_at(&url, (n, n, 2)).await,
+        (n, n, 2),
+        "answers and votes from both processes in one report"
+    );
+
+    assert_eq!(
+        fake.identified_shards().len(),
+        2,
+        "no process took another shard"
+    );
+    for shard in 0..2 {
+        assert_eq!(fake.connections_on_shard(shard), 1);
+    }
+    for p in &procs {
+        sigterm(p);
+    }
+    for p in &mut procs {
+        let (status, stderr) = wait_exit(p, Duration::from_secs(10));
+        assert!(status.success(), "{stderr}");
+    }
+    fake.assert_no_violations();
+    drop_postgres(&url).await;
+}
+
+/// Issue 16, a rolling deploy: two processes briefly run the same shard, and Discord
+/// delivers every event to both. Each paste is answered once, and a vote delivered to both
+/// is counted once.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_two_processes_on_one_shard_answer_each_paste_once() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    const PASTES: u64 = 20;
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let channel = |i: u64| 100_000_000_000_200_000 + i;
+    let all: Vec<u64> = (0..PASTES).map(channel).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DISCORD_TOKEN", "fake-token"),
+        ("KOTAE_DATABASE", url.as_str()),
+    ];
+    let mut procs = Vec::new();
+    for n in 0..2 {
+        let config = discord_replica_config(
+            &dir.path().join(format!("p{n}")),
+            &fake.rest_url,
+            &all,
+            1,
+            None,
+        );
+        procs.push(spawn(&config, &env));
+        fake.wait_frame(2, n + 1).await;
+    }
+    assert_eq!(fake.identified_shards(), vec![json!([0, 1]), json!([0, 1])]);
+    assert_eq!(fake.connections_on_shard(0), 2);
+
+    let mut ids = Vec::new();
+    for i in 0..PASTES {
+        let paste = fake.message(
+            channel(i),
+            Some(GUILD_ID),
+            user(200 + i, "someone", false),
+            PASTE,
+        );
+        ids.push(paste["id"].as_str().unwrap().to_string());
+        assert_eq!(
+            fake.dispatch_to_shard(0, "MESSAGE_CREATE", paste),
+            2,
+            "both processes get it"
+        );
+    }
+    for id in &ids {
+        discord_reply(&fake, id).await;
+    }
+    let answer = discord_answer_in(&fake, channel(0)).await;
+    fake.react_on_shard(
+        0,
+        channel(0),
+        GUILD_ID,
+        &answer,
+        BOT_ID,
+        user(300, "voter", false),
+        "👍",
+    );
+    // A DM delivered to both last: once it is answered, a second answer to any paste
+    // would have had its time.
+    let sentinel = fake.message(DISCORD_DM, None, user(200, "someone", false), PASTE);
+    let sentinel_id = sentinel["id"].as_str().unwrap().to_string();
+    assert_eq!(fake.dispatch_to_shard(0, "MESSAGE_CREATE", sentinel), 2);
+    discord_reply(&fake, &sentinel_id).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            discord_replies_to(&fake, channel(i as u64), id),
+            1,
+            "paste {i} answered once"
+        );
+    }
+    assert_eq!(
+        discord_posts(&fake),
+        PASTES as usize + 1,
+        "nothing else posted"
+    );
+    assert_eq!(
+        report_once_at(&url, (PASTES + 1, 1, 0)).await,
+        (PASTES + 1, 1, 0),
+        "one answer per paste and the DM in the report, the vote once"
+    );
+    for p in &procs {
+        sigterm(p);
+    }
+    for p in &mut procs {
+        let (status, stderr) = wait_exit(p, Duration::from_secs(10));
+        assert!(status.success(), "{stderr}");
+    }
+    fake.assert_no_violations();
+    drop_postgres(&url).await;
 }
