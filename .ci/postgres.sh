@@ -2,6 +2,10 @@
 # pg_start installs PostgreSQL from Debian's packages when it is missing, starts a cluster in
 # a temp dir listening on 127.0.0.1 only, and exports KOTAE_TEST_POSTGRES; pg_stop stops it
 # and removes the dir. initdb refuses root, so as root both run as the `postgres` user.
+# The cluster also speaks TLS (ssl=on) with a certificate for localhost (not 127.0.0.1) signed
+# by a CA made here with the openssl CLI (Debian's `openssl` when missing): its PEM file is
+# exported as KOTAE_TEST_POSTGRES_CA, and a second CA that signed nothing as
+# KOTAE_TEST_POSTGRES_OTHER_CA, for the tests of sslmode=verify-ca/verify-full.
 
 pg_bin() {
   local d
@@ -32,11 +36,45 @@ pg_start() {
   # A free port, so a server already running here (a developer's) is no obstacle.
   PG_PORT=${PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U kotae --auth=trust -E UTF8 >/dev/null
+  pg_make_certs || return 1
   "${as[@]}" "$PG_CTL" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c fsync=off" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c fsync=off -c ssl=on -c ssl_cert_file=$PG_DIR/tls/server.crt -c ssl_key_file=$PG_DIR/tls/server.key" \
     start >/dev/null
   export KOTAE_TEST_POSTGRES="postgres://kotae@127.0.0.1:$PG_PORT/postgres"
-  echo "PostgreSQL started for the tests: $KOTAE_TEST_POSTGRES"
+  export KOTAE_TEST_POSTGRES_CA="$PG_DIR/tls/ca.crt"
+  export KOTAE_TEST_POSTGRES_OTHER_CA="$PG_DIR/tls/other-ca.crt"
+  echo "PostgreSQL started for the tests: $KOTAE_TEST_POSTGRES (TLS: CA $KOTAE_TEST_POSTGRES_CA)"
+}
+
+# A CA, a server certificate it signs (for the name localhost only, so that verify-full to
+# 127.0.0.1 fails on the name), and a second CA, in $PG_DIR/tls;
+# the server's key readable by the server's user only, as PostgreSQL insists.
+pg_make_certs() {
+  if ! command -v openssl >/dev/null 2>&1; then
+    echo "== installing openssl (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends openssl >/dev/null
+    command -v openssl >/dev/null 2>&1 || { echo "openssl did not install" >&2; return 1; }
+  fi
+  local t="$PG_DIR/tls"
+  mkdir -p "$t"
+  (
+    set -e
+    cd "$t"
+    for ca in ca other-ca; do
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj "/CN=kotae test $ca" -keyout "$ca.key" -out "$ca.crt" 2>/dev/null
+    done
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/CN=localhost" -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' > server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    chmod 600 server.key
+    chmod 644 ca.crt other-ca.crt server.crt
+  ) || { echo "could not make the test certificates" >&2; return 1; }
+  if [ "${#PG_AS[@]}" -gt 0 ]; then chown -R postgres "$t"; fi
 }
 
 pg_stop() {

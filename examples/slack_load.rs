@@ -15,6 +15,11 @@
 //! for each rate in `--rates`, a fixed-rate step of signed events over keep-alive
 //! connections: acks per second, p50/p99 ack latency (from the time each request was due, so
 //! a stalled server is not hidden), and event → `chat.postMessage` latency at the fake API.
+//!
+//! `--replicas N` (issue 16) starts N `kotae serve` processes on the database named by
+//! `KOTAE_DATABASE` (a `postgres://` URL: each replica's own SQLite file would not be one
+//! bot) and sends event `seq` to replica `seq % N`, as a load balancer would; the figures are
+//! over all replicas (CPU summed; memory of the first). Only the rate steps run then.
 
 #[path = "load_common/mod.rs"]
 mod load_common;
@@ -44,7 +49,7 @@ const BASE_TS: u64 = 1_700_000_000;
 fn usage() -> ! {
     eprintln!(
         "usage: slack_load pack --entries N --out FILE\n       \
-         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--conns C] [--reloads N]"
+         slack_load run --kotae BIN [--entries N] [--messages M] [--rates R,R…] [--step-secs S] [--conns C] [--reloads N] [--replicas N]"
     );
     std::process::exit(2)
 }
@@ -167,7 +172,8 @@ fn signed_event(seq: usize, event_id_prefix: &str, text: &str) -> (String, Strin
 
 struct Bench {
     client: reqwest::Client,
-    events_url: String,
+    /// Each replica's Events URL; event `seq` goes to `events_urls[seq % len]`.
+    events_urls: Vec<String>,
     ops: String,
     next_seq: usize,
     entries: usize,
@@ -186,10 +192,14 @@ impl Bench {
         }
     }
 
-    async fn send(&self, req: (String, String, Vec<u8>)) -> Result<u16, reqwest::Error> {
+    async fn send(
+        &self,
+        seq: usize,
+        req: (String, String, Vec<u8>),
+    ) -> Result<u16, reqwest::Error> {
         let (stamp, sig, body) = req;
         self.client
-            .post(&self.events_url)
+            .post(&self.events_urls[seq % self.events_urls.len()])
             .header("content-type", "application/json")
             .header("x-slack-request-timestamp", stamp)
             .header("x-slack-signature", sig)
@@ -243,7 +253,7 @@ impl Bench {
             tasks.spawn(async move {
                 // Waits for a free connection: queueing shows up in the latency.
                 let permit = sem.acquire_owned().await.unwrap();
-                let ok = matches!(me.send(req).await, Ok(200));
+                let ok = matches!(me.send(first + i, req).await, Ok(200));
                 let done = timeline().nanos();
                 drop(permit);
                 if ok {
@@ -270,6 +280,8 @@ struct Args {
     conns: usize,
     /// Hot reloads in a row, alternately by file edit and by SIGHUP.
     reloads: usize,
+    /// `kotae serve` processes on one PostgreSQL database.
+    replicas: usize,
 }
 
 fn parse(mut it: impl Iterator<Item = String>) -> Args {
@@ -282,6 +294,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
         out: None,
         conns: 256,
         reloads: 2,
+        replicas: 1,
     };
     while let Some(flag) = it.next() {
         let v = it.next().unwrap_or_else(|| usage());
@@ -295,6 +308,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Args {
             "--out" => a.out = Some(v.into()),
             "--conns" => a.conns = num(&v) as usize,
             "--reloads" => a.reloads = num(&v) as usize,
+            "--replicas" => a.replicas = (num(&v) as usize).max(1),
             _ => usage(),
         }
     }
@@ -355,58 +369,85 @@ async fn run(a: Args) {
     if a.entries > 0 {
         std::fs::write(&pack_file, pack_toml(a.entries, 0)).unwrap();
     }
-    let (listen, ops) = (free_port(), free_port());
-    let config = write_config(&dir, a.entries, listen, ops, api_port);
-
-    let spawned = Instant::now();
-    let child = Command::new(&kotae)
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
-        .env("SLACK_SIGNING_SECRET", SECRET)
-        .env("KOTAE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("kotae serve starts");
-    let pid = child.id();
-    let _guard = Killer(child);
-    let listening = wait_until(
-        "the Events receiver",
-        Duration::from_secs(120),
-        async || {
-            tokio::net::TcpStream::connect(("127.0.0.1", listen))
-                .await
-                .is_ok()
-        },
-    )
-    .await;
+    if a.replicas > 1 {
+        let db = std::env::var("KOTAE_DATABASE").unwrap_or_default();
+        assert!(
+            db.starts_with("postgres://") || db.starts_with("postgresql://"),
+            "--replicas needs KOTAE_DATABASE=postgres://… (one database for all replicas)"
+        );
+        assert!(
+            a.entries == 0 && a.messages == 0,
+            "--replicas runs the rate steps only (--entries 0 --messages 0)"
+        );
+    }
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(usize::MAX)
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    let ops_url = format!("http://127.0.0.1:{ops}");
-    let healthy = {
-        let c = client.clone();
-        let url = format!("{ops_url}/healthz");
-        wait_until(
-            "/healthz",
+    let mut pids = Vec::new();
+    let mut guards = Vec::new();
+    let mut events_urls = Vec::new();
+    let mut ops_urls = Vec::new();
+    for r in 0..a.replicas {
+        let rdir = if r == 0 {
+            dir.clone()
+        } else {
+            let d = dir.join(format!("replica{r}"));
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        };
+        let (listen, ops) = (free_port(), free_port());
+        let config = write_config(&rdir, a.entries, listen, ops, api_port);
+        let child = Command::new(&kotae)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+            .env("SLACK_SIGNING_SECRET", SECRET)
+            .env("KOTAE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("kotae serve starts");
+        pids.push(child.id());
+        guards.push(Killer(child));
+        let listening = wait_until(
+            "the Events receiver",
             Duration::from_secs(120),
-            async || matches!(c.get(&url).send().await, Ok(r) if r.status().is_success()),
+            async || {
+                tokio::net::TcpStream::connect(("127.0.0.1", listen))
+                    .await
+                    .is_ok()
+            },
         )
-        .await
-    };
-    println!(
-        "start: Events receiver listening after {:.0} ms, /healthz ok after {:.0} ms (from spawn; load {})",
-        listening.as_secs_f64() * 1e3,
-        (listening + healthy).as_secs_f64() * 1e3,
-        loadavg()
-    );
-    let _ = spawned;
+        .await;
+        let ops_url = format!("http://127.0.0.1:{ops}");
+        let healthy = {
+            let c = client.clone();
+            let url = format!("{ops_url}/healthz");
+            wait_until(
+                "/healthz",
+                Duration::from_secs(120),
+                async || matches!(c.get(&url).send().await, Ok(r) if r.status().is_success()),
+            )
+            .await
+        };
+        println!(
+            "start{}: Events receiver listening after {:.0} ms, /healthz ok after {:.0} ms (from spawn; load {})",
+            if a.replicas > 1 { format!(" of replica {r}") } else { String::new() },
+            listening.as_secs_f64() * 1e3,
+            (listening + healthy).as_secs_f64() * 1e3,
+            loadavg()
+        );
+        events_urls.push(format!("http://127.0.0.1:{listen}/slack/events"));
+        ops_urls.push(ops_url);
+    }
+    let pid = pids[0];
+    let _guards = guards;
+    let ops_url = ops_urls[0].clone();
     let mut bench = Bench {
         client,
-        events_url: format!("http://127.0.0.1:{listen}/slack/events"),
+        events_urls,
         ops: ops_url,
         next_seq: 1,
         entries: a.entries,
@@ -486,7 +527,7 @@ async fn run(a: Args) {
                 let seq = b.next_seq;
                 b.next_seq += 1;
                 timeline().due_now(seq);
-                let _ = b.send(signed_event(seq, "R", &code)).await;
+                let _ = b.send(seq, signed_event(seq, "R", &code)).await;
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 if clock().posted.load(Ordering::Relaxed) > posted {
                     break;
@@ -525,12 +566,12 @@ async fn run(a: Args) {
         clock().lat.lock().unwrap().clear();
         let count = (rate * a.step_secs) as usize;
         let posted_before = clock().posted.load(Ordering::Relaxed);
-        let cpu_before = cpu_secs(pid);
+        let cpu_before: f64 = pids.iter().map(|p| cpu_secs(*p)).sum();
         let own_before = cpu_secs(std::process::id());
         // Each step gets fresh sequence numbers (event ids and thread ts).
         let step_bench = Arc::new(Bench {
             client: b.client.clone(),
-            events_url: b.events_url.clone(),
+            events_urls: b.events_urls.clone(),
             ops: b.ops.clone(),
             next_seq: seq,
             entries: b.entries,
@@ -563,7 +604,7 @@ async fn run(a: Args) {
             loadavg()
         );
         let (now, hwm) = rss(pid);
-        let cpu = cpu_secs(pid) - cpu_before;
+        let cpu = pids.iter().map(|p| cpu_secs(*p)).sum::<f64>() - cpu_before;
         // The driver shares the machine: its CPU is what kotae could not have.
         let own = cpu_secs(std::process::id()) - own_before;
         eprintln!(

@@ -819,7 +819,14 @@ async fn fresh_postgres() -> Option<String> {
             return None;
         }
     };
-    let name = format!("kotae_serve_{}_{}", std::process::id(), now());
+    // The count: tests running at once start within the same second.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "kotae_serve_{}_{}_{}",
+        std::process::id(),
+        now(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
         .await
         .expect("the test server answers");
@@ -832,8 +839,17 @@ async fn fresh_postgres() -> Option<String> {
     Some(format!("{root}/{name}"))
 }
 
-/// A signed paste in `channel`, for the replica listening on `port`.
-async fn post_in(port: u16, channel: &str, event_id: &str, retry: bool) -> u16 {
+/// A signed paste in `channel`, for the replica listening on `port`, as event `event_id`
+/// (its message `ts` is `1700000300.{event_id}`, the thread kotae answers in). None when the
+/// replica cannot be reached (killed).
+#[cfg(feature = "postgres")]
+async fn post_in(
+    client: &reqwest::Client,
+    port: u16,
+    channel: &str,
+    event_id: &str,
+    retry: bool,
+) -> Option<u16> {
     let body = json!({
         "token": "t", "team_id": "T0FAKE", "api_app_id": "A0KOTAE", "type": "event_callback",
         "event_id": event_id, "event_time": now(),
@@ -843,7 +859,7 @@ async fn post_in(port: u16, channel: &str, event_id: &str, retry: bool) -> u16 {
     .into_bytes();
     let stamp = now().to_string();
     let sig = kotae::adapters::slack::signature::sign(SIGNING_SECRET.as_bytes(), &stamp, &body);
-    let mut req = reqwest::Client::new()
+    let mut req = client
         .post(format!("http://127.0.0.1:{port}/slack/events"))
         .header("content-type", "application/json")
         .header("x-slack-request-timestamp", stamp)
@@ -854,73 +870,166 @@ async fn post_in(port: u16, channel: &str, event_id: &str, retry: bool) -> u16 {
             .header("x-slack-retry-num", "1")
             .header("x-slack-retry-reason", "http_timeout");
     }
-    req.send().await.unwrap().status().as_u16()
+    Some(req.send().await.ok()?.status().as_u16())
 }
 
-/// Issue 16: two `kotae serve` processes on one PostgreSQL database behind a "load
-/// balancer" that delivers every event to both at once, and again as a retry: each paste is
-/// answered once; the same paste in one channel within the cooldown, sent to the other
-/// replica, is not answered again; one replica killed (SIGKILL), the other keeps answering,
-/// and after the restart nothing is answered twice.
+/// Delivers events `range` (ids `{prefix}{i}`, event i in `channels[i]`) as a load balancer
+/// in front of the replicas on `ports` would in the worst case: each event to every replica
+/// at once, and again as a retry, at most `in_flight` events at a time; `done` counts the
+/// events whose deliveries all came back. Returns every delivery's status (None: that
+/// replica could not be reached).
 #[cfg(feature = "postgres")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
-    let Some(url) = fresh_postgres().await else {
-        return;
-    };
-    const EVENTS: usize = 200;
-    let fake = FakeSlack::start().await;
-    let channels: Vec<String> = (0..EVENTS + 10).map(|i| format!("C0REP{i:04}")).collect();
+async fn deliver_to_all(
+    client: &reqwest::Client,
+    ports: &[u16],
+    channels: &[String],
+    range: std::ops::Range<usize>,
+    prefix: &str,
+    in_flight: usize,
+    done: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Vec<Option<u16>> {
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(in_flight));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in range {
+        let permit = gate.clone().acquire_owned().await.unwrap();
+        let (client, ports, done) = (client.clone(), ports.to_vec(), done.clone());
+        let (channel, id) = (channels[i].clone(), format!("{prefix}{i}"));
+        tasks.spawn(async move {
+            let sends = [false, true].into_iter().flat_map(|retry| {
+                ports
+                    .iter()
+                    .map(move |port| (*port, retry))
+                    .collect::<Vec<_>>()
+            });
+            let sends: Vec<_> = sends
+                .map(|(port, retry)| {
+                    let (client, channel, id) = (client.clone(), channel.clone(), id.clone());
+                    async move { post_in(&client, port, &channel, &id, retry).await }
+                })
+                .collect();
+            let statuses = futures_util::future::join_all(sends).await;
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(permit);
+            statuses
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        statuses.extend(r.unwrap());
+    }
+    statuses
+}
+
+/// How many answers the fake Slack got in each thread (an event's `ts`).
+#[cfg(feature = "postgres")]
+fn answers_per_thread(fake: &FakeSlack) -> std::collections::HashMap<String, usize> {
+    let mut n = std::collections::HashMap::new();
+    for c in fake.calls("chat.postMessage") {
+        let ts = c
+            .field("thread_ts")
+            .map(str::to_string)
+            .or_else(|| {
+                c.json
+                    .as_ref()
+                    .and_then(|j| j["thread_ts"].as_str().map(str::to_string))
+            })
+            .unwrap_or_default();
+        *n.entry(ts).or_insert(0) += 1;
+    }
+    n
+}
+
+/// `n` Slack HTTP replicas on the database `url`, each with `channels` as support channels.
+/// Returns (folder, port, config, process) of each.
+#[cfg(feature = "postgres")]
+async fn start_slack_replicas(
+    n: usize,
+    url: &str,
+    fake: &FakeSlack,
+    channels: &[String],
+) -> Vec<(tempfile::TempDir, u16, std::path::PathBuf, Child)> {
     let quoted: Vec<String> = channels.iter().map(|c| format!("\"{c}\"")).collect();
     let mut replicas = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..n {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let config = dir.path().join("kotae.toml");
         std::fs::write(
             &config,
             format!(
-                // 800 deliveries at once: more connections than the default cap of 256
-                // (issue 14), which would refuse the rest with 503 before reading them.
+                // Deliveries at once to each replica: more connections than the default cap
+                // of 256 (issue 14), which would refuse the rest with 503 before reading them.
                 "[slack]\nmode = \"http\"\nlisten = \"127.0.0.1:{port}\"\nmax_connections = 1024\nsupport_channels = [{}]\napi_base_url = \"{}\"\n",
                 quoted.join(", "),
                 fake.api_base()
             ),
         )
         .unwrap();
-        let mut env = SECRETS.to_vec();
-        env.push(("KOTAE_DATABASE", &url));
-        let mut child = spawn(&config, &env);
+        let mut child = spawn(&config, &slack_env(url));
         wait_listening(port, &mut child).await;
         replicas.push((dir, port, config, child));
     }
-    let ports = [replicas[0].1, replicas[1].1];
-    let deliver_all = |range: std::ops::Range<usize>, prefix: &'static str| {
-        let channels = channels.clone();
-        async move {
-            let mut tasks = tokio::task::JoinSet::new();
-            for i in range {
-                for (port, retry) in [(0, false), (1, false), (0, true), (1, true)] {
-                    let (channel, id) = (channels[i].clone(), format!("{prefix}{i}"));
-                    tasks.spawn(async move { post_in(ports[port], &channel, &id, retry).await });
-                }
-            }
-            while let Some(status) = tasks.join_next().await {
-                assert_eq!(status.unwrap(), 200);
-            }
-        }
+    replicas
+}
+
+#[cfg(feature = "postgres")]
+fn slack_env(url: &str) -> Vec<(&str, &str)> {
+    let mut env = SECRETS.to_vec();
+    env.push(("KOTAE_DATABASE", url));
+    env
+}
+
+/// Issue 16: two `kotae serve` processes on one PostgreSQL database behind a "load
+/// balancer" that delivers every event to both at once, and again as a retry: 1,000 events,
+/// exactly 1,000 answers, one per paste; the same paste in one channel within the cooldown,
+/// sent to the other replica, is not answered again; one replica killed (SIGKILL) between
+/// two runs, the other keeps answering, and after the restart nothing is answered twice.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
+    let Some(url) = fresh_postgres().await else {
+        return;
     };
-    deliver_all(0..EVENTS, "EvRep").await;
-    fake.wait_for("chat.postMessage", EVENTS, Duration::from_secs(30))
+    const EVENTS: usize = 1000;
+    let fake = FakeSlack::start().await;
+    let channels: Vec<String> = (0..EVENTS + 10).map(|i| format!("C0REP{i:04}")).collect();
+    let mut replicas = start_slack_replicas(2, &url, &fake, &channels).await;
+    let ports = [replicas[0].1, replicas[1].1];
+    let client = reqwest::Client::new();
+    let statuses = deliver_to_all(
+        &client,
+        &ports,
+        &channels,
+        0..EVENTS,
+        "EvRep",
+        128,
+        Default::default(),
+    )
+    .await;
+    assert_eq!(statuses.len(), 4 * EVENTS);
+    assert!(
+        statuses.iter().all(|s| *s == Some(200)),
+        "every delivery acked"
+    );
+    fake.wait_for("chat.postMessage", EVENTS, Duration::from_secs(60))
         .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
+    let per_thread = answers_per_thread(&fake);
     assert_eq!(
         fake.calls("chat.postMessage").len(),
         EVENTS,
-        "each paste answered exactly once"
+        "1,000 events, 1,000 answers"
+    );
+    assert_eq!(
+        per_thread.len(),
+        EVENTS,
+        "one answer in each event's thread"
     );
     // The same paste again in channel 0, a new event id, to the other replica: cooldown.
-    assert_eq!(post_in(ports[1], &channels[0], "EvAgain", false).await, 200);
+    assert_eq!(
+        post_in(&client, ports[1], &channels[0], "EvAgain", false).await,
+        Some(200)
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.calls("chat.postMessage").len(), EVENTS, "cooldown");
 
@@ -929,18 +1038,14 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     replicas[0].3.wait().unwrap();
     for (i, channel) in channels.iter().enumerate().skip(EVENTS).take(5) {
         assert_eq!(
-            post_in(ports[1], channel, &format!("EvAfter{i}"), false).await,
-            200
+            post_in(&client, ports[1], channel, &format!("EvAfter{i}"), false).await,
+            Some(200)
         );
     }
     fake.wait_for("chat.postMessage", EVENTS + 5, Duration::from_secs(10))
         .await;
     // Restarted: Slack re-delivers old events to it; nothing is answered twice.
-    let mut child = spawn(&replicas[0].2, &{
-        let mut env = SECRETS.to_vec();
-        env.push(("KOTAE_DATABASE", &url));
-        env
-    });
+    let mut child = spawn(&replicas[0].2, &slack_env(&url));
     wait_listening(ports[0], &mut child).await;
     for i in [0, 1, EVENTS, EVENTS + 1] {
         let id = if i < EVENTS {
@@ -948,7 +1053,10 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
         } else {
             format!("EvAfter{i}")
         };
-        assert_eq!(post_in(ports[0], &channels[i], &id, true).await, 200);
+        assert_eq!(
+            post_in(&client, ports[0], &channels[i], &id, true).await,
+            Some(200)
+        );
     }
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(fake.calls("chat.postMessage").len(), EVENTS + 5);
@@ -959,7 +1067,123 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     assert!(status.success(), "{stderr}");
     let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
     assert!(status.success(), "{stderr}");
-    // Leave no copy of the template behind on the test server.
+    drop_postgres(&url).await;
+}
+
+/// Issue 16: one of two replicas killed (SIGKILL) while events are being delivered to both.
+/// The other keeps answering: every event sent after the kill is answered exactly once. An
+/// event in flight at the kill is answered at most once (one the dead replica had claimed
+/// but not answered waits for the claim timeout, which Slack's later retries cover). After
+/// the killed replica restarts, every event re-delivered to both gets no second answer.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_replica_killed_mid_run_leaves_the_other_answering_and_nothing_twice() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    const EVENTS: usize = 400;
+    let fake = FakeSlack::start().await;
+    let channels: Vec<String> = (0..EVENTS).map(|i| format!("C0KIL{i:04}")).collect();
+    let mut replicas = start_slack_replicas(2, &url, &fake, &channels).await;
+    let ports = [replicas[0].1, replicas[1].1];
+    let client = reqwest::Client::new();
+
+    // The first half, with replica 0 killed after a quarter of it was delivered (16 events
+    // in flight, three quarters still to send).
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first = {
+        let (client, channels, done) = (client.clone(), channels.clone(), done.clone());
+        tokio::spawn(async move {
+            deliver_to_all(
+                &client,
+                &ports,
+                &channels,
+                0..EVENTS / 2,
+                "EvKill",
+                16,
+                done,
+            )
+            .await
+        })
+    };
+    let start = Instant::now();
+    while done.load(std::sync::atomic::Ordering::SeqCst) < EVENTS / 8 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "deliveries stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    replicas[0].3.kill().unwrap();
+    replicas[0].3.wait().unwrap();
+    let statuses = first.await.unwrap();
+    assert!(
+        statuses.contains(&None),
+        "the kill came while events were still being delivered"
+    );
+    // The second half: replica 0 is gone, replica 1 answers each event once.
+    let statuses = deliver_to_all(
+        &client,
+        &ports,
+        &channels,
+        EVENTS / 2..EVENTS,
+        "EvKill",
+        16,
+        Default::default(),
+    )
+    .await;
+    assert!(statuses.iter().all(|s| matches!(s, None | Some(200))));
+    let thread = |i: usize| format!("1700000300.EvKill{i}");
+    let start = Instant::now();
+    while (EVENTS / 2..EVENTS).any(|i| !answers_per_thread(&fake).contains_key(&thread(i)))
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Restarted, and every event re-delivered to both as a retry.
+    let mut child = spawn(&replicas[0].2, &slack_env(&url));
+    wait_listening(ports[0], &mut child).await;
+    let statuses = deliver_to_all(
+        &client,
+        &ports,
+        &channels,
+        0..EVENTS,
+        "EvKill",
+        16,
+        Default::default(),
+    )
+    .await;
+    assert!(statuses.iter().all(|s| *s == Some(200)), "both ack");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let per_thread = answers_per_thread(&fake);
+    for i in 0..EVENTS {
+        let n = per_thread.get(&thread(i)).copied().unwrap_or(0);
+        if i >= EVENTS / 2 {
+            assert_eq!(n, 1, "event {i}, sent after the kill: answered once");
+        } else {
+            assert!(n <= 1, "event {i}: answered {n} times");
+        }
+    }
+    assert_eq!(
+        per_thread.values().sum::<usize>(),
+        per_thread.len(),
+        "nothing answered twice"
+    );
+    for c in [&child, &replicas[1].3] {
+        sigterm(c);
+    }
+    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
+    assert!(status.success(), "{stderr}");
+    let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
+    assert!(status.success(), "{stderr}");
+    drop_postgres(&url).await;
+}
+
+/// Drops a database made by [`fresh_postgres`], so no copy of the template stays behind on
+/// the test server.
+#[cfg(feature = "postgres")]
+async fn drop_postgres(url: &str) {
     let base = std::env::var("KOTAE_TEST_POSTGRES").unwrap();
     let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
         .await
@@ -970,4 +1194,313 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .await
         .unwrap();
+}
+
+/// A guild id that Discord routes to `shard` of `total` (`(guild_id >> 22) % total`).
+#[cfg(feature = "postgres")]
+fn guild_on_shard(shard: u64, total: u64) -> u64 {
+    (0..)
+        .map(|k: u64| GUILD_ID + (k << 22))
+        .find(|g| (g >> 22) % total == shard)
+        .unwrap()
+}
+
+/// A Discord replica's config: `channels` are support channels, `shards` in all, this
+/// process running `range` (all when None); the store comes from `KOTAE_DATABASE`.
+#[cfg(feature = "postgres")]
+fn discord_replica_config(
+    dir: &Path,
+    rest_proxy: &str,
+    channels: &[u64],
+    shards: u32,
+    range: Option<[u32; 2]>,
+) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("kotae.toml");
+    let quoted: Vec<String> = channels.iter().map(|c| format!("\"{c}\"")).collect();
+    let range = range.map_or(String::new(), |[a, b]| {
+        format!("shard_range = [{a}, {b}]\n")
+    });
+    std::fs::write(
+        &path,
+        format!(
+            "[discord]\nsupport_channels = [{}]\nshards = {shards}\n{range}rest_proxy = \"{rest_proxy}\"\n",
+            quoted.join(", ")
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Waits for kotae's reply to `message`.
+#[cfg(feature = "postgres")]
+async fn discord_reply(fake: &FakeDiscord, message: &str) {
+    let id = json!(message);
+    fake.wait_request(0, &format!("the reply to {message}"), |r| {
+        r.method == "POST"
+            && r.body
+                .as_ref()
+                .is_some_and(|b| b["message_reference"]["message_id"] == id)
+    })
+    .await;
+}
+
+/// The id of kotae's answer in `channel`, read off the 👍 kotae puts under it.
+#[cfg(feature = "postgres")]
+async fn discord_answer_in(fake: &FakeDiscord, channel: u64) -> String {
+    let prefix = format!("/api/v10/channels/{channel}/messages/");
+    let put = fake
+        .wait_request(0, &format!("the 👍 under the answer in {channel}"), |r| {
+            r.method == "PUT" && r.path.starts_with(&prefix) && r.path.contains("/reactions/")
+        })
+        .await;
+    put.path[prefix.len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// (answers, 👍, 👎) of the JAL entry in `kotae report --db URL --format json`, once they
+/// reach `want` (or after 20 s, whatever they are).
+#[cfg(feature = "postgres")]
+async fn report_once_at(url: &str, want: (u64, u64, u64)) -> (u64, u64, u64) {
+    let start = Instant::now();
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_kotae"))
+            .args(["report", "--db", url, "--format", "json"])
+            .env_remove("KOTAE_DATABASE")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = report["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["entry_id"] == json!("jalpay-to-anapay-charge-20000"))
+            .map_or((0, 0, 0), |e| {
+                (
+                    e["answers"].as_u64().unwrap(),
+                    e["helpful"].as_u64().unwrap(),
+                    e["not_helpful"].as_u64().unwrap(),
+                )
+            });
+        if got == want || start.elapsed() > Duration::from_secs(20) {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issue 16: two `kotae serve` processes, each with half the shards (`shard_range`), one
+/// `rest_proxy` (the fake) and one PostgreSQL database. The fake gateway sees each process
+/// identify only its own shard; each shard's pastes are answered by its process; votes
+/// given in both processes are counted in one `kotae report`.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_shard_ranges_in_two_processes_share_one_database_and_one_report() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    const PER_SHARD: u64 = 4;
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let guilds = [guild_on_shard(0, 2), guild_on_shard(1, 2)];
+    // One support channel per paste: the cooldown is per channel.
+    let channel = |shard: u64, i: u64| 100_000_000_000_100_000 + shard * 1000 + i;
+    let all: Vec<u64> = (0..2)
+        .flat_map(|s| (0..PER_SHARD).map(move |i| channel(s, i)))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DISCORD_TOKEN", "fake-token"),
+        ("KOTAE_DATABASE", url.as_str()),
+    ];
+    let mut procs = Vec::new();
+    for (n, range) in [[0, 0], [1, 1]].into_iter().enumerate() {
+        let config = discord_replica_config(
+            &dir.path().join(format!("p{n}")),
+            &fake.rest_url,
+            &all,
+            2,
+            Some(range),
+        );
+        procs.push(spawn(&config, &env));
+        // Started one after the other: the IDENTIFY that arrives now is this process's.
+        fake.wait_frame(2, n + 1).await;
+    }
+    assert_eq!(
+        fake.identified_shards(),
+        vec![json!([0, 2]), json!([1, 2])],
+        "each process identifies its own shard only"
+    );
+
+    let mut answers = Vec::new();
+    for shard in 0..2 {
+        for i in 0..PER_SHARD {
+            let paste = fake.message(
+                channel(shard, i),
+                Some(guilds[shard as usize]),
+                user(200 + i, "someone", false),
+                PASTE,
+            );
+            let id = paste["id"].as_str().unwrap().to_string();
+            assert_eq!(fake.dispatch_to_shard(shard, "MESSAGE_CREATE", paste), 1);
+            discord_reply(&fake, &id).await;
+            answers.push((
+                shard,
+                channel(shard, i),
+                discord_answer_in(&fake, channel(shard, i)).await,
+            ));
+        }
+    }
+    // 👍 on every answer, through the process of its shard; 👎 from a second person on the
+    // first answer of each shard.
+    for (i, (shard, ch, answer)) in answers.iter().enumerate() {
+        let guild = guilds[*shard as usize];
+        fake.react_on_shard(
+            *shard,
+            *ch,
+            guild,
+            answer,
+            support::fake_discord::BOT_ID,
+            user(300, "voter", false),
+            "👍",
+        );
+        if i as u64 % PER_SHARD == 0 {
+            fake.react_on_shard(
+                *shard,
+                *ch,
+                guild,
+                answer,
+                support::fake_discord::BOT_ID,
+                user(301, "critic", false),
+                "👎",
+            );
+        }
+    }
+    let n = 2 * PER_SHARD;
+    assert_eq!(
+        report_once_at(&url, (n, n, 2)).await,
+        (n, n, 2),
+        "answers and votes from both processes in one report"
+    );
+
+    assert_eq!(
+        fake.identified_shards().len(),
+        2,
+        "no process took another shard"
+    );
+    for shard in 0..2 {
+        assert_eq!(fake.connections_on_shard(shard), 1);
+    }
+    for p in &procs {
+        sigterm(p);
+    }
+    for p in &mut procs {
+        let (status, stderr) = wait_exit(p, Duration::from_secs(10));
+        assert!(status.success(), "{stderr}");
+    }
+    fake.assert_no_violations();
+    drop_postgres(&url).await;
+}
+
+/// Issue 16, a rolling deploy: two processes briefly run the same shard, and Discord
+/// delivers every event to both. Each paste is answered once, and a vote delivered to both
+/// is counted once.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discord_two_processes_on_one_shard_answer_each_paste_once() {
+    let Some(url) = fresh_postgres().await else {
+        return;
+    };
+    const PASTES: u64 = 20;
+    let fake = FakeDiscord::start(Faults::default()).await;
+    let channel = |i: u64| 100_000_000_000_200_000 + i;
+    let all: Vec<u64> = (0..PASTES).map(channel).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DISCORD_TOKEN", "fake-token"),
+        ("KOTAE_DATABASE", url.as_str()),
+    ];
+    let mut procs = Vec::new();
+    for n in 0..2 {
+        let config = discord_replica_config(
+            &dir.path().join(format!("p{n}")),
+            &fake.rest_url,
+            &all,
+            1,
+            None,
+        );
+        procs.push(spawn(&config, &env));
+        fake.wait_frame(2, n + 1).await;
+    }
+    assert_eq!(fake.identified_shards(), vec![json!([0, 1]), json!([0, 1])]);
+    assert_eq!(fake.connections_on_shard(0), 2);
+
+    let mut ids = Vec::new();
+    for i in 0..PASTES {
+        let paste = fake.message(
+            channel(i),
+            Some(GUILD_ID),
+            user(200 + i, "someone", false),
+            PASTE,
+        );
+        ids.push(paste["id"].as_str().unwrap().to_string());
+        assert_eq!(
+            fake.dispatch_to_shard(0, "MESSAGE_CREATE", paste),
+            2,
+            "both processes get it"
+        );
+    }
+    for id in &ids {
+        discord_reply(&fake, id).await;
+    }
+    let answer = discord_answer_in(&fake, channel(0)).await;
+    fake.react_on_shard(
+        0,
+        channel(0),
+        GUILD_ID,
+        &answer,
+        support::fake_discord::BOT_ID,
+        user(300, "voter", false),
+        "👍",
+    );
+    // A DM delivered to both last: once it is answered, a second answer to any paste
+    // would have had its time.
+    let sentinel = fake.message(DISCORD_DM, None, user(200, "someone", false), PASTE);
+    let sentinel_id = sentinel["id"].as_str().unwrap().to_string();
+    assert_eq!(fake.dispatch_to_shard(0, "MESSAGE_CREATE", sentinel), 2);
+    discord_reply(&fake, &sentinel_id).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            discord_replies_to(&fake, channel(i as u64), id),
+            1,
+            "paste {i} answered once"
+        );
+    }
+    assert_eq!(
+        discord_posts(&fake),
+        PASTES as usize + 1,
+        "nothing else posted"
+    );
+    assert_eq!(
+        report_once_at(&url, (PASTES + 1, 1, 0)).await,
+        (PASTES + 1, 1, 0),
+        "one answer per paste and the DM in the report, the vote once"
+    );
+    for p in &procs {
+        sigterm(p);
+    }
+    for p in &mut procs {
+        let (status, stderr) = wait_exit(p, Duration::from_secs(10));
+        assert!(status.success(), "{stderr}");
+    }
+    fake.assert_no_violations();
+    drop_postgres(&url).await;
 }

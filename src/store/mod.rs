@@ -7,6 +7,8 @@
 //! keep a [`Redacted`] text, which only [`Redacted::new`] makes.
 
 #[cfg(feature = "postgres")]
+pub mod pg_tls;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;
 
@@ -91,6 +93,18 @@ pub enum StoreError {
     /// without it and the pool reconnects.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// `sslrootcert` names no file of CA certificates kotae can use; the start stops here
+    /// rather than at the first connection.
+    #[error("sslrootcert={path}: {message}")]
+    TlsRootCert { path: String, message: String },
+    /// TLS to the database failed as the URL's `sslmode` asked for it (never a fallback to
+    /// plain text): which setting, and what to change.
+    #[error("TLS to {database} failed ({setting}): {message}")]
+    Tls {
+        database: String,
+        setting: String,
+        message: String,
+    },
 }
 
 /// One posted answer.

@@ -16,7 +16,8 @@
 //! bot answers anyway (a double answer is better than none).
 //!
 //! The password comes from the URL or `PGPASSWORD`, and is never logged: errors name the
-//! database as `user@host/db` only.
+//! database as `user@host/db` only. TLS is used as the URL's `sslmode` and `sslrootcert` ask
+//! ([`super::pg_tls`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -25,8 +26,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::mpsc;
-use tokio_postgres::config::{Host, SslMode};
-use tokio_postgres::NoTls;
+use tokio_postgres::config::Host;
 
 use super::sqlite::gap_key;
 use super::{AnswerRecord, EntryStats, GapStats, Report, Store, StoreError, Unmatched, Vote};
@@ -178,6 +178,9 @@ impl PostgresStore {
     /// Connects to `url`, checks the schema and migrates it (under an advisory lock, so
     /// replicas starting together take turns).
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        // `sslmode` (verify-ca, verify-full) and `sslrootcert` are ours to read: the client
+        // library refuses them.
+        let (url, tls_settings) = super::pg_tls::split_url(url)?;
         let mut config: tokio_postgres::Config =
             url.parse()
                 .map_err(|e: tokio_postgres::Error| StoreError::Open {
@@ -202,16 +205,12 @@ impl PostgresStore {
             config.host(std::env::var("PGHOST").as_deref().unwrap_or("localhost"));
         }
         let name = describe(&config);
-        if config.get_ssl_mode() == SslMode::Require {
-            return Err(StoreError::Open {
-                path: name,
-                message: "sslmode=require is not supported by this build (no TLS client); \
-                          reach the database over a private network or a local TLS tunnel"
-                    .into(),
-            });
-        }
-        // `prefer` (the default) falls back to a plain connection without a TLS client.
-        config.ssl_mode(SslMode::Disable);
+        let host = match config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            _ => String::new(),
+        };
+        let tls = super::pg_tls::connector(&tls_settings)?;
+        config.ssl_mode(tls_settings.mode.for_client());
         config.connect_timeout(STATEMENT_TIMEOUT);
         config.application_name("kotae");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -223,9 +222,25 @@ impl PostgresStore {
                 path: name.clone(),
                 message: format!("cannot start the database threads: {e}"),
             })?;
+        // One connection first, so a TLS failure is told as one (which setting, what to
+        // change) instead of as the pool's "unavailable".
+        {
+            let (config, tls) = (config.clone(), tls.clone());
+            let (tx, rx) = std::sync::mpsc::channel();
+            // Spawned and awaited from this thread: `open` may be called inside a runtime.
+            runtime.spawn(async move {
+                let r = tokio::time::timeout(STATEMENT_TIMEOUT * 2, config.connect(tls)).await;
+                let _ = tx.send(r.map(|r| r.map(|_| ())));
+            });
+            if let Ok(Ok(Err(e))) = rx.recv() {
+                if let Some(tls_error) = super::pg_tls::classify(&e, &tls_settings, &name, &host) {
+                    return Err(tls_error);
+                }
+            }
+        }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },

@@ -518,3 +518,168 @@ fn kotae_report_reads_a_postgres_database() {
     );
     assert!(text.contains("jalpay-to-anapay-charge-20000"), "{text}");
 }
+
+/// The test cluster's CA (`KOTAE_TEST_POSTGRES_CA`) and one that signed nothing
+/// (`KOTAE_TEST_POSTGRES_OTHER_CA`), both made by `.ci/postgres.sh`; None after a loud
+/// message outside CI when the server was started some other way.
+fn test_cas() -> Option<(String, String)> {
+    match (
+        std::env::var("KOTAE_TEST_POSTGRES_CA"),
+        std::env::var("KOTAE_TEST_POSTGRES_OTHER_CA"),
+    ) {
+        (Ok(ca), Ok(other)) if !ca.is_empty() && !other.is_empty() => Some((ca, other)),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but KOTAE_TEST_POSTGRES_CA is not set: .ci/postgres.sh makes it")
+        }
+        _ => {
+            eprintln!(
+                "SKIPPED: the TLS tests need KOTAE_TEST_POSTGRES_CA and KOTAE_TEST_POSTGRES_OTHER_CA (.ci/postgres.sh)"
+            );
+            None
+        }
+    }
+}
+
+/// The test database's URL with another host (the server's certificate names `localhost`
+/// only) and `query` (`sslmode=…&sslrootcert=…`).
+fn tls_url(db: &Db, host: &str, query: &str) -> String {
+    assert!(
+        db.url.contains("@127.0.0.1:"),
+        "the test server is on 127.0.0.1: {}",
+        db.url
+    );
+    let url = db.url.replacen("@127.0.0.1:", &format!("@{host}:"), 1);
+    format!("{url}?{query}")
+}
+
+/// Whether kotae's connections to the test database use TLS, as the server sees them.
+fn kotae_sessions_use_tls(db: &Db) -> Vec<bool> {
+    let (base, name) = (db.base.clone(), db.name.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client
+                .query(
+                    "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid
+                     WHERE a.datname = $1 AND a.application_name = 'kotae'",
+                    &[&name],
+                )
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// `sslmode=verify-full` with the CA that signed the server's certificate: connected over
+/// TLS, and a claim works.
+#[test]
+fn verify_full_with_the_servers_ca_connects_over_tls_and_claims() {
+    let (Some(db), Some((ca, _))) = (fresh_db(), test_cas()) else {
+        return;
+    };
+    let url = tls_url(
+        &db,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
+    let s = PostgresStore::open(&url).unwrap();
+    assert!(s.first_time("slack:EvTls", 1000, 3600).unwrap());
+    assert!(!s.first_time("slack:EvTls", 1001, 3600).unwrap());
+    let tls = kotae_sessions_use_tls(&db);
+    assert!(!tls.is_empty() && tls.iter().all(|t| *t), "{tls:?}");
+}
+
+/// The wrong CA, or a host the certificate does not name, stops `open` with an error that
+/// names the setting and the cause, and never the password.
+#[test]
+fn verify_full_with_another_ca_or_host_is_refused_naming_the_setting() {
+    let (Some(db), Some((ca, other))) = (fresh_db(), test_cas()) else {
+        return;
+    };
+    let with_password = |url: String| url.replacen("://kotae@", "://kotae:s3cret-pw@", 1);
+    let url = with_password(tls_url(
+        &db,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={other}"),
+    ));
+    let e = PostgresStore::open(&url).expect_err("another CA is refused");
+    let text = e.to_string();
+    assert!(matches!(e, kotae::store::StoreError::Tls { .. }), "{e:?}");
+    assert!(text.contains("sslmode=verify-full"), "{text}");
+    assert!(text.contains(&format!("sslrootcert={other}")), "{text}");
+    assert!(text.contains("not signed by a CA"), "{text}");
+    assert!(!text.contains("s3cret-pw"), "{text}");
+
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses, verify-ca does not.
+    let url = tls_url(
+        &db,
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    );
+    let e = PostgresStore::open(&url).expect_err("another host name is refused");
+    assert!(e.to_string().contains("not for the host 127.0.0.1"), "{e}");
+    let url = tls_url(
+        &db,
+        "127.0.0.1",
+        &format!("sslmode=verify-ca&sslrootcert={ca}"),
+    );
+    PostgresStore::open(&url).expect("verify-ca checks the chain, not the name");
+
+    // As libpq: require with sslrootcert checks the chain.
+    let url = tls_url(
+        &db,
+        "localhost",
+        &format!("sslmode=require&sslrootcert={other}"),
+    );
+    let e = PostgresStore::open(&url).expect_err("require with sslrootcert checks the chain");
+    assert!(e.to_string().contains("sslmode=require"), "{e}");
+
+    let url = tls_url(
+        &db,
+        "localhost",
+        "sslmode=verify-full&sslrootcert=/nonexistent/kotae-ca.pem",
+    );
+    let e = PostgresStore::open(&url).expect_err("a missing CA file is refused");
+    assert!(
+        matches!(e, kotae::store::StoreError::TlsRootCert { .. }),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("sslrootcert=/nonexistent/kotae-ca.pem"),
+        "{e}"
+    );
+}
+
+/// `sslmode=require` encrypts without a CA (libpq's meaning); `sslmode=disable` stays plain.
+#[test]
+fn require_encrypts_without_a_ca_and_disable_stays_plain() {
+    let (Some(db), Some(_)) = (fresh_db(), test_cas()) else {
+        return;
+    };
+    {
+        let s = PostgresStore::open(&tls_url(&db, "127.0.0.1", "sslmode=require")).unwrap();
+        assert!(s.first_time("slack:EvReq", 1000, 3600).unwrap());
+        let tls = kotae_sessions_use_tls(&db);
+        assert!(!tls.is_empty() && tls.iter().all(|t| *t), "{tls:?}");
+    }
+    // Another database, so sessions of the store above that the server has not yet
+    // cleared are not counted.
+    let db = fresh_db().unwrap();
+    let s = PostgresStore::open(&tls_url(&db, "127.0.0.1", "sslmode=disable")).unwrap();
+    assert!(s.first_time("slack:EvReq", 1001, 3600).unwrap());
+    let tls = kotae_sessions_use_tls(&db);
+    assert!(!tls.is_empty() && tls.iter().all(|t| !*t), "{tls:?}");
+}

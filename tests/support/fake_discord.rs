@@ -6,6 +6,12 @@
 //! speaks enough of the protocol for serenity: HELLO, IDENTIFY -> READY, heartbeats, RESUME
 //! -> RESUMED, RECONNECT (op 7), dispatches chosen by the test, and close codes.
 //!
+//! Several processes may connect, each with its own shards (`shard_range`): the fake keeps
+//! every open connection under the shard it identified as, and
+//! [`FakeDiscord::dispatch_to_shard`] sends an event to each connection of that shard, so a
+//! test sees which process got it, and two processes on one shard (a rolling deploy) both
+//! get it, as Discord does.
+//!
 //! For load runs (`examples/discord_load.rs`), [`FakeDiscord::tap`] replaces the recording
 //! and validation of each REST request with a callback, which costs far less per request.
 
@@ -64,6 +70,8 @@ struct Inner {
     frames: Mutex<Vec<Value>>,
     /// The open gateway connection, to push frames to.
     conn: Mutex<Option<mpsc::UnboundedSender<WsMessage>>>,
+    /// Open connections that identified, by shard id: (connection number, its sender).
+    shards: Mutex<std::collections::HashMap<u64, Vec<ShardConn>>>,
     seq: Mutex<u64>,
     connections: Mutex<u32>,
     next_id: Mutex<u64>,
@@ -80,6 +88,9 @@ struct Inner {
     /// Attachment downloads served, by path.
     downloads: Mutex<Vec<String>>,
 }
+
+/// An open gateway connection that identified as a shard: its number, and its sender.
+type ShardConn = (u32, mpsc::UnboundedSender<WsMessage>);
 
 /// A callback on each REST request: method, path and body (parsed JSON, if any).
 pub type Tap = Box<dyn Fn(&Method, &str, Option<&Value>) + Send + Sync>;
@@ -110,6 +121,7 @@ impl FakeDiscord {
             changed: watch::channel(0).0,
             frames: Mutex::new(Vec::new()),
             conn: Mutex::new(None),
+            shards: Mutex::new(std::collections::HashMap::new()),
             seq: Mutex::new(0),
             connections: Mutex::new(0),
             next_id: Mutex::new(800_000_000_000_000_000),
@@ -250,6 +262,51 @@ impl FakeDiscord {
         self.send_frame(json!({"op": 0, "t": t, "s": s, "d": d}));
     }
 
+    /// Sends a dispatch to every open connection that identified as `shard` (the next
+    /// sequence number each); returns to how many. Panics when none has.
+    pub fn dispatch_to_shard(&self, shard: u64, t: &str, d: Value) -> usize {
+        let conns = self
+            .inner
+            .shards
+            .lock()
+            .unwrap()
+            .get(&shard)
+            .cloned()
+            .unwrap_or_default();
+        assert!(!conns.is_empty(), "no gateway connection on shard {shard}");
+        for (_, tx) in &conns {
+            let s = {
+                let mut seq = self.inner.seq.lock().unwrap();
+                *seq += 1;
+                *seq
+            };
+            tx.send(WsMessage::Text(
+                json!({"op": 0, "t": t, "s": s, "d": d}).to_string(),
+            ))
+            .expect("gateway connection closed");
+        }
+        conns.len()
+    }
+
+    /// The `shard` ([id, total]) of every IDENTIFY so far, in order.
+    pub fn identified_shards(&self) -> Vec<Value> {
+        self.frames()
+            .into_iter()
+            .filter(|f| f["op"] == json!(2))
+            .map(|f| f["d"]["shard"].clone())
+            .collect()
+    }
+
+    /// How many open connections identified as `shard`.
+    pub fn connections_on_shard(&self, shard: u64) -> usize {
+        self.inner
+            .shards
+            .lock()
+            .unwrap()
+            .get(&shard)
+            .map_or(0, Vec::len)
+    }
+
     /// Makes `GET /channels/{id}` answer a thread of `parent`.
     pub fn add_thread(&self, id: u64, parent: u64) {
         let thread = json!({
@@ -285,28 +342,7 @@ impl FakeDiscord {
         user: Value,
         emoji: &str,
     ) {
-        let member = json!({
-            "user": user,
-            "roles": [],
-            "joined_at": "2026-01-01T00:00:00.000000+00:00",
-            "deaf": false,
-            "mute": false,
-            "flags": 0,
-        });
-        let mut d = json!({
-            "user_id": user["id"],
-            "channel_id": channel.to_string(),
-            "message_id": message,
-            "emoji": {"id": null, "name": emoji},
-            "message_author_id": author.to_string(),
-            "burst": false,
-            "burst_colors": [],
-            "type": 0,
-        });
-        if let Some(g) = guild {
-            d["guild_id"] = json!(g.to_string());
-            d["member"] = member;
-        }
+        let d = reaction(channel, guild, message, author, user, emoji);
         self.dispatch("MESSAGE_REACTION_ADD", d);
     }
 
@@ -346,6 +382,22 @@ impl FakeDiscord {
         self.inner.downloads.lock().unwrap().clone()
     }
 
+    /// [`FakeDiscord::react`] in `guild`, sent to every connection of `shard`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn react_on_shard(
+        &self,
+        shard: u64,
+        channel: u64,
+        guild: u64,
+        message: &str,
+        author: u64,
+        user: Value,
+        emoji: &str,
+    ) {
+        let d = reaction(channel, Some(guild), message, author, user, emoji);
+        self.dispatch_to_shard(shard, "MESSAGE_REACTION_ADD", d);
+    }
+
     /// Asks the client to reconnect (op 7).
     pub fn reconnect(&self) {
         self.send_frame(json!({"op": 7, "d": null}));
@@ -365,6 +417,41 @@ impl FakeDiscord {
         }
         m
     }
+}
+
+/// A MESSAGE_REACTION_ADD payload: `user` reacted with `emoji` on `message` (written by
+/// `author`), with the reacting member in a guild, as Discord sends it.
+fn reaction(
+    channel: u64,
+    guild: Option<u64>,
+    message: &str,
+    author: u64,
+    user: Value,
+    emoji: &str,
+) -> Value {
+    let member = json!({
+        "user": user,
+        "roles": [],
+        "joined_at": "2026-01-01T00:00:00.000000+00:00",
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+    });
+    let mut d = json!({
+        "user_id": user["id"],
+        "channel_id": channel.to_string(),
+        "message_id": message,
+        "emoji": {"id": null, "name": emoji},
+        "message_author_id": author.to_string(),
+        "burst": false,
+        "burst_colors": [],
+        "type": 0,
+    });
+    if let Some(g) = guild {
+        d["guild_id"] = json!(g.to_string());
+        d["member"] = member;
+    }
+    d
 }
 
 pub fn user(id: u64, name: &str, bot: bool) -> Value {
@@ -516,7 +603,11 @@ async fn gateway_connection(
     let (mut sink, mut stream) = ws.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<WsMessage>();
     *inner.conn.lock().unwrap() = Some(tx.clone());
-    *inner.connections.lock().unwrap() += 1;
+    let conn_no = {
+        let mut n = inner.connections.lock().unwrap();
+        *n += 1;
+        *n
+    };
     inner.changed.send_modify(|n| *n += 1);
     let writer = tokio::spawn(async move {
         while let Some(m) = rx.recv().await {
@@ -533,6 +624,7 @@ async fn gateway_connection(
         let text = match msg {
             WsMessage::Text(t) => t,
             WsMessage::Close(frame) => {
+                forget_connection(&inner, conn_no);
                 // Answer the close handshake, as Discord does.
                 let _ = tx.send(WsMessage::Close(frame));
                 let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
@@ -543,6 +635,17 @@ async fn gateway_connection(
         let Ok(frame) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
+        if frame["op"] == json!(2) && inner.faults.close_on_identify.is_none() {
+            // Before the frame is seen: a test that waited for this IDENTIFY may dispatch
+            // to the shard at once.
+            inner
+                .shards
+                .lock()
+                .unwrap()
+                .entry(shard_of(&frame).0)
+                .or_default()
+                .push((conn_no, tx.clone()));
+        }
         inner.frames.lock().unwrap().push(frame.clone());
         inner.changed.send_modify(|n| *n += 1);
         match frame["op"].as_u64() {
@@ -557,6 +660,7 @@ async fn gateway_connection(
                     })));
                     continue;
                 }
+                let shard = shard_of(&frame);
                 let s = {
                     let mut seq = inner.seq.lock().unwrap();
                     *seq += 1;
@@ -570,7 +674,7 @@ async fn gateway_connection(
                         "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
                         "session_id": SESSION_ID,
                         "resume_gateway_url": inner.ws_url,
-                        "shard": [0, 1],
+                        "shard": [shard.0, shard.1],
                         "application": {"id": APP_ID.to_string(), "flags": 0},
                     }
                 });
@@ -589,5 +693,21 @@ async fn gateway_connection(
             _ => {}
         }
     }
+    forget_connection(&inner, conn_no);
     writer.abort();
+}
+
+/// The shard an IDENTIFY asks for: (id, total), (0, 1) when unsharded.
+fn shard_of(identify: &Value) -> (u64, u64) {
+    match identify["d"]["shard"].as_array().map(|a| a.as_slice()) {
+        Some([id, total]) => (id.as_u64().unwrap_or(0), total.as_u64().unwrap_or(1)),
+        _ => (0, 1),
+    }
+}
+
+/// A closed connection gets no more shard dispatches.
+fn forget_connection(inner: &Inner, conn_no: u32) {
+    for conns in inner.shards.lock().unwrap().values_mut() {
+        conns.retain(|(n, _)| *n != conn_no);
+    }
 }
