@@ -300,6 +300,46 @@ fn dakuten_slips(lit: &str) -> Vec<String> {
 /// See [`dakuten_slips`].
 const MIN_DAKUTEN_SLIP: usize = 6;
 
+/// Small katakana and their full-size letters.
+const SMALL_KANA: &[(char, char)] = &[
+    ('ッ', 'ツ'),
+    ('ャ', 'ヤ'),
+    ('ュ', 'ユ'),
+    ('ョ', 'ヨ'),
+    ('ァ', 'ア'),
+    ('ィ', 'イ'),
+    ('ゥ', 'ウ'),
+    ('ェ', 'エ'),
+    ('ォ', 'オ'),
+];
+
+/// A long katakana word with its small ッ dropped or its small letters read full size (セションタイムアウト,
+/// セツシヨンタイムアウト): what OCR makes of a dialog title, and what a hurried typist makes
+/// of it. Only for words of [`MIN_DAKUTEN_SLIP`] katakana or more.
+fn small_kana_slips(lit: &str) -> Vec<String> {
+    if katakana_letters(lit) < MIN_DAKUTEN_SLIP
+        || !lit.chars().any(|c| SMALL_KANA.iter().any(|&(s, _)| s == c))
+    {
+        return Vec::new();
+    }
+    // Only the small ッ goes missing (ション without its ョ would be シン, another sound).
+    let dropped: String = lit.chars().filter(|&c| c != 'ッ').collect();
+    let full: String = lit
+        .chars()
+        .map(|c| {
+            SMALL_KANA
+                .iter()
+                .find(|(s, _)| *s == c)
+                .map_or(c, |&(_, f)| f)
+        })
+        .collect();
+    let mut out = vec![full];
+    if dropped != lit {
+        out.insert(0, dropped);
+    }
+    out
+}
+
 pub(crate) fn bigrams(compact: &str) -> Vec<u64> {
     let chars: Vec<char> = compact.chars().collect();
     let mut out: Vec<u64> = chars
@@ -345,6 +385,9 @@ impl Index {
                 add_one(lit.replace('\'', ""), target);
             }
             for v in dakuten_slips(&lit) {
+                add_one(v, target);
+            }
+            for v in small_kana_slips(&lit) {
                 add_one(v, target);
             }
             add_one(lit, target);
@@ -1292,5 +1335,18 @@ mod tests {
         // Short words have none: カード is not ガード.
         assert!(dakuten_slips("カード").is_empty());
         assert!(dakuten_slips("本人認証に不正").is_empty());
+    }
+
+    #[test]
+    fn a_long_katakana_word_is_found_with_its_small_letters_misread() {
+        assert_eq!(
+            small_kana_slips("セッションタイムアウト"),
+            ["セションタイムアウト", "セツシヨンタイムアウト"]
+        );
+        // Short words, and words without small letters, have none.
+        assert!(small_kana_slips("チャージ").is_empty());
+        assert!(small_kana_slips("ワンタイムパスワード").is_empty());
+        let groups = keyword_groups(&["セッションタイムアウト"]);
+        assert_eq!(groups("セションタイムアウトが出た"), 1);
     }
 }
