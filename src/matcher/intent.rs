@@ -756,6 +756,15 @@ const ABOUT_THE_CODE: &[&str] = &[
     // Counting the errors is not having one ("先週のMW1M01AJ0004は12件").
     "集計",
     "件数",
+    // Read about it, or about its punctuation: not having it.
+    "記事に",
+    "記事で",
+    "記事によると",
+    "ブログに",
+    "ブログで",
+    "ニュースで",
+    "句点",
+    "読点",
 ];
 
 /// A place or a thing that takes no cards: "現金のみ", "QUICPayのマークなくて". The failure
@@ -1120,7 +1129,9 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
             Cue::Failure | Cue::Question | Cue::Concern | Cue::Help | Cue::Happened
         )
     });
-    if !states_a_problem && !bare_paste {
+    // A few words and nothing else ("ANA Pay チャージ 限度額") is typed like a search: it asks.
+    let terse = compact.chars().count() <= TERSE_CHARS;
+    if !states_a_problem && !bare_paste && !terse {
         return Judgement {
             not_a_report: Some(NotAReport::NoProblemStated),
             cue: None,
@@ -1140,6 +1151,10 @@ const OPINION_ENDINGS: &[&str] = &[
     "と思います",
     "すぎる",
 ];
+
+/// A message of at most this many characters (spaces removed) that names an entry's words
+/// and nothing else is a query typed into the channel.
+const TERSE_CHARS: usize = 14;
 
 /// The most bytes of a message (compact form) that are judged.
 const MAX_JUDGED: usize = 400;
@@ -1220,6 +1235,8 @@ mod tests {
             "アナペイにクレカ登録でけへん",
             "ジャルペイのカード登録、何回やってもできんのやけど",
             "3DS authentication failure again on my Visa",
+            // A few words typed like a search.
+            "ANA Pay チャージ 限度額",
             // Typed in a hurry: no apostrophe, hiragana for katakana.
             "JAL Pay activation mail, I didnt do anything",
             // A polite question holds the advice word ましょう.
