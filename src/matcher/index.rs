@@ -101,9 +101,11 @@ fn slot(hits: &mut Vec<EntryHits>, entry: u32) -> usize {
     }
 }
 
-/// Counts each keyword group found, with each place in the text counting for one group only:
-/// "顔認証" listed in two groups of an entry, or "JAL Pay" as both the app and the card, is
-/// one word, not two pieces of evidence. Groups with the fewest places choose first.
+/// Counts each keyword group found, with each place in the text (the same start and end)
+/// counting for one group only: "顔認証" listed in two groups of an entry, or "JAL Pay" as
+/// both the app and the card, is one word, not two pieces of evidence. A word inside a
+/// longer one still counts ("カード" in "カード設定": the card, and the setting of it).
+/// Groups with the fewest places choose first.
 fn assign_groups(h: &mut EntryHits) {
     if h.spans.is_empty() {
         return;
@@ -119,7 +121,7 @@ fn assign_groups(h: &mut EntryHits) {
             .spans
             .iter()
             .filter(|s| s.0 == g)
-            .filter(|s| !taken.iter().any(|&(a, b)| s.1 < b && a < s.2))
+            .filter(|s| !taken.iter().any(|&(a, b)| s.1 == a && s.2 == b))
             .min_by_key(|s| (s.3, s.1));
         if let Some(&(_, start, end, df)) = free {
             taken.push((start, end));
@@ -1213,6 +1215,12 @@ mod tests {
         assert_eq!(hit("本人認証のSMS、顔認証も"), vec![0, 1, 2]);
         // The group with fewer places chooses first, so SMS + 顔認証 fill 0 and 2.
         assert_eq!(hit("SMSも顔認証も"), vec![0, 2]);
+        // A word inside a longer word of another group still counts for its own group.
+        let hit = one_entry_hits(
+            |e| e.keywords = vec![vec!["カード".into()], vec!["カード設定".into()]],
+            |h| h.keywords.clone(),
+        );
+        assert_eq!(hit("カード設定で失敗"), vec![0, 1]);
     }
 
     #[test]
