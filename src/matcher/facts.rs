@@ -396,10 +396,13 @@ fn candidates(s: &str, markers: u16) -> Vec<Candidate> {
                     j += 1;
                 }
                 let end = run_after(s, j);
+                // `¥10k`: thousands, as English speakers write them.
+                let k = s[end..].starts_with('k')
+                    && !s[end + 1..].starts_with(|c: char| c.is_ascii_alphanumeric());
                 parse_str(&s[j..end]).map(|value| Candidate {
-                    value,
+                    value: if k { value * 1_000 } else { value },
                     start: i,
-                    end,
+                    end: if k { end + 1 } else { end },
                 })
             }
             // `15,000円`, `5000 yen`.
@@ -431,9 +434,14 @@ fn candidates(s: &str, markers: u16) -> Vec<Candidate> {
                 if s[..e].ends_with(' ') {
                     e -= 1;
                 }
+                // `10k yen`.
+                let k = kind != 0 && s[..e].ends_with('k');
+                if k {
+                    e -= 1;
+                }
                 let start = run_before(s, e);
                 parse_str(&s[start..e]).map(|value| Candidate {
-                    value,
+                    value: if k { value * 1_000 } else { value },
                     start,
                     end: end_of_marker,
                 })
@@ -494,6 +502,9 @@ mod tests {
         assert_eq!(amount("何万回やっても"), None);
         assert_eq!(amount("15,000 gets rejected"), Some(15_000));
         assert_eq!(amount("I tried 100,000 twice"), Some(100_000));
+        assert_eq!(amount("moving ¥10k to ANA Pay"), Some(10_000));
+        assert_eq!(amount("10k yen charge"), Some(10_000));
+        assert_eq!(amount("¥10kb"), Some(10));
     }
 
     #[test]

@@ -251,6 +251,9 @@ const QUESTION: &[&str] = &[
     "でしょうか",
     // "…でございましょうか" asks (and hides the advice "ましょう" it holds).
     "ましょうか",
+    "どうしましょう",
+    "何が",
+    "なにが",
     "質問です",
     "質問まとめ",
     "質問させて",
@@ -511,6 +514,12 @@ const CONTRAST: &[&str] = &[
 
 const THANKS: &[&str] = &[
     "ありがとう",
+    "あざす",
+    "あざっす",
+    "あざます",
+    "サンキュ",
+    "さんきゅ",
+    "tysm",
     "有難う",
     "助かりました",
     "助かる",
@@ -550,6 +559,8 @@ const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
 const NEGATED: &[&str] = &[
     "たことない",
     "たことがない",
+    "わけじゃな",
+    "わけではな",
     "一度もな",
     "一回もな",
     "いちどもな",
@@ -666,6 +677,7 @@ const HYPOTHETICAL: &[&str] = &[
     "かかりそう",
     "されそう",
     // "if it ever fails": ever before a present verb.
+    "i'lljust",
     "evergets",
     "everfails",
     "everhappens",
