@@ -335,6 +335,7 @@ const HAPPENED: &[&str] = &[
     "来ました",
     "発生",
     "したい",
+    "調べたい",
     // A wish about the step ("メールで受け取りたい") asks for the way to it.
     "りたい",
     "たいんだけど",

@@ -211,13 +211,21 @@ pub(super) fn rank(
             .then(a.entry.cmp(&b.entry))
     });
     // An entry that has its evidence goes before the confident ones it names in
-    // `prefer_over`: the narrower problem answers.
+    // `prefer_over`: the narrower problem answers. Not before one that has the pasted code
+    // or a pattern: that is stronger than any preference.
+    let strong = |m: &Match| {
+        m.evidence
+            .iter()
+            .any(|e| matches!(e, Evidence::Code(_) | Evidence::Pattern(_)))
+    };
     let mut i = 1;
     while i < matches.len() {
         let m = &matches[i];
         let jump = m.confident.then(|| {
             matches[..i].iter().position(|earlier| {
-                earlier.confident && entries[m.entry].prefer_over.contains(&earlier.id)
+                earlier.confident
+                    && !strong(earlier)
+                    && entries[m.entry].prefer_over.contains(&earlier.id)
             })
         });
         if let Some(Some(at)) = jump {
@@ -245,7 +253,10 @@ pub(super) fn decisive(entries: &[Entry], matches: &[Match]) -> bool {
     strong
         || matches.get(1).is_none_or(|second| {
             !second.confident
-                || entries[best.entry].prefer_over.contains(&second.id)
+                || (entries[best.entry].prefer_over.contains(&second.id)
+                    && !second.evidence.iter().any(|e| {
+                        matches!(e, super::Evidence::Code(_) | super::Evidence::Pattern(_))
+                    }))
                 || best.score > second.score
                 || (best.score == second.score && best.surplus > second.surplus)
         })
