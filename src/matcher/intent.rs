@@ -90,6 +90,8 @@ impl Judgement {
 /// group of the pack. Negative forms get their other forms from [`inflections`].
 pub const FAILURE: &[&str] = &[
     "エラー",
+    // Typed all in hiragana, as on a phone without conversion.
+    "えらー",
     "失敗",
     "できない",
     "出来ない",
@@ -255,6 +257,7 @@ const QUESTION: &[&str] = &[
     "でしょうか",
     // "…でございましょうか" asks (and hides the advice "ましょう" it holds).
     "ましょうか",
+    "ございましょう",
     "どうしましょう",
     "何が",
     "なにが",
