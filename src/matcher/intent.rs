@@ -132,6 +132,13 @@ pub const FAILURE: &[&str] = &[
     "エラーで戻",
     "来ん",
     "bounced",
+    "超えています",
+    "超えました",
+    "nevershows",
+    "doesn'tshowup",
+    "notshowingup",
+    "nosms",
+    "nocode",
     "exceeded",
     "overthelimit",
     "超えてる",
@@ -257,6 +264,9 @@ const QUESTION: &[&str] = &[
     "でしょうか",
     // "…でございましょうか" asks (and hides the advice "ましょう" it holds).
     "ましょうか",
+    "正常ですか",
+    "正常なんですか",
+    "正常なの",
     "ございましょう",
     "どうしましょう",
     "何が",
@@ -308,6 +318,9 @@ const HAPPENED: &[&str] = &[
     "私も同じ",
     "同じ症状",
     "metoo",
+    "+1",
+    "samemessage",
+    "sameerror",
     "igot",
     "gets",
     "getting",
@@ -447,6 +460,9 @@ const RESOLVED: &[&str] = &[
     "上がったよ",
     "上がりました",
     "決済完了",
+    "登録が完了",
+    "登録完了",
+    "チャージが完了",
     "正規でした",
     "本物でした",
     "正規の通知",
@@ -469,6 +485,9 @@ const FIXED: &[&str] = &[
     "sorted",
     "fixed",
     "wentaway",
+    "解けて",
+    "解けた",
+    "解除され",
     "もう出ない",
     "出なくなっ",
     "出なくなり",
@@ -585,6 +604,10 @@ const NEGATED: &[&str] = &[
     "なにもなかった",
     "何もなかった",
     "出てない",
+    "は来てません",
+    "は来ていません",
+    "起きてません",
+    "起きていません",
     // A notice that did not come is nothing to answer (a code that did not come is).
     "通知は来てない",
     "通知とか来てない",
@@ -634,6 +657,9 @@ const INSTEAD: &[&str] = &["じゃなくて", "ではなくて", "ではなく"]
 
 const HYPOTHETICAL: &[&str] = &[
     "たら困",
+    "ないうちに",
+    "とこうかな",
+    "ておこうかな",
     "試さないけど",
     "たりしますか",
     "たりするの",
@@ -693,6 +719,17 @@ const HYPOTHETICAL: &[&str] = &[
     "evergoes",
 ];
 
+/// The hypothetical cues that are plans: a question after them asks about the plan.
+const PLANS: &[&str] = &[
+    "つもり",
+    "する予定",
+    "予定だけど",
+    "予定なんだけど",
+    "予定なので",
+    "とこうかな",
+    "ておこうかな",
+];
+
 /// "もし分かる人いたら" is a polite request, not a hypothetical.
 const HYPOTHETICAL_EXCEPT: &[&str] = &[
     // A dialog's own "may": "cookies might be off", "the session might have expired".
@@ -722,6 +759,12 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
 
 const ANNOUNCEMENT: &[&str] = &[
     "📢",
+    // Talk about the bot itself, by its name.
+    "kotae",
+    "このボット",
+    "このbot",
+    "ボットの回答",
+    "botの回答",
     "メンテナンス",
     "公式より",
     "公式発表",
@@ -785,7 +828,6 @@ const ABOUT_THE_CODE: &[&str] = &[
     "misleading",
     "confusing",
     "一覧",
-    "以外にも",
     // Counting the errors is not having one ("先週のMW1M01AJ0004は12件").
     "集計",
     "件数",
@@ -836,6 +878,20 @@ const ADVICE: &[&str] = &[
     "てね",
     "ましょう",
     "大丈夫だよ",
+    "じゃないよ",
+    "る仕様",
+    "仕様だよ",
+    "仕様です",
+    "と早いよ",
+    "のが早い",
+    "ダメなら",
+    "だめなら",
+    "tryregistering",
+    "tryusing",
+    "tryadding",
+    "trycharging",
+    "workedforafew",
+    "workedforsome",
     "確認してみ",
     "もらえますよ",
     "できますよ",
@@ -868,6 +924,7 @@ const OPINION: &[&str] = &[
     "すぎじゃ",
     "不親切",
     "紛らわし",
+    "すぎない",
     "ややこし",
     "わかりにくい",
     "分かりにくい",
@@ -1067,9 +1124,13 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         }
     }
     // A denial asked back ("10万じゃなかった？") is a question.
+    // A denial followed by a new failure is the old problem denied and a new one reported
+    // ("セッションタイムアウトの方は問題なし、で、今度はQUICPayが使えません").
     if let Some((_, end, _, word)) = first(Cue::Negated) {
         let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 == end);
-        if !asked_after {
+        let fails_after = failure_end.is_some_and(|f| f > end)
+            && found.iter().any(|f| f.2 == Cue::Contrast && f.0 >= end);
+        if !asked_after && !fails_after {
             return verdict(NotAReport::Negated, word);
         }
     }
@@ -1107,9 +1168,13 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         .filter(|f| f.2 == Cue::HypotheticalExcept)
         .map(|f| f.0)
         .collect();
+    // A plan followed by a question asks about it ("多めにチャージするつもり。上限はいくら？").
+    let plan_asked = |&(_, end, _, word): &(usize, usize, Cue, &str)| {
+        PLANS.contains(&word) && found.iter().any(|f| f.2 == Cue::Question && f.0 >= end)
+    };
     if let Some(&(.., word)) = found
         .iter()
-        .filter(|f| f.2 == Cue::Hypothetical && !excused.contains(&f.0))
+        .filter(|f| f.2 == Cue::Hypothetical && !excused.contains(&f.0) && !plan_asked(f))
         .min_by_key(|f| f.0)
     {
         return verdict(NotAReport::Hypothetical, word);
