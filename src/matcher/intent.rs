@@ -934,7 +934,7 @@ const OPINION: &[&str] = &[
     "オススメ",
     "どっちが",
     "どっちの",
-    "便利",
+    "便利ですよ",
 ];
 
 /// Which list a cue comes from.
