@@ -33,6 +33,8 @@ pub enum NotAReport {
     Opinion,
     /// About a place that takes no cards ("現金のみ").
     NoCardsThere,
+    /// About another system that shares the words ("マイナポータルの本人認証").
+    OtherSystem,
     /// Advice to someone else ("20,001円以上にすれば通るよ", "大丈夫だよ"): the fix is
     /// being given, nobody is asking for it.
     Advice,
@@ -52,6 +54,7 @@ impl NotAReport {
             NotAReport::AboutTheCode => "it talks about the error text or code itself",
             NotAReport::Opinion => "it is an opinion, not a problem report",
             NotAReport::NoCardsThere => "it is about a place that takes no cards",
+            NotAReport::OtherSystem => "it is about another system than the ones kotae knows",
             NotAReport::Advice => "it gives someone advice rather than asking for it",
             NotAReport::NoProblemStated => {
                 "it names the error but says nothing went wrong and asks nothing"
@@ -116,6 +119,18 @@ pub const FAILURE: &[&str] = &[
     "死んでる",
     "死んだ",
     "落ちる",
+    "詰んだ",
+    // Not fixed: the longer cue hides the 復活 / 直 / 解除 it holds.
+    "復活しない",
+    "直らない",
+    "治らない",
+    "解除されない",
+    "来なすぎ",
+    "来ねえ",
+    "来ねー",
+    "こねえ",
+    "こねー",
+    "でぎねえ",
     "届いてない",
     "届いていない",
     "来てない",
@@ -604,6 +619,11 @@ const NEGATED: &[&str] = &[
     "なにもなかった",
     "何もなかった",
     "出てない",
+    "エラーはありません",
+    "エラーはない",
+    "エラーもない",
+    "使用できています",
+    "出んかった",
     "は来てません",
     "は来ていません",
     "起きてません",
@@ -657,6 +677,11 @@ const INSTEAD: &[&str] = &["じゃなくて", "ではなくて", "ではなく"]
 
 const HYPOTHETICAL: &[&str] = &[
     "たら困",
+    "くなったら",
+    "どげんしよう",
+    "覚えとこ",
+    "覚えておこ",
+    "メモしとこ",
     "ないうちに",
     "とこうかな",
     "ておこうかな",
@@ -751,6 +776,7 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
     "もしもし",
     // 何もしてない: も + する, not もし.
     "もして",
+    "もしと",
     "もした",
     "もしな",
     "もしま",
@@ -830,6 +856,9 @@ const ABOUT_THE_CODE: &[&str] = &[
     "一覧",
     // Counting the errors is not having one ("先週のMW1M01AJ0004は12件").
     "集計",
+    "まとめ表",
+    "表を作",
+    "表作",
     "件数",
     // Read about it, or about its punctuation: not having it.
     "記事に",
@@ -863,6 +892,19 @@ const NO_CARDS_THERE: &[&str] = &[
     "nocards",
 ];
 
+/// Systems that share the words (本人認証, カード, ログイン) but none of the problems:
+/// "マイナポータルの本人認証で失敗" is not a card payment. Not マイナンバーカード itself,
+/// which ANA Pay's identity verification uses.
+const OTHER_SYSTEM: &[&str] = &[
+    "マイナポータル",
+    "e-tax",
+    "etax",
+    "確定申告",
+    "ネットバンキング",
+    "証券口座",
+    "マイナ保険証",
+];
+
 /// Words of someone answering: a fix offered, a reassurance. Only counted when nothing fails
 /// or is asked after them ("…にすれば通るよって言われたけどダメ" is a report).
 const ADVICE: &[&str] = &[
@@ -875,9 +917,15 @@ const ADVICE: &[&str] = &[
     "てみて",
     "見てみ",
     "みるといい",
-    "てね",
+    "てね。",
+    "てね!",
+    "てね！",
     "ましょう",
     "大丈夫だよ",
+    "聞けば",
+    "ば教えてくれる",
+    "教えてくれる",
+    "教えてくれるよ",
     "じゃないよ",
     "る仕様",
     "仕様だよ",
@@ -957,6 +1005,7 @@ enum Cue {
     Advice,
     Instead,
     NoCardsThere,
+    OtherSystem,
     Question,
     Concern,
     Happened,
@@ -966,7 +1015,7 @@ enum Cue {
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
 static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)> =
     std::sync::LazyLock::new(|| {
-        let lists: [(Cue, &[&'static str]); 20] = [
+        let lists: [(Cue, &[&'static str]); 21] = [
             (Cue::Happened, HAPPENED),
             (Cue::Question, QUESTION),
             (Cue::Concern, CONCERN),
@@ -987,6 +1036,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
             (Cue::Advice, ADVICE),
             (Cue::Instead, INSTEAD),
             (Cue::NoCardsThere, NO_CARDS_THERE),
+            (Cue::OtherSystem, OTHER_SYSTEM),
         ];
         // A failure word's other forms (できない -> できません) count as the word.
         let mut cues: Vec<(Cue, String)> = Vec::new();
@@ -1002,6 +1052,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                         cues.push((Cue::Hypothetical, format!("{stem}なかったら")));
                         // "OTP来ないなら…してみ": advice for someone else's failure.
                         cues.push((Cue::Advice, format!("{stem}ないなら")));
+                        cues.push((Cue::Advice, format!("{stem}ない場合は")));
                     }
                 }
                 cues.push((cue, w.to_string()));
@@ -1199,6 +1250,9 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         if let Some((.., word)) = first(Cue::NoCardsThere) {
             return verdict(NotAReport::NoCardsThere, word);
         }
+        if let Some((.., word)) = first(Cue::OtherSystem) {
+            return verdict(NotAReport::OtherSystem, word);
+        }
     }
     for (kind, why) in [
         (Cue::Announcement, NotAReport::Announcement),
@@ -1333,6 +1387,9 @@ mod tests {
             "アナペイにクレカ登録でけへん",
             "ジャルペイのカード登録、何回やってもできんのやけど",
             "3DS authentication failure again on my Visa",
+            // Dialects and slang: 来ねえ, 詰んだ, ございましょう.
+            "本人認証のワンタイムパスワード、SMSが来ねえ",
+            "ワンタイムパス来なくて詰んだ、3Dセキュアのやつ",
             // A few words typed like a search.
             "ANA Pay チャージ 限度額",
             // Typed in a hurry: no apostrophe, hiragana for katakana.
@@ -1435,6 +1492,14 @@ mod tests {
             (
                 "あの店は現金のみでQUICPayも使えなかった",
                 NotAReport::NoCardsThere,
+            ),
+            (
+                "確定申告のログインで本人認証が失敗する、カードリーダーのせい？",
+                NotAReport::OtherSystem,
+            ),
+            (
+                "明日カード登録するけど、回数制限とかになったら覚えとこ",
+                NotAReport::Hypothetical,
             ),
             (
                 "JAL Payのチャージ、エラーは出ずに終わりました",
