@@ -288,6 +288,7 @@ const QUESTION: &[&str] = &[
     "何が",
     "なにが",
     "質問です",
+    "そもそも",
     "質問まとめ",
     "質問させて",
     "質問があり",
@@ -454,6 +455,7 @@ const RESOLVED: &[&str] = &[
     "成功",
     "やっと届",
     "使えるようになり",
+    "使えるようになっ",
     "通るようになり",
     "通るようになっ",
     "できるようになり",
@@ -560,6 +562,7 @@ const CONTRAST: &[&str] = &[
 
 const THANKS: &[&str] = &[
     "ありがとう",
+    "ありがと",
     "あざす",
     "あざっす",
     "あざます",
@@ -632,6 +635,8 @@ const NEGATED: &[&str] = &[
     "使用できています",
     "出んかった",
     "は来てません",
+    "には来てない",
+    "には来ていない",
     "は来ていません",
     "起きてません",
     "起きていません",
@@ -687,6 +692,8 @@ const HYPOTHETICAL: &[&str] = &[
     "くなったら",
     "どげんしよう",
     "覚えとこ",
+    "ようにメモ",
+    "驚かないように",
     "覚えておこ",
     "メモしとこ",
     "ないうちに",
@@ -799,12 +806,10 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
 
 const ANNOUNCEMENT: &[&str] = &[
     "📢",
-    // Talk about the bot itself, by its name.
-    "kotae",
-    "このボット",
-    "このbot",
-    "ボットの回答",
-    "botの回答",
+    // Talk about the bot itself, as the subject (not a follow-up on its answer).
+    "kotaeって",
+    "このボットって",
+    "このbotって",
     "メンテナンス",
     "公式より",
     "公式発表",
@@ -966,6 +971,7 @@ const ADVICE: &[&str] = &[
     "心配ない",
     "心配いらない",
     "正常な通知",
+    "正常通知",
     "正常です",
     "youshould",
     "youneedto",
@@ -1069,6 +1075,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                         // "OTP来ないなら…してみ": advice for someone else's failure.
                         cues.push((Cue::Advice, format!("{stem}ないなら")));
                         cues.push((Cue::Advice, format!("{stem}ない場合は")));
+                        cues.push((Cue::Advice, format!("{stem}ない人は")));
                     }
                 }
                 cues.push((cue, w.to_string()));
@@ -1406,6 +1413,8 @@ mod tests {
             // Dialects and slang: 来ねえ, 詰んだ, ございましょう.
             "本人認証のワンタイムパスワード、SMSが来ねえ",
             "ワンタイムパス来なくて詰んだ、3Dセキュアのやつ",
+            // A follow-up on the bot's answer is a report when something still fails.
+            "kotaeの手順でやったけど、まだ本人認証で弾かれる",
             // A few words typed like a search.
             "ANA Pay チャージ 限度額",
             // Typed in a hurry: no apostrophe, hiragana for katakana.
