@@ -16,32 +16,16 @@ use kotae::ocr::service::WorkerCommand;
 use kotae::ocr::{ModelPaths, OcrConfig, OcrError, OcrService};
 use kotae::Mode;
 
+#[path = "support/ocr_models.rs"]
+mod ocr_models;
+use ocr_models::ocr_models as models;
+
 const KOTAE: &str = env!("CARGO_BIN_EXE_kotae");
 
 fn image(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/ocr/images")
         .join(name)
-}
-
-/// The installed runtime and models, or `None` (after saying so) when the developer opted
-/// out with `KOTAE_SKIP_OCR_TESTS=1`. Panics otherwise, and always under CI.
-fn models() -> Option<ModelPaths> {
-    let paths = ModelPaths::locate(None, |k| std::env::var(k).ok());
-    match paths.check() {
-        Ok(()) => Some(paths),
-        Err(e) => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            let skip = std::env::var("KOTAE_SKIP_OCR_TESTS").is_ok_and(|v| v == "1");
-            if skip && !ci {
-                eprintln!("SKIPPED (KOTAE_SKIP_OCR_TESTS=1): {e}");
-                return None;
-            }
-            panic!(
-                "{e}\n(run .ci/ocr-setup.sh once; outside CI, KOTAE_SKIP_OCR_TESTS=1 skips these tests)"
-            );
-        }
-    }
 }
 
 fn kotae(args: &[&str]) -> Output {

@@ -55,8 +55,13 @@ pub async fn capped(request: reqwest::RequestBuilder, max: usize) -> Result<Vec<
     Ok(body)
 }
 
-/// The error and its causes, without the URL (a Slack file URL names the file).
 fn failed(e: reqwest::Error) -> FetchError {
+    FetchError::Failed(error_text(e))
+}
+
+/// A reqwest error and its causes in one line, without the URL (a Slack file URL names the
+/// file, a Web API URL may carry a token in a query).
+pub(crate) fn error_text(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut text = e.to_string();
     let mut cause = std::error::Error::source(&e);
@@ -65,7 +70,7 @@ fn failed(e: reqwest::Error) -> FetchError {
         text.push_str(&c.to_string());
         cause = c.source();
     }
-    FetchError::Failed(text)
+    text
 }
 
 #[cfg(test)]

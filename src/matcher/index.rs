@@ -200,7 +200,15 @@ pub struct Index {
 /// The literal with its katakana written in hiragana, when it has at least
 /// [`MIN_KANA_SPELLING`] katakana letters (shorter words in hiragana are everyday words:
 /// マイル is not まいる).
-pub(crate) fn hiragana_spelling(lit: &str) -> Option<String> {
+/// The spellings of a word typed in a hurry, shared by the pack's literals and the
+/// judgement's cues: in hiragana ([`hiragana_spelling`]) and without its apostrophe
+/// ("didnt", "cant").
+pub(crate) fn typed_spellings(lit: &str) -> impl Iterator<Item = String> {
+    let bare = lit.contains('\'').then(|| lit.replace('\'', ""));
+    hiragana_spelling(lit).into_iter().chain(bare)
+}
+
+fn hiragana_spelling(lit: &str) -> Option<String> {
     (katakana_letters(lit) >= MIN_KANA_SPELLING).then(|| {
         lit.chars()
             .map(|c| match c {
@@ -380,11 +388,8 @@ impl Index {
         // くいっくぺい): the hiragana spelling is added beside it, so the message needs no
         // second folding pass.
         let mut add_literal = |lit: String, target: Target| {
-            if let Some(h) = hiragana_spelling(&lit) {
-                add_one(h, target);
-            }
-            if lit.contains('\'') {
-                add_one(lit.replace('\'', ""), target);
+            for v in typed_spellings(&lit) {
+                add_one(v, target);
             }
             for v in dakuten_slips(&lit) {
                 add_one(v, target);

@@ -1085,11 +1085,7 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
         // ("たいむあうと"), as people type in a hurry.
         let variants: Vec<(Cue, String)> = cues
             .iter()
-            .flat_map(|(cue, w)| {
-                let bare = w.contains('\'').then(|| w.replace('\'', ""));
-                let kana = super::index::hiragana_spelling(w);
-                bare.into_iter().chain(kana).map(move |v| (*cue, v))
-            })
+            .flat_map(|(cue, w)| super::index::typed_spellings(w).map(move |v| (*cue, v)))
             .collect();
         cues.extend(variants);
         // A DFA: built once, and the cheapest to run over every message auto mode answers.

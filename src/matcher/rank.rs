@@ -210,23 +210,14 @@ pub(super) fn rank(
             .then(b.surplus.cmp(&a.surplus))
             .then(a.entry.cmp(&b.entry))
     });
-    // An entry that has its evidence goes before the confident ones it names in
-    // `prefer_over`: the narrower problem answers. Not before one that has the pasted code
-    // or a pattern: that is stronger than any preference.
-    let strong = |m: &Match| {
-        m.evidence
-            .iter()
-            .any(|e| matches!(e, Evidence::Code(_) | Evidence::Pattern(_)))
-    };
+    // An entry that has its evidence goes before the confident ones it prefers over.
     let mut i = 1;
     while i < matches.len() {
         let m = &matches[i];
         let jump = m.confident.then(|| {
-            matches[..i].iter().position(|earlier| {
-                earlier.confident
-                    && !strong(earlier)
-                    && entries[m.entry].prefer_over.contains(&earlier.id)
-            })
+            matches[..i]
+                .iter()
+                .position(|earlier| earlier.confident && prefers(entries, m, earlier))
         });
         if let Some(Some(at)) = jump {
             let m = matches.remove(i);
@@ -238,6 +229,19 @@ pub(super) fn rank(
     matches
 }
 
+/// Whether `m` has the pasted code or a pattern: stronger than any keyword or preference.
+fn strong(m: &Match) -> bool {
+    m.evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::Code(_) | Evidence::Pattern(_)))
+}
+
+/// Whether `m`'s entry names `other`'s in `prefer_over` (the narrower problem answers), and
+/// `other` has no pasted code or pattern, which no preference outranks.
+fn prefers(entries: &[Entry], m: &Match, other: &Match) -> bool {
+    entries[m.entry].prefer_over.contains(&other.id) && !strong(other)
+}
+
 /// Whether the best confident match is clearly the one: strong evidence, or a higher score
 /// than the runner-up (or the same score with more keyword groups than it needs). Two
 /// keyword-only entries tied on both means auto mode stays silent. An entry first by its
@@ -246,17 +250,10 @@ pub(super) fn decisive(entries: &[Entry], matches: &[Match]) -> bool {
     let Some(best) = matches.first() else {
         return false;
     };
-    let strong = best
-        .evidence
-        .iter()
-        .any(|e| matches!(e, super::Evidence::Code(_) | super::Evidence::Pattern(_)));
-    strong
+    strong(best)
         || matches.get(1).is_none_or(|second| {
             !second.confident
-                || (entries[best.entry].prefer_over.contains(&second.id)
-                    && !second.evidence.iter().any(|e| {
-                        matches!(e, super::Evidence::Code(_) | super::Evidence::Pattern(_))
-                    }))
+                || prefers(entries, best, second)
                 || best.score > second.score
                 || (best.score == second.score && best.surplus > second.surplus)
         })

@@ -3,6 +3,10 @@
 // Each test binary uses a different part of the fakes.
 #![allow(dead_code)]
 
+mod ocr_models;
+#[allow(unused_imports)] // Only the screenshot tests use it.
+pub use ocr_models::ocr_models;
+
 pub mod fake_discord;
 pub mod fake_slack;
 pub mod openapi;
@@ -41,28 +45,6 @@ pub fn votes(bot: &kotae::bot::Bot, entry: &str) -> (u64, u64) {
         .iter()
         .find(|e| e.entry_id == entry)
         .map_or((0, 0), |e| (e.helpful, e.not_helpful))
-}
-
-/// The installed OCR runtime and models, or `None` (after saying so loudly) when the
-/// developer opted out with `KOTAE_SKIP_OCR_TESTS=1`. Panics otherwise, and always under
-/// `CI=true`, so CI never passes without reading a screenshot (the same rule as
-/// tests/ocr.rs).
-pub fn ocr_models() -> Option<kotae::ocr::ModelPaths> {
-    let paths = kotae::ocr::ModelPaths::locate(None, |k| std::env::var(k).ok());
-    match paths.check() {
-        Ok(()) => Some(paths),
-        Err(e) => {
-            let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            let skip = std::env::var("KOTAE_SKIP_OCR_TESTS").is_ok_and(|v| v == "1");
-            if skip && !ci {
-                eprintln!("SKIPPED (KOTAE_SKIP_OCR_TESTS=1): screenshot test not run: {e}");
-                return None;
-            }
-            panic!(
-                "{e}\n(run .ci/ocr-setup.sh once; outside CI, KOTAE_SKIP_OCR_TESTS=1 skips these tests)"
-            );
-        }
-    }
 }
 
 /// An OCR service on the built `kotae ocr-worker`, like `kotae serve` starts.

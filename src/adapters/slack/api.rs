@@ -38,15 +38,7 @@ pub enum ApiError {
 
 impl From<reqwest::Error> for ApiError {
     fn from(e: reqwest::Error) -> ApiError {
-        let e = e.without_url();
-        let mut text = e.to_string();
-        let mut cause = std::error::Error::source(&e);
-        while let Some(c) = cause {
-            text.push_str(": ");
-            text.push_str(&c.to_string());
-            cause = c.source();
-        }
-        ApiError::Http(text)
+        ApiError::Http(crate::adapters::download::error_text(e))
     }
 }
 
