@@ -124,6 +124,29 @@ async fn wait_listening(port: u16, child: &mut Child) {
     }
 }
 
+/// A fake Slack, a temp folder and a free port, and a config for `kotae serve` on them
+/// (`extra` appended to its `[slack]` table): what every Slack test through the binary starts
+/// with. Keep `dir` alive as long as the process.
+struct SlackRig {
+    fake: FakeSlack,
+    dir: tempfile::TempDir,
+    port: u16,
+    config: std::path::PathBuf,
+}
+
+async fn slack_rig(extra: &str) -> SlackRig {
+    let fake = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = slack_config_with(dir.path(), &fake.api_base(), port, extra);
+    SlackRig {
+        fake,
+        dir,
+        port,
+        config,
+    }
+}
+
 fn slack_config(dir: &Path, api_base: &str, listen_port: u16) -> std::path::PathBuf {
     slack_config_with(dir, api_base, listen_port, "")
 }
@@ -188,10 +211,12 @@ const SECRETS: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_paste_through_the_binary_sigterm_and_restart() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let SlackRig {
+        fake,
+        dir,
+        port,
+        config,
+    } = slack_rig("").await;
 
     let mut child = spawn(&config, SECRETS);
     wait_listening(port, &mut child).await;
@@ -248,10 +273,12 @@ async fn slack_paste_through_the_binary_sigterm_and_restart() {
 /// file, and after a restart Slack's re-deliveries get no second answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_sigkill_a_second_after_answering_loses_nothing() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let SlackRig {
+        fake,
+        dir,
+        port,
+        config,
+    } = slack_rig("").await;
     // A paste no entry answers, with a card number the old redaction let through.
     let gap = "エラー XQ9999 が出ました。カード 4111.1111.1111.1111 で";
 
@@ -598,10 +625,12 @@ fn open_file_limits(pid: u32) -> (String, String) {
 /// are closed within the timeouts (5 s each), not held for ever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slack_receiver_cuts_off_headers_and_bodies_that_never_finish() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let SlackRig {
+        fake: _fake,
+        dir: _dir,
+        port,
+        config,
+    } = slack_rig("").await;
     let mut child = spawn(&config, SECRETS);
     wait_listening(port, &mut child).await;
     let limit = Duration::from_secs(15);
@@ -634,10 +663,12 @@ async fn slack_receiver_cuts_off_headers_and_bodies_that_never_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_a_half_sent_request_exits_in_seconds_and_keeps_the_last_answer() {
     use tokio::io::AsyncWriteExt;
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let SlackRig {
+        fake,
+        dir,
+        port,
+        config,
+    } = slack_rig("").await;
     let mut child = spawn(&config, SECRETS);
     wait_listening(port, &mut child).await;
     // Half a request, kept open: headers done, 10 of 1,000 body bytes sent.
@@ -678,10 +709,12 @@ async fn slow_clients_do_not_keep_real_events_from_being_acked_within_3_s() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use tokio::io::AsyncWriteExt;
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let SlackRig {
+        fake: _fake,
+        dir: _dir,
+        port,
+        config,
+    } = slack_rig("").await;
     let mut child = spawn_with_file_limit(&config, SECRETS, 128);
     wait_listening(port, &mut child).await;
     let (soft, hard) = open_file_limits(child.id());
@@ -738,10 +771,12 @@ async fn slow_clients_do_not_keep_real_events_from_being_acked_within_3_s() {
 /// once, not queued; once the slots are free, events are acked again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_max_connections_are_refused_at_once() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config_with(dir.path(), &fake.api_base(), port, "max_connections = 8\n");
+    let SlackRig {
+        fake: _fake,
+        dir: _dir,
+        port,
+        config,
+    } = slack_rig("max_connections = 8\n").await;
     let mut child = spawn(&config, SECRETS);
     wait_listening(port, &mut child).await;
     // wait_listening's probe may hold a slot for a moment; give it time to be freed.
@@ -779,10 +814,12 @@ async fn connections_beyond_max_connections_are_refused_at_once() {
 /// Anyone can send badly signed requests: 50 of them give one warning line, not 50.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_bad_signatures_is_logged_once_per_interval() {
-    let fake = FakeSlack::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let config = slack_config(dir.path(), &fake.api_base(), port);
+    let SlackRig {
+        fake: _fake,
+        dir: _dir,
+        port,
+        config,
+    } = slack_rig("").await;
     let mut child = spawn(&config, SECRETS);
     wait_listening(port, &mut child).await;
     let http = reqwest::Client::new();
