@@ -193,6 +193,9 @@ pub struct Index {
     /// (entry, keyword group, N) of the groups that hold `@over:N`: an amount above N yen in
     /// the text counts as that group ([`Index::amount_groups`]).
     over_groups: Vec<(u32, u16, u64)>,
+    /// The literals that are one ASCII word (`ana`, `saison`): a message read as romaji
+    /// keeps them as typed ([`super::kana::romaji_reading`]).
+    ascii_words: HashSet<String>,
 }
 
 /// Character bigrams for free-text similarity. Pairs of digits are left out: "00" or "01"
@@ -205,18 +208,23 @@ pub struct Index {
 /// ("didnt", "cant").
 pub(crate) fn typed_spellings(lit: &str) -> impl Iterator<Item = String> {
     let bare = lit.contains('\'').then(|| lit.replace('\'', ""));
-    hiragana_spelling(lit).into_iter().chain(bare)
+    // All in kana, as a romaji or hiragana typist writes it: the kanji read (本人認証エラー
+    // -> ほんにんにんしょうえらー), then every katakana letter in hiragana.
+    let read = super::kana::hiragana_reading(lit).map(|r| katakana_to_hiragana(&r));
+    hiragana_spelling(lit).into_iter().chain(read).chain(bare)
+}
+
+fn katakana_to_hiragana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
 }
 
 fn hiragana_spelling(lit: &str) -> Option<String> {
-    (katakana_letters(lit) >= MIN_KANA_SPELLING).then(|| {
-        lit.chars()
-            .map(|c| match c {
-                '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-                _ => c,
-            })
-            .collect()
-    })
+    (katakana_letters(lit) >= MIN_KANA_SPELLING).then(|| katakana_to_hiragana(lit))
 }
 
 /// Keywords that the text before them turns into another word: とは in ことは ("弾かれたこと
@@ -593,6 +601,11 @@ impl Index {
                 Vec::new()
             }
         };
+        let ascii_words = literals
+            .iter()
+            .filter(|l| l.bytes().all(|b| b.is_ascii_lowercase()))
+            .cloned()
+            .collect();
         let ac_not_after = literals
             .iter()
             .map(|l| {
@@ -618,7 +631,13 @@ impl Index {
             grams,
             card_groups,
             over_groups,
+            ascii_words,
         }
+    }
+
+    /// Whether the pack spells `word` (lowercase ASCII letters) as one of its literals.
+    pub(crate) fn knows_ascii_word(&self, word: &str) -> bool {
+        self.ascii_words.contains(word)
     }
 
     /// Adds the `@over:N` groups that `amount` (the amount the message is about) satisfies

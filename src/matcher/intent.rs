@@ -480,7 +480,6 @@ const RESOLVED: &[&str] = &[
     "決済完了",
     "ので大丈夫",
     "もう大丈夫",
-    "解除してもらえ",
     "登録が完了",
     "登録完了",
     "チャージが完了",
@@ -492,6 +491,14 @@ const RESOLVED: &[&str] = &[
     "支払完了",
     "チャージ完了",
     "購入完了",
+    // The payment went through after all ("もう決済も済んだ").
+    "済んだ",
+    "済みました",
+    "onthefirsttry",
+    "onmyfirsttry",
+    "一発で通",
+    "1回目で通",
+    "一回目で通",
 ];
 
 /// Words that say a problem was fixed: they need no contrast after a failure word.
@@ -519,6 +526,12 @@ const FIXED: &[&str] = &[
     "disappeared",
     "resolved",
     "solved",
+    "解除してもらえ",
+    "unlockedit",
+    "unlockedmy",
+    "unlockedthe",
+    // "…だっただけでした。お騒がせしました": the alarm was false.
+    "お騒がせ",
 ];
 
 /// Past states that sound like a success but tell what used to work ("it worked last month").
@@ -576,6 +589,11 @@ const THANKS: &[&str] = &[
     "thanks",
     "thankyou",
     "thx",
+    // Thanks for an answer: the 教えて in it asks nothing ("教えてもらった通りにします").
+    "教えてもらった",
+    "教えてもらって",
+    "教えていただい",
+    "教えてくれて",
 ];
 
 /// A thanks followed by one of these still asks for help.
@@ -640,6 +658,14 @@ const NEGATED: &[&str] = &[
     "は来ていません",
     "起きてません",
     "起きていません",
+    "起きてない",
+    "起きなかった",
+    "にはなってない",
+    "にはなっていない",
+    "notimeout",
+    "nosessiontimeout",
+    "noissues",
+    "noproblems",
     // A notice that did not come is nothing to answer (a code that did not come is).
     "通知は来てない",
     "通知とか来てない",
@@ -838,6 +864,10 @@ const ANNOUNCEMENT: &[&str] = &[
     "周知",
     "告知",
     "お知らせします",
+    // Trying the bot out ("botに…って打つと何が返ってくるか").
+    "テストチャンネル",
+    "何が返ってくる",
+    "なにが返ってくる",
 ];
 
 const ABOUT_THE_CODE: &[&str] = &[
@@ -872,6 +902,10 @@ const ABOUT_THE_CODE: &[&str] = &[
     "wording",
     "misleading",
     "confusing",
+    "誤解を招",
+    "誤解される",
+    "って書き方",
+    "という書き方",
     "一覧",
     // Counting the errors is not having one ("先週のMW1M01AJ0004は12件").
     "集計",
@@ -922,6 +956,10 @@ const OTHER_SYSTEM: &[&str] = &[
     "ネットバンキング",
     "証券口座",
     "マイナ保険証",
+    "office365",
+    "microsoft",
+    "windows",
+    "adobe",
 ];
 
 /// Words of someone answering: a fix offered, a reassurance. Only counted when nothing fails
@@ -998,6 +1036,8 @@ const OPINION: &[&str] = &[
     "ややこし",
     "わかりにくい",
     "分かりにくい",
+    // "わかりにくすぎ", "読みにくすぎ".
+    "にくすぎ",
     "変だよね",
     "お得",
     "おすすめ",
@@ -1072,6 +1112,9 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                     // place it hides the past form "できなかっ" it starts with.
                     if let Some(stem) = w.strip_suffix("ない").filter(|s| !s.is_empty()) {
                         cues.push((Cue::Hypothetical, format!("{stem}なかったら")));
+                        // "使えなくなったらやだな": longer than the failure form 使えなく at
+                        // the same place, which would hide the generic くなったら.
+                        cues.push((Cue::Hypothetical, format!("{stem}なくなったら")));
                         // "OTP来ないなら…してみ": advice for someone else's failure.
                         cues.push((Cue::Advice, format!("{stem}ないなら")));
                         cues.push((Cue::Advice, format!("{stem}ない場合は")));
@@ -1422,6 +1465,8 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // "works fine" for the other way to pay: QUICPay still fails.
+            "Since the renewal QUICPay gets declined, but Mastercard contactless works fine",
         ] {
             assert_eq!(why(text), None, "{text}");
         }
@@ -1435,6 +1480,38 @@ mod tests {
                 NotAReport::Resolved,
             ),
             ("The error sorted itself out", NotAReport::Resolved),
+            (
+                "ワンタイムパスワードのSMS、機内モード切ったら3通来た。もう決済も済んだ",
+                NotAReport::Resolved,
+            ),
+            (
+                "JAL Payからカード有効化完了のお知らせ、更新日だっただけでした。お騒がせしました",
+                NotAReport::Resolved,
+            ),
+            (
+                "ありがとうございました！セッションタイムアウト、教えてもらった通りにします",
+                NotAReport::Thanks,
+            ),
+            (
+                "来月更新日なんだけど、QUICPay使えなくなったらやだな",
+                NotAReport::Hypothetical,
+            ),
+            (
+                "知恵袋で見た「ANA Payにカード登録できない」ってやつ、うちは起きてない",
+                NotAReport::Negated,
+            ),
+            (
+                "回数制限とかにはなってないよ、カード登録は1回目で通った",
+                NotAReport::Negated,
+            ),
+            (
+                "Office 365 license activation complete email came out of nowhere",
+                NotAReport::OtherSystem,
+            ),
+            (
+                "「本人認証に不正」って書き方は誤解を招くよね、実態は金額条件なのに",
+                NotAReport::AboutTheCode,
+            ),
             (
                 "エラーになってたけど、20,001円にしたら通りました",
                 NotAReport::Resolved,

@@ -4,6 +4,7 @@
 pub mod facts;
 pub mod index;
 pub mod intent;
+pub mod kana;
 mod rank;
 
 pub use crate::normalize;
@@ -161,6 +162,15 @@ fn pasted_bytes(m: &Match, compact: &str) -> usize {
         };
     }
     covered.min(compact.len())
+}
+
+/// Normalizes a message for matching. A message typed in romaji is read in hiragana
+/// ([`kana::romaji_reading`]), the spelling the pack's kana and kanji words also have.
+pub fn read(index: &index::Index, text: &str) -> Normalized {
+    match kana::romaji_reading(text, |w| index.knows_ascii_word(w)) {
+        Some(reading) => normalize(&reading),
+        None => normalize(text),
+    }
 }
 
 /// Matches a normalized message against a pack's entries, issuer table and index (the

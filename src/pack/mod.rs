@@ -10,7 +10,7 @@ use crate::knowledge::{
     compile, read_sources, validate_entries, Entry, Issuer, KnowledgeError, Source,
 };
 use crate::matcher::index::Index;
-use crate::matcher::{normalize, Mode, Normalized, Outcome};
+use crate::matcher::{Mode, Normalized, Outcome};
 
 pub use check::self_test;
 
@@ -115,7 +115,7 @@ impl Pack {
     /// Matches `text`. Never panics and reads at most
     /// [`MAX_INPUT_BYTES`](crate::matcher::MAX_INPUT_BYTES) of it.
     pub fn query(&self, text: &str, mode: Mode) -> Outcome {
-        let normalized = normalize(text);
+        let normalized = crate::matcher::read(&self.index, text);
         self.query_normalized(&normalized, mode)
     }
 

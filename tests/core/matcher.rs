@@ -146,6 +146,38 @@ fn a_card_that_pays_nothing_is_not_the_credit_card() {
 }
 
 #[test]
+fn japanese_typed_in_romaji_or_all_in_hiragana_is_read() {
+    let pack = pack();
+    for (text, id) in [
+        (
+            "JAL Pay kara ANA Pay ni chaaji shitara honnin ninshou ni fusei ga kenchi saremashita",
+            CHARGE,
+        ),
+        (
+            "JAL Pay de kaado touroku shitara sesshon taimuauto ga hassei shimashita",
+            TIMEOUT,
+        ),
+        (
+            "じゃるぺい から あなぺい に ちゃーじ したら ほんにんにんしょう に ふせい が けんち されました",
+            CHARGE,
+        ),
+    ] {
+        assert_eq!(auto_id(pack, text).as_deref(), Some(id), "{text}");
+    }
+    // The amount in romaji is read too.
+    let outcome = pack.query(
+        "JAL Pay kara ANA Pay ni 3000en chaaji shitara honnin ninshou ni fusei ga kenchi saremashita",
+        Mode::Auto,
+    );
+    assert_eq!(outcome.facts.amount_jpy, Some(3000));
+    // English that romaji could spell in part stays English, and unanswered.
+    assert_eq!(
+        auto_id(pack, "I need to use a one time password for my online banking name change"),
+        None
+    );
+}
+
+#[test]
 fn the_narrower_problem_answers_when_both_have_their_evidence() {
     let pack = pack();
     // The payment failed too (3ds2-auth-failed has its evidence), but the message is about
