@@ -224,7 +224,9 @@ fn katakana_to_hiragana(s: &str) -> String {
 }
 
 fn hiragana_spelling(lit: &str) -> Option<String> {
-    (katakana_letters(lit) >= MIN_KANA_SPELLING).then(|| katakana_to_hiragana(lit))
+    // The long-vowel mark counts as a letter: クッキー is as long a word as チャージ.
+    let letters = katakana_letters(lit) + lit.matches('ー').count();
+    (letters >= MIN_KANA_SPELLING).then(|| katakana_to_hiragana(lit))
 }
 
 /// Keywords that the text before them turns into another word: とは in ことは ("弾かれたこと
@@ -530,6 +532,10 @@ impl Index {
                     }
                 } else {
                     g.extend(bigrams(alt));
+                    // Its kana spellings too: a query typed in romaji or hiragana.
+                    for v in typed_spellings(alt) {
+                        g.extend(bigrams(&v));
+                    }
                 }
             }
             g.sort_unstable();

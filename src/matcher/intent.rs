@@ -107,6 +107,9 @@ pub const FAILURE: &[&str] = &[
     "届かない",
     "来ない",
     "こない",
+    // 来ません typed in hiragana (not a bare きません, which できません holds).
+    "がきません",
+    "がきてない",
     "登録できない",
     "弾かれ",
     "はじかれ",
@@ -322,6 +325,12 @@ const QUESTION: &[&str] = &[
     "doi",
     "どこ",
     "explain",
+    // "カード会社に何て聞けばええんや".
+    "何て聞け",
+    "なんて聞け",
+    "ばええん",
+    "ばいいんや",
+    "ばええの",
 ];
 
 /// Words that say something appeared or happened: "MW1M01AJ0004 出た" reports an error as
@@ -358,6 +367,8 @@ const HAPPENED: &[&str] = &[
     "と出",
     "が出",
     "したら",
+    // "タッチでやり直したら通った": another way to pay worked; not 直したら, a fix.
+    "でやり直したら",
     "→",
     "keepssaying",
     "keepsshowing",
@@ -794,6 +805,8 @@ const HYPOTHETICAL: &[&str] = &[
 /// The hypothetical cues that are plans: a question after them asks about the plan.
 const PLANS: &[&str] = &[
     "つもり",
+    // "念のためパスワード変更…これって…？": a precaution taken, then a question.
+    "念のため",
     "する予定",
     "予定だけど",
     "予定なんだけど",
@@ -1321,8 +1334,16 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         (Cue::AboutTheCode, NotAReport::AboutTheCode),
         (Cue::Opinion, NotAReport::Opinion),
     ] {
-        if let Some((.., word)) = first(kind) {
-            return verdict(why, word);
+        if let Some((_, end, _, word)) = first(kind) {
+            // An opinion and then a question asks it ("…分かりにくい。ニコスはどこで登録
+            // するの？"); a bare question mark or かな after it is rhetorical (紛らわしくない？).
+            let asked = kind == Cue::Opinion
+                && found
+                    .iter()
+                    .any(|f| f.2 == Cue::Question && f.0 >= end && !RHETORICAL.contains(&f.3));
+            if !asked {
+                return verdict(why, word);
+            }
         }
     }
     // An opinion said at the end: "…厳しすぎる気がする", "…だよね".
@@ -1353,6 +1374,9 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
     }
     Judgement::default()
 }
+
+/// Question cues that follow an opinion without asking anything ("紛らわしくない？").
+const RHETORICAL: &[&str] = &["?", "？", "かな", "かね", "ですか", "ますか"];
 
 /// Sentence endings that make a message an opinion when it asks nothing.
 const OPINION_ENDINGS: &[&str] = &[
@@ -1465,6 +1489,12 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // An opinion, then a real question.
+            "登録方法がカード会社ごとにバラバラで分かりにくい。ニコスはどこで登録するの？",
+            // A precaution taken, then a question.
+            "有効化完了のお知らせが来た。念のためパスワード変更した。これって勝手に来るやつ？",
+            // Another way to pay worked; QUICPay still does not.
+            "QUICPayはエラー音。Mastercardのタッチでやり直したら通った。更新してからずっと",
             // "works fine" for the other way to pay: QUICPay still fails.
             "Since the renewal QUICPay gets declined, but Mastercard contactless works fine",
         ] {
@@ -1507,6 +1537,10 @@ mod tests {
             (
                 "Office 365 license activation complete email came out of nowhere",
                 NotAReport::OtherSystem,
+            ),
+            (
+                "決済に3Dセキュア必須、登録方法がバラバラで分かりにくいよね",
+                NotAReport::Opinion,
             ),
             (
                 "「本人認証に不正」って書き方は誤解を招くよね、実態は金額条件なのに",
