@@ -193,6 +193,10 @@ pub struct Index {
     /// (entry, keyword group, N) of the groups that hold `@over:N`: an amount above N yen in
     /// the text counts as that group ([`Index::amount_groups`]).
     over_groups: Vec<(u32, u16, u64)>,
+    /// Keyword literals with one kanji swapped for any other (本人任証, 回数性限: a
+    /// conversion slip of the same reading), as one regex, and the literals it stands for;
+    /// None for a pack without such literals. See [`kanji_slip_sources`].
+    kanji_slips: Option<(Regex, Vec<(usize, Vec<char>)>)>,
     /// The literals that are one ASCII word (`ana`, `saison`): a message read as romaji
     /// keeps them as typed ([`super::kana::romaji_reading`]).
     ascii_words: HashSet<String>,
@@ -316,6 +320,80 @@ fn dakuten_slips(lit: &str) -> Vec<String> {
     }
     out
 }
+
+fn is_kanji(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
+/// Whether `typed` is `lit` with exactly one kanji, next to another kanji, swapped for
+/// another kanji.
+fn one_kanji_apart(lit: &[char], typed: &[char]) -> bool {
+    if lit.len() != typed.len() {
+        return false;
+    }
+    let mut diff = lit
+        .iter()
+        .zip(typed)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b);
+    match (diff.next(), diff.next()) {
+        (Some((i, (&a, &b))), None) => is_kanji(a) && is_kanji(b) && kanji_neighbour(lit, i),
+        _ => false,
+    }
+}
+
+fn kanji_neighbour(chars: &[char], i: usize) -> bool {
+    (i > 0 && is_kanji(chars[i - 1])) || chars.get(i + 1).is_some_and(|&c| is_kanji(c))
+}
+
+/// The slip regex for [`Index::kanji_slips`]: every keyword literal of at least
+/// [`MIN_SLIP_CHARS`] characters with at least [`MIN_SLIP_KANJI`] kanji, once per kanji
+/// that has a kanji beside it, with that kanji any kanji. A conversion slip keeps the
+/// reading and changes the character (有効価, 回数性限, 本人任証); shorter words with one
+/// kanji changed are other words. At most [`MAX_SLIP_SOURCES`] alternatives, so a huge
+/// pack pays nothing for it.
+#[allow(clippy::type_complexity)]
+fn kanji_slip_sources(
+    literals: &[String],
+    targets: &[Vec<Target>],
+) -> Option<(Regex, Vec<(usize, Vec<char>)>)> {
+    let mut alternatives = Vec::new();
+    let mut lits = Vec::new();
+    for (li, lit) in literals.iter().enumerate() {
+        let chars: Vec<char> = lit.chars().collect();
+        if chars.len() < MIN_SLIP_CHARS
+            || chars.iter().filter(|&&c| is_kanji(c)).count() < MIN_SLIP_KANJI
+            || !targets[li]
+                .iter()
+                .any(|t| matches!(t, Target::Keyword { .. }))
+        {
+            continue;
+        }
+        for i in (0..chars.len()).filter(|&i| is_kanji(chars[i]) && kanji_neighbour(&chars, i)) {
+            let before: String = chars[..i].iter().collect();
+            let after: String = chars[i + 1..].iter().collect();
+            alternatives.push(format!(
+                "{}[\\x{{4E00}}-\\x{{9FFF}}]{}",
+                regex::escape(&before),
+                regex::escape(&after)
+            ));
+        }
+        lits.push((li, chars));
+        if alternatives.len() > MAX_SLIP_SOURCES {
+            return None;
+        }
+    }
+    if alternatives.is_empty() {
+        return None;
+    }
+    Regex::new(&alternatives.join("|"))
+        .ok()
+        .map(|re| (re, lits))
+}
+
+const MIN_SLIP_CHARS: usize = 4;
+const MIN_SLIP_KANJI: usize = 3;
+const MAX_SLIP_SOURCES: usize = 4096;
 
 /// See [`dakuten_slips`].
 const MIN_DAKUTEN_SLIP: usize = 6;
@@ -607,6 +685,7 @@ impl Index {
                 Vec::new()
             }
         };
+        let kanji_slips = kanji_slip_sources(&literals, &ac_targets);
         let ascii_words = literals
             .iter()
             .filter(|l| l.bytes().all(|b| b.is_ascii_lowercase()))
@@ -637,6 +716,7 @@ impl Index {
             grams,
             card_groups,
             over_groups,
+            kanji_slips,
             ascii_words,
         }
     }
@@ -736,6 +816,25 @@ impl Index {
                         Target::CardNot { issuer } => not_spans.push((issuer, m.start(), m.end())),
                         Target::AmountMarker { marker } => amount_markers |= 1 << marker,
                         Target::Family { .. } => {}
+                    }
+                }
+            }
+        }
+        // A keyword typed with one kanji of the same reading (本人任証): counted as the
+        // keyword. Only text with a kanji run long enough can hold one.
+        if let Some((re, lits)) = &self.kanji_slips {
+            for m in re.find_iter(compact) {
+                let typed: Vec<char> = m.as_str().chars().collect();
+                let Some(&(lit, _)) = lits.iter().find(|(_, l)| one_kanji_apart(l, &typed)) else {
+                    continue;
+                };
+                for &t in &self.ac_targets[lit] {
+                    if let Target::Keyword { entry, group } = t {
+                        let i = slot(&mut hits, entry);
+                        let span = (group, m.start(), m.end(), self.ac_keyword_df[lit]);
+                        if !hits[i].spans.contains(&span) {
+                            hits[i].spans.push(span);
+                        }
                     }
                 }
             }
@@ -1362,6 +1461,17 @@ mod tests {
         let groups = keyword_groups(&["3dセキュア", "とは"]);
         assert_eq!(groups("3Dセキュアとは"), 2);
         assert_eq!(groups("3Dセキュアで弾かれたことは一度もない"), 1);
+    }
+
+    #[test]
+    fn a_kanji_word_is_found_with_one_conversion_slip() {
+        let found = keyword_groups(&["回数制限", "本人認証サービス", "登録"]);
+        assert_eq!(found("回数性限で登録できない"), 2);
+        assert_eq!(found("本人任証サービスに登録"), 2);
+        // Two kanji changed is another text; a two-kanji word has no slips (登録 vs 登山).
+        assert_eq!(found("回数性現で登山"), 0);
+        // A kanji only at the edge of kana is not swapped (サービス stays).
+        assert_eq!(found("本人認証サービ"), 0);
     }
 
     #[test]

@@ -172,7 +172,10 @@ fn japanese_typed_in_romaji_or_all_in_hiragana_is_read() {
     assert_eq!(outcome.facts.amount_jpy, Some(3000));
     // English that romaji could spell in part stays English, and unanswered.
     assert_eq!(
-        auto_id(pack, "I need to use a one time password for my online banking name change"),
+        auto_id(
+            pack,
+            "I need to use a one time password for my online banking name change"
+        ),
         None
     );
 }
