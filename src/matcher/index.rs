@@ -196,7 +196,7 @@ pub struct Index {
     /// Keyword literals with one kanji swapped for any other (本人任証, 回数性限: a
     /// conversion slip of the same reading), as one regex, and the literals it stands for;
     /// None for a pack without such literals. See [`kanji_slip_sources`].
-    kanji_slips: Option<(Regex, Vec<(usize, Vec<char>)>)>,
+    kanji_slips: Option<KanjiSlips>,
     /// The literals that are one ASCII word (`ana`, `saison`): a message read as romaji
     /// keeps them as typed ([`super::kana::romaji_reading`]).
     ascii_words: HashSet<String>,
@@ -352,11 +352,10 @@ fn kanji_neighbour(chars: &[char], i: usize) -> bool {
 /// reading and changes the character (有効価, 回数性限, 本人任証); shorter words with one
 /// kanji changed are other words. At most [`MAX_SLIP_SOURCES`] alternatives, so a huge
 /// pack pays nothing for it.
-#[allow(clippy::type_complexity)]
-fn kanji_slip_sources(
-    literals: &[String],
-    targets: &[Vec<Target>],
-) -> Option<(Regex, Vec<(usize, Vec<char>)>)> {
+/// The slip regex and, per literal it holds, the literal's index and characters.
+type KanjiSlips = (Regex, Vec<(usize, Vec<char>)>);
+
+fn kanji_slip_sources(literals: &[String], targets: &[Vec<Target>]) -> Option<KanjiSlips> {
     let mut alternatives = Vec::new();
     let mut lits = Vec::new();
     for (li, lit) in literals.iter().enumerate() {

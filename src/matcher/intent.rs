@@ -191,6 +191,13 @@ pub const FAILURE: &[&str] = &[
     "doesn't",
     "couldn't",
     "wouldn't",
+    "hasn'tworked",
+    "hasn'tbeenworking",
+    "haven'tbeenable",
+    "doesnothing",
+    "nothinghappens",
+    "nothinghappened",
+    "受け取れない",
     "didn'tgothrough",
     "didn'tarrive",
     "didn'treceive",
@@ -339,6 +346,7 @@ const QUESTION: &[&str] = &[
     "どこ",
     "explain",
     // "カード会社に何て聞けばええんや".
+    "どうすりゃ",
     "何て聞け",
     "なんて聞け",
     "ばええん",
@@ -590,6 +598,12 @@ const CONTRAST: &[&str] = &[
     "おいたら",
     "やったら",
     "してもらって",
+    // Asked for the fix ("再発行をお願いしたら、夕方には使えるようになりました").
+    "お願いしたら",
+    "依頼したら",
+    "頼んだら",
+    "電話したら",
+    "問い合わせたら",
     // Another amount tried ("2万5千にしたら通りました").
     "万にしたら",
     "千にしたら",
@@ -797,6 +811,12 @@ const HYPOTHETICAL: &[&str] = &[
     "たらこわ",
     "当たりそう",
     "なりそう",
+    // A fright imagined ("有効化通知きたらビビりそう").
+    "ビビりそう",
+    "びびりそう",
+    "びっくりしそう",
+    "焦りそう",
+    "驚きそう",
     "かかりそう",
     "されそう",
     // "if it ever fails": ever before a present verb.
@@ -890,6 +910,11 @@ const ANNOUNCEMENT: &[&str] = &[
     "周知",
     "告知",
     "お知らせします",
+    "まとめ(",
+    "まとめ:",
+    "summaryof",
+    "summary:",
+    "recap",
     // Trying the bot out ("botに…って打つと何が返ってくるか").
     "テストチャンネル",
     "何が返ってくる",
@@ -948,6 +973,12 @@ const ABOUT_THE_CODE: &[&str] = &[
     "ニュースで",
     "句点",
     "読点",
+    "採番",
+    "検索用",
+    "ページタイトル",
+    "wikiのページ",
+    "funfact",
+    "豆知識",
 ];
 
 /// A place or a thing that takes no cards: "現金のみ", "QUICPayのマークなくて". The failure
@@ -1048,6 +1079,20 @@ const ADVICE: &[&str] = &[
     "makesure",
     "you'llbefine",
     "it'snormal",
+    "やってみ",
+    // Kyushu and casual imperatives: "先に本人確認しときんしゃい".
+    "ときんしゃい",
+    "ときなよ",
+    "とけばいい",
+    "callyour",
+    "contactyour",
+    "askyour",
+    "asksupport",
+    "checkwhetheryour",
+    "checkifyour",
+    "yourbestbet",
+    "contactsupport",
+    "callsupport",
 ];
 
 const OPINION: &[&str] = &[
@@ -1267,6 +1312,24 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
             return verdict(NotAReport::Resolved, word);
         }
     }
+    // "解決済みです。…できなかったのは…でした": a fix announced first, the story after.
+    let lead = compact
+        .char_indices()
+        .find(|&(at, c)| {
+            !quoted(at) && (c.is_alphanumeric() || ('\u{3041}'..='\u{30FF}').contains(&c))
+        })
+        .map(|(at, _)| at);
+    if let Some(&(_, end, _, word)) = found
+        .iter()
+        .find(|f| f.2 == Cue::Fixed && Some(f.0) == lead)
+    {
+        // "解決したって人多いけど、うちは今日もダメ": others' fix, then one's own failure.
+        let fails_after = failure_end.is_some_and(|f| f > end)
+            && found.iter().any(|f| f.2 == Cue::Contrast && f.0 >= end);
+        if !fails_after && !found.iter().any(|f| f.2 == Cue::Question && f.0 >= end) {
+            return verdict(NotAReport::Resolved, word);
+        }
+    }
     // A denial asked back ("10万じゃなかった？") is a question.
     // A denial followed by a new failure is the old problem denied and a new one reported
     // ("セッションタイムアウトの方は問題なし、で、今度はQUICPayが使えません").
@@ -1372,7 +1435,13 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         .iter()
         .any(|f| matches!(f.2, Cue::Question | Cue::Concern));
     if !asks {
-        if let Some(end) = OPINION_ENDINGS.iter().find(|e| tail.ends_with(*e)) {
+        // Not when the ending belongs to a failure word ("届くのが遅すぎる").
+        let failure_at_end =
+            |ending: &str| failure_end.is_some_and(|f| f > tail.len() - ending.len());
+        if let Some(end) = OPINION_ENDINGS
+            .iter()
+            .find(|e| tail.ends_with(*e) && !failure_at_end(e))
+        {
             return verdict(NotAReport::Opinion, end);
         }
     }
@@ -1507,6 +1576,10 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // Others' fix, then one's own failure.
+            "> 3Dセキュアで弾かれる\n解決したって人多いけど、うちのJCBは今日もダメ。認証失敗",
+            // An ending that belongs to a failure word is no opinion.
+            "3Dセキュアの認証でSMSのコード待ってたら期限切れ。再送しても届くのが遅すぎる",
             // An opinion, then a real question.
             "登録方法がカード会社ごとにバラバラで分かりにくい。ニコスはどこで登録するの？",
             // A precaution taken, then a question.
@@ -1559,6 +1632,27 @@ mod tests {
             (
                 "決済に3Dセキュア必須、登録方法がバラバラで分かりにくいよね",
                 NotAReport::Opinion,
+            ),
+            (
+                "解決済みです。ANA Payにカード登録できなかったのは、セキュリティコードの打ち間違いでした",
+                NotAReport::Resolved,
+            ),
+            (
+                "QUICPayがずっと使えなくて、番号を切り替えての再発行をお願いしたら、夕方には使えるようになりました",
+                NotAReport::Resolved,
+            ),
+            ("2万超えられんけん、先にANA Payで本人確認しときんしゃい", NotAReport::Advice),
+            (
+                "3DS2 errors on a card that used to work: calling the number on the back is your best bet.",
+                NotAReport::Advice,
+            ),
+            (
+                "まとめ（12/1更新）\n・JAL Pay→ANA Payチャージ：止まってる\n・回避：20,001円以上",
+                NotAReport::Announcement,
+            ),
+            (
+                "エラーコード末尾の「AJ0004」ってどっち側の採番なんだろ",
+                NotAReport::AboutTheCode,
             ),
             (
                 "「本人認証に不正」って書き方は誤解を招くよね、実態は金額条件なのに",
