@@ -568,6 +568,14 @@ const FIXED: &[&str] = &[
 
 /// Past states that sound like a success but tell what used to work ("it worked last month").
 const RESOLVED_EXCEPT: &[&str] = &[
+    // A fix believed or heard of, not one's own ("直ったと思ったのに", "解決済みって書いてある").
+    "直ったと思った",
+    "治ったと思った",
+    "解決したと思った",
+    "解決済みって",
+    "解決したって",
+    "直ったって",
+    "thoughtitwasfixed",
     "itworkedbefore",
     "itworkedlast",
     "itworkeduntil",
@@ -864,6 +872,9 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
     "もし知って",
     "もし詳しい",
     "もしよければ",
+    // "Could it be…", "perhaps": a guess about now, not an imagined future.
+    "もしかして",
+    "もしかしたら",
     "もしよろしければ",
     "もしくは",
     "もしもし",
@@ -1387,7 +1398,14 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         return verdict(NotAReport::Hypothetical, word);
     }
     if let Some((_, end, _, word)) = last(Cue::Thanks) {
-        let asks_after = found.iter().any(|f| f.2 == Cue::Help && f.0 >= end);
+        // A question after the thanks asks ("ありがとうございました！ついでに…どこで登録
+        // するんでしたっけ"). Help words shared with the question list are found as questions.
+        let asks_after = found.iter().any(|f| {
+            f.0 >= end
+                && (f.2 == Cue::Help
+                        // "まさか金額とは" wonders; it does not ask.
+                        || (f.2 == Cue::Question && !matches!(f.3, "とは" | "かな" | "かね")))
+        });
         if !asks_after && after_failures(end) {
             return verdict(NotAReport::Thanks, word);
         }
@@ -1576,6 +1594,12 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // A fix believed or heard of, then the failure again.
+            "直ったと思ったのに、今日またJALペイ→ANAペイで1万チャージしたらMW1M01AJ0004",
+            // A guess, not an imagined future.
+            "もしかして不正利用されてる？チャージしたら本人認証に不正が検知しましたって出た",
+            // Thanks, then another question.
+            "ありがとうございました！ついでに聞きたいんですが、J/Secureってどこで登録するんでしたっけ",
             // Others' fix, then one's own failure.
             "> 3Dセキュアで弾かれる\n解決したって人多いけど、うちのJCBは今日もダメ。認証失敗",
             // An ending that belongs to a failure word is no opinion.
@@ -1596,6 +1620,7 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            ("あざす！MW1M01AJ0004の原因がまさか金額とは", NotAReport::Thanks),
             (
                 "MW1M01AJ0004出てたけど2万1千円にしたら通りました！",
                 NotAReport::Resolved,
