@@ -218,6 +218,15 @@ pub(crate) fn typed_spellings(lit: &str) -> impl Iterator<Item = String> {
     hiragana_spelling(lit).into_iter().chain(read).chain(bare)
 }
 
+fn hiragana_to_katakana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
 fn katakana_to_hiragana(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -538,7 +547,14 @@ impl Index {
                     pattern: pi as u16,
                 };
                 match classify_pattern(p) {
-                    Prepared::Literal(l) => add_literal(l, target),
+                    Prepared::Literal(l) => {
+                        // A dialog shown in katakana only (ﾎﾝﾆﾝﾆﾝｼｮｳﾆﾌｾｲ), as terminals and
+                        // older screens print it.
+                        if let Some(k) = super::kana::hiragana_reading(&l) {
+                            add_literal(hiragana_to_katakana(&k), target);
+                        }
+                        add_literal(l, target)
+                    }
                     Prepared::Regex(r) => {
                         set_sources.push(r);
                         set_targets.push(target);

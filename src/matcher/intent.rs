@@ -214,6 +214,10 @@ pub const FAILURE: &[&str] = &[
     "stopped",
     "blocked",
     "lockedout",
+    "lockout",
+    "limithit",
+    "hitthelimit",
+    "hitalimit",
     "lockedmeout",
     // "NG" as people write it for "does not work" (not a bare "ng", which every "paying"
     // holds: the judgement then checked word edges all through English text).
@@ -705,6 +709,13 @@ const NEGATED: &[&str] = &[
     "起きてません",
     "起きていません",
     "起きてない",
+    // Not tried yet: the failure is only imagined.
+    "まだ試してない",
+    "まだ試していない",
+    "まだ試してはおりません",
+    "まだ試しておりません",
+    "まだ試してません",
+    "haven'ttriedyet",
     "起きなかった",
     "にはなってない",
     "にはなっていない",
@@ -1387,8 +1398,14 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         .map(|f| f.0)
         .collect();
     // A plan followed by a question asks about it ("多めにチャージするつもり。上限はいくら？").
+    // So does an imagined failure followed by a question word: "回数制限かかったら、どうすれ
+    // ばいいの？" asks what the entry answers (a bare "？" or かな after it only wonders).
     let plan_asked = |&(_, end, _, word): &(usize, usize, Cue, &str)| {
-        PLANS.contains(&word) && found.iter().any(|f| f.2 == Cue::Question && f.0 >= end)
+        found.iter().any(|f| {
+            f.2 == Cue::Question
+                && f.0 >= end
+                && (PLANS.contains(&word) || !RHETORICAL.contains(&f.3))
+        })
     };
     if let Some(&(.., word)) = found
         .iter()
@@ -1433,13 +1450,13 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         (Cue::AboutTheCode, NotAReport::AboutTheCode),
         (Cue::Opinion, NotAReport::Opinion),
     ] {
-        if let Some((_, end, _, word)) = first(kind) {
-            // An opinion and then a question asks it ("…分かりにくい。ニコスはどこで登録
+        if let Some((.., word)) = first(kind) {
+            // An opinion and a question asks it ("…分かりにくい。ニコスはどこで登録
             // するの？"); a bare question mark or かな after it is rhetorical (紛らわしくない？).
             let asked = kind == Cue::Opinion
                 && found
                     .iter()
-                    .any(|f| f.2 == Cue::Question && f.0 >= end && !RHETORICAL.contains(&f.3));
+                    .any(|f| f.2 == Cue::Question && !RHETORICAL.contains(&f.3));
             if !asked {
                 return verdict(why, word);
             }
@@ -1594,6 +1611,10 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // An imagined failure, then a real question about it.
+            "JAL Payのカード登録で回数制限かかったら、どうすればいいの？",
+            // A question, then an opinion.
+            "3Dセキュア登録しろって言われるけど、どこで登録すんのか書いてない。不親切すぎ",
             // A fix believed or heard of, then the failure again.
             "直ったと思ったのに、今日またJALペイ→ANAペイで1万チャージしたらMW1M01AJ0004",
             // A guess, not an imagined future.
@@ -1620,6 +1641,10 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "もしチャージで不正検知のエラーが出た場合、どちらに問い合わせれば？まだ試してはおりません",
+                NotAReport::Negated,
+            ),
             ("あざす！MW1M01AJ0004の原因がまさか金額とは", NotAReport::Thanks),
             (
                 "MW1M01AJ0004出てたけど2万1千円にしたら通りました！",

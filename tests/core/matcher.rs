@@ -164,6 +164,11 @@ fn japanese_typed_in_romaji_or_all_in_hiragana_is_read() {
     ] {
         assert_eq!(auto_id(pack, text).as_deref(), Some(id), "{text}");
     }
+    // A dialog printed in katakana only, as terminals show it.
+    assert_eq!(
+        auto_id(pack, "ﾎﾝﾆﾝﾆﾝｼｮｳﾆﾌｾｲｶﾞｹﾝﾁｻﾚﾏｼﾀ って出てANAﾍﾟｲにﾁｬｰｼﾞできん").as_deref(),
+        Some(CHARGE)
+    );
     // The amount in romaji is read too.
     let outcome = pack.query(
         "JAL Pay kara ANA Pay ni 3000en chaaji shitara honnin ninshou ni fusei ga kenchi saremashita",
