@@ -110,6 +110,8 @@ pub const FAILURE: &[&str] = &[
     // 来ません typed in hiragana (not a bare きません, which できません holds).
     "がきません",
     "がきてない",
+    // 何度もしっぱい (typed in hiragana or read from romaji): も + しっぱい, not もし.
+    "もしっぱい",
     "登録できない",
     "弾かれ",
     "はじかれ",
@@ -420,6 +422,14 @@ const HAPPENED: &[&str] = &[
     "何これ",
     "showedup",
     "popped",
+    // "…セッションタイムアウトになるんだけど": the error is what it comes to.
+    "になるんだけど",
+    "になるんですけど",
+    "になるんですが",
+    "になっちゃ",
+    "になってしまう",
+    "になります",
+    "gotitthis",
     "appear",
 ];
 
@@ -475,6 +485,12 @@ const CONCERN: &[&str] = &[
     "scam",
     "neverrequested",
     "didn'task",
+    "notsure",
+    "unsure",
+    "何も操作して",
+    "なにも操作して",
+    "何も触って",
+    "なにも触って",
 ];
 
 const RESOLVED: &[&str] = &[
@@ -527,6 +543,12 @@ const RESOLVED: &[&str] = &[
     "支払完了",
     "チャージ完了",
     "購入完了",
+    // The worry is gone ("乗っ取りじゃないと分かって安心しました").
+    "安心しました",
+    "安心した",
+    "ほっとしました",
+    "ほっとした",
+    "一安心",
     // The payment went through after all ("もう決済も済んだ").
     "済んだ",
     "済みました",
@@ -663,6 +685,8 @@ const HELP: &[&str] = &[
 /// Denials that hold only when nothing fails after them ("問題ないはずなのにエラー" is a
 /// report).
 const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
+    // "QUICPayが使えません。タッチ決済は問題なしです" is a report.
+    "問題なし",
     "問題なく",
     "問題ない",
     "問題なかった",
@@ -688,7 +712,6 @@ const NEGATED: &[&str] = &[
     "ことなく",
     "エラーなし",
     "エラーもなく",
-    "問題なし",
     "全然なかった",
     "特になかった",
     "なにもなかった",
@@ -1419,7 +1442,9 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         // するんでしたっけ"). Help words shared with the question list are found as questions.
         let asks_after = found.iter().any(|f| {
             f.0 >= end
-                && (f.2 == Cue::Help
+                // A worry after the thanks is an open problem ("…ありがとうございます ⏎ ↑
+                // これ何もしてないのに来た").
+                && (matches!(f.2, Cue::Help | Cue::Concern)
                         // "まさか金額とは" wonders; it does not ask.
                         || (f.2 == Cue::Question && !matches!(f.3, "とは" | "かな" | "かね")))
         });
@@ -1611,6 +1636,12 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // A worry after a pasted notice's thanks; a denial about the other way to pay.
+            "カード有効化完了のお知らせ\nいつもJAL Payをご利用いただきありがとうございます\n↑これ何もしてないのに来た",
+            "今度は更新後からJAL PayのQUICPayが使えません。タッチ決済は問題なしです",
+            // Read from romaji: 何度もしっぱい holds no もし.
+            "かーど とうろく なんど も しっぱい して 24じかんご に さいど おためし ください",
+            "ジャルペイのカード登録、セッションタイムアウドになるんだけど",
             // An imagined failure, then a real question about it.
             "JAL Payのカード登録で回数制限かかったら、どうすればいいの？",
             // A question, then an opinion.
@@ -1641,6 +1672,10 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "ありがとうございます。有効化完了のお知らせ、乗っ取りじゃないと分かって安心しました",
+                NotAReport::Resolved,
+            ),
             (
                 "もしチャージで不正検知のエラーが出た場合、どちらに問い合わせれば？まだ試してはおりません",
                 NotAReport::Negated,
