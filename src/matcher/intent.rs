@@ -259,6 +259,8 @@ pub const FAILURE: &[&str] = &[
     "nevergot",
     "broke",
     "broken",
+    "dies",
+    "died",
     "timingout",
     "timesout",
     "notgetting",
@@ -368,6 +370,10 @@ const HAPPENED: &[&str] = &[
     "私もです",
     "自分もです",
     "うちも同じ",
+    "うちもそれ",
+    "私もそれ",
+    "自分もそれ",
+    "俺もそれ",
     "私も同じ",
     "同じ症状",
     "metoo",
@@ -543,6 +549,12 @@ const RESOLVED: &[&str] = &[
     "支払完了",
     "チャージ完了",
     "購入完了",
+    // A route that works ("¥21,000 a pop, works every time", "もう普通に決済できる").
+    "workseverytime",
+    "毎回通る",
+    "毎回いける",
+    "普通に決済でき",
+    "普通に払え",
     // The worry is gone ("乗っ取りじゃないと分かって安心しました").
     "安心しました",
     "安心した",
@@ -585,9 +597,17 @@ const FIXED: &[&str] = &[
     "resolved",
     "solved",
     "解除してもらえ",
+    "解除してくれ",
+    "外してくれ",
+    "外してもらえ",
     "unlockedit",
     "unlockedmy",
     "unlockedthe",
+    "liftedit",
+    "liftedthe",
+    "allfinenow",
+    "allgoodnow",
+    "stableagain",
     // "…だっただけでした。お騒がせしました": the alarm was false.
     "お騒がせ",
 ];
@@ -685,6 +705,14 @@ const HELP: &[&str] = &[
 /// Denials that hold only when nothing fails after them ("問題ないはずなのにエラー" is a
 /// report).
 const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
+    // It comes at once, every time ("毎回すぐSMSで届いてる。遅延とかない").
+    "すぐ届いてる",
+    "すぐ届きます",
+    "すぐ届く",
+    "すぐ来る",
+    "遅延とかない",
+    "遅延はない",
+    "遅延なし",
     // "QUICPayが使えません。タッチ決済は問題なしです" is a report.
     "問題なし",
     "問題なく",
@@ -712,6 +740,11 @@ const NEGATED: &[&str] = &[
     "ことなく",
     "エラーなし",
     "エラーもなく",
+    "エラーなく",
+    "neverfailed",
+    "notonce",
+    "nobody'shitting",
+    "nobodyishitting",
     "全然なかった",
     "特になかった",
     "なにもなかった",
@@ -732,6 +765,10 @@ const NEGATED: &[&str] = &[
     "起きてません",
     "起きていません",
     "起きてない",
+    // A fear that came to nothing ("噂にビビってたけど何もなし").
+    "けど何もなし",
+    "けどなにもなし",
+    "けど何もなかった",
     // Not tried yet: the failure is only imagined.
     "まだ試してない",
     "まだ試していない",
@@ -818,6 +855,13 @@ const HYPOTHETICAL: &[&str] = &[
     "かもだから",
     "なかったら",
     "つもり",
+    // Will do it when… ("来週カード届いたらやる").
+    "たらやる",
+    // 届いた would hide たらやる, starting earlier.
+    "届いたらやる",
+    "届いたらやります",
+    "たらやります",
+    "たらやろう",
     // A plan, not a scheduled thing ("更新予定メール" is a notice that came).
     "する予定",
     "予定だけど",
@@ -853,6 +897,22 @@ const HYPOTHETICAL: &[&str] = &[
     "たらこわ",
     "当たりそう",
     "なりそう",
+    // Compounds that start where 出た / 来た / 弾かれ would, which would hide the たら cue
+    // ("例のエラー出たら嫌だなあ").
+    "出たら嫌",
+    "出たらいや",
+    "出たら困",
+    "出たら怖",
+    "出たらどうしよ",
+    "来たら嫌",
+    "来たら困",
+    "来たら怖",
+    "来たらどうしよ",
+    "弾かれたら",
+    "はじかれたら",
+    "ことあるのかな",
+    "始めたら",
+    "勘違いしそう",
     // A fright imagined ("有効化通知きたらビビりそう").
     "ビビりそう",
     "びびりそう",
@@ -962,6 +1022,9 @@ const ANNOUNCEMENT: &[&str] = &[
     "recap",
     // Trying the bot out ("botに…って打つと何が返ってくるか").
     "テストチャンネル",
+    "notetoself",
+    "status:",
+    "statusupdate",
     "何が返ってくる",
     "なにが返ってくる",
 ];
@@ -1019,6 +1082,9 @@ const ABOUT_THE_CODE: &[&str] = &[
     "句点",
     "読点",
     "採番",
+    "助詞",
+    "日本語が変",
+    "日本語がおかしい",
     "検索用",
     "ページタイトル",
     "wikiのページ",
@@ -1063,9 +1129,13 @@ const OTHER_SYSTEM: &[&str] = &[
     "ネットバンキング",
     "証券口座",
     "マイナ保険証",
+    // Said to be another matter ("ANA Payとは別の話だけど").
+    "とは別の話",
+    "とは関係ない",
+    "の話じゃない",
+    "の話ではない",
     "office365",
     "microsoft",
-    "windows",
     "adobe",
 ];
 
@@ -1125,6 +1195,11 @@ const ADVICE: &[&str] = &[
     "you'llbefine",
     "it'snormal",
     "やってみ",
+    "もらえるよ",
+    "といいです",
+    "から大丈夫",
+    "出る人は",
+    "しとけ",
     // Kyushu and casual imperatives: "先に本人確認しときんしゃい".
     "ときんしゃい",
     "ときなよ",
@@ -1133,6 +1208,8 @@ const ADVICE: &[&str] = &[
     "contactyour",
     "askyour",
     "asksupport",
+    "foranyoneasking",
+    "foranyonewondering",
     "checkwhetheryour",
     "checkifyour",
     "yourbestbet",
@@ -1278,25 +1355,52 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
     // ⏎ 再発行で直りました" is a success report.
     let quoted = |at: usize| n.quoted.iter().any(|&(a, b)| (a..b).contains(&at));
     let (ac, cues) = &*CUES;
-    // Chat is short; a longer message is mostly a paste, and its start says what it is.
-    let compact = super::normalize::cap(compact, MAX_JUDGED).0;
-    let bytes = compact.as_bytes();
+    // Chat is short; a longer message is mostly a paste, and its start says what it is, or
+    // a story whose last lines say what went wrong: its head and its tail are read.
+    let full = compact;
+    let compact = super::normalize::cap(full, MAX_JUDGED).0;
+    let mut tail_from = full
+        .len()
+        .saturating_sub(MAX_JUDGED_TAIL)
+        .max(compact.len());
+    while !full.is_char_boundary(tail_from) {
+        tail_from += 1;
+    }
+    let bytes = full.as_bytes();
     let mut gaps: Option<Vec<usize>> = None;
     // (start, end, cue, word) of every cue, in order of their end. An English cue must start
     // a word ("fyi" is not in "verifying") and end one, or go on with an English ending.
-    let found: Vec<(usize, usize, Cue, &'static str)> = ac
+    let mut hits: Vec<(usize, usize, aho_corasick::PatternID)> = ac
         .find_iter(compact)
-        .filter(|m| {
-            let ascii_edge = bytes[m.start()].is_ascii_alphanumeric()
-                || bytes[m.end() - 1].is_ascii_alphanumeric();
+        .map(|m| (m.start(), m.end(), m.pattern()))
+        .collect();
+    // The tail only when the head says nothing went wrong and asks nothing: a story that
+    // gets to its problem late. A head that already reports one costs no second scan.
+    let head_states = hits.iter().any(|&(.., p)| {
+        matches!(
+            cues[p.as_usize()].0,
+            Cue::Failure | Cue::Question | Cue::Help
+        )
+    });
+    if tail_from < full.len() && !head_states {
+        hits.extend(
+            ac.find_iter(&full[tail_from..])
+                .map(|m| (m.start() + tail_from, m.end() + tail_from, m.pattern())),
+        );
+    }
+    let found: Vec<(usize, usize, Cue, &'static str)> = hits
+        .into_iter()
+        .filter(|&(start, end, _)| {
+            let ascii_edge =
+                bytes[start].is_ascii_alphanumeric() || bytes[end - 1].is_ascii_alphanumeric();
             (!ascii_edge || {
                 let gaps = gaps.get_or_insert_with(|| space_gaps(spaced));
-                ascii_word_ok(bytes, gaps, m.start(), m.end(), true)
-            }) && !quoted(m.start())
+                ascii_word_ok(bytes, gaps, start, end, true)
+            }) && !quoted(start)
         })
-        .map(|m| {
-            let (cue, word) = &cues[m.pattern().as_usize()];
-            (m.start(), m.end(), *cue, word.as_str())
+        .map(|(start, end, pattern)| {
+            let (cue, word) = &cues[pattern.as_usize()];
+            (start, end, *cue, word.as_str())
         })
         .collect();
     // A bare paste: the error text with at most a few characters around it, or with text
@@ -1340,7 +1444,11 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         .filter(|f| matches!(f.2, Cue::Resolved | Cue::Fixed) && !past.contains(&f.0))
         .max_by_key(|f| f.1)
     {
-        let fixed = found.iter().any(|f| f.2 == Cue::Fixed && f.0 == start);
+        // A fix anywhere after the last failure counts ("制限を外してくれた。もう普通に決済
+        // できる": the fix, then the success it brought).
+        let fixed = found.iter().any(|f| {
+            f.2 == Cue::Fixed && !past.contains(&f.0) && failure_end.is_none_or(|e| f.0 >= e)
+        });
         let solved = match failure_end {
             None => true,
             Some(f) => {
@@ -1393,13 +1501,8 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         .filter(|(_, f)| f.2 == Cue::Instead)
     {
         // Right after it, but for a letter or two ("乗っ取[り]じゃなくて", "失敗、じゃなくて").
-        let gap = |a: usize, b: usize| {
-            compact[a..b]
-                .chars()
-                .filter(|c| c.is_alphanumeric())
-                .count()
-                <= 2
-        };
+        let gap =
+            |a: usize, b: usize| full[a..b].chars().filter(|c| c.is_alphanumeric()).count() <= 2;
         let taken_back = i
             .checked_sub(1)
             .map(|j| found[j])
@@ -1488,12 +1591,18 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         }
     }
     // An opinion said at the end: "…厳しすぎる気がする", "…だよね".
-    let tail = compact.trim_end_matches(|c: char| {
+    let tail = full.trim_end_matches(|c: char| {
         !c.is_alphanumeric() && !('\u{3041}'..='\u{30FF}').contains(&c)
     });
     let asks = found
         .iter()
         .any(|f| matches!(f.2, Cue::Question | Cue::Concern));
+    let questions = found.iter().any(|f| f.2 == Cue::Question);
+    if !questions {
+        if let Some(end) = ASSERTED_OPINION_ENDINGS.iter().find(|e| tail.ends_with(*e)) {
+            return verdict(NotAReport::Opinion, end);
+        }
+    }
     if !asks {
         // Not when the ending belongs to a failure word ("届くのが遅すぎる").
         let failure_at_end =
@@ -1525,6 +1634,10 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
 /// Question cues that follow an opinion without asking anything ("紛らわしくない？").
 const RHETORICAL: &[&str] = &["?", "？", "かな", "かね", "ですか", "ますか"];
 
+/// Endings that assert an opinion even around a worry ("…来るのは心臓に悪いデザインだと
+/// 思う"): only a question keeps the message open.
+const ASSERTED_OPINION_ENDINGS: &[&str] = &["だと思う", "だと思います", "デザインだと思う"];
+
 /// Sentence endings that make a message an opinion when it asks nothing.
 const OPINION_ENDINGS: &[&str] = &[
     "気がする",
@@ -1543,6 +1656,10 @@ const TERSE_CHARS: usize = 14;
 
 /// The most bytes of a message (compact form) that are judged.
 const MAX_JUDGED: usize = 400;
+
+/// The most bytes at the end of a longer message that are judged too (its last sentence or
+/// two: "…最後の支払画面でエラーになりました。どうすれば？").
+const MAX_JUDGED_TAIL: usize = 240;
 
 /// Bytes besides the pasted error that still make a message a bare paste (「」, 。, "出た").
 const BARE_PASTE_SLACK: usize = 24;
@@ -1636,6 +1753,11 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // A story that gets to its problem past the head: its tail is read too.
+            "来年度の講座に申し込むため、夜にパソコンで申込フォームを埋めました。住所や連絡先は問題なく入力できて、最後の支払画面まで進みました。そこでクレジットカード決済を選び、いつものカードの番号を入れました。有効期限もセキュリティコードも確認しました。本人認証の画面でパスワードを入れると、エラーになって先に進めません。",
+            // An operating system named in a ticket is no other system.
+            "件名：3Dセキュア2.0とは\n本文：これは何ですか？\n端末：Windows 10 / Chrome",
+            "> カード決済が3Dセキュアで弾かれる\nうちもそれ。ジャックスのカードで今日から",
             // A worry after a pasted notice's thanks; a denial about the other way to pay.
             "カード有効化完了のお知らせ\nいつもJAL Payをご利用いただきありがとうございます\n↑これ何もしてないのに来た",
             "今度は更新後からJAL PayのQUICPayが使えません。タッチ決済は問題なしです",
