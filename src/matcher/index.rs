@@ -368,13 +368,20 @@ fn kanji_slip_sources(literals: &[String], targets: &[Vec<Target>]) -> Option<Ka
     let mut alternatives = Vec::new();
     let mut lits = Vec::new();
     for (li, lit) in literals.iter().enumerate() {
-        let chars: Vec<char> = lit.chars().collect();
-        if chars.len() < MIN_SLIP_CHARS
-            || chars.iter().filter(|&&c| is_kanji(c)).count() < MIN_SLIP_KANJI
+        // Cheap tests first: most literals of a large pack have no three kanji.
+        if lit
+            .chars()
+            .filter(|&c| is_kanji(c))
+            .nth(MIN_SLIP_KANJI - 1)
+            .is_none()
             || !targets[li]
                 .iter()
                 .any(|t| matches!(t, Target::Keyword { .. }))
         {
+            continue;
+        }
+        let chars: Vec<char> = lit.chars().collect();
+        if chars.len() < MIN_SLIP_CHARS {
             continue;
         }
         for i in (0..chars.len()).filter(|&i| is_kanji(chars[i]) && kanji_neighbour(&chars, i)) {
