@@ -72,7 +72,7 @@ fn is_plain_cjk(c: char) -> bool {
 /// Whether `text` is already NFKC. The same answer as the quick check of
 /// `unicode_normalization` where that says "Yes"; without the table lookups when every
 /// character is ASCII or [`is_plain_cjk`].
-fn is_nfkc(text: &str) -> bool {
+pub(crate) fn is_nfkc(text: &str) -> bool {
     text.chars().all(|c| c.is_ascii() || is_plain_cjk(c))
         || matches!(
             unicode_normalization::is_nfkc_quick(text.chars()),

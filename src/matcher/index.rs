@@ -410,6 +410,26 @@ const MIN_SLIP_CHARS: usize = 4;
 const MIN_SLIP_KANJI: usize = 3;
 const MAX_SLIP_SOURCES: usize = 4096;
 
+/// From this many regexes on, the sets are compiled on a thread of their own.
+const PARALLEL_SETS: usize = 256;
+
+/// See [`Index::build_chunked`]: the regex sets, `chunk` regexes each.
+fn build_sets(sources: &[String], chunk: usize) -> Result<Vec<RegexSet>, regex::Error> {
+    sources
+        .chunks(chunk)
+        .map(|chunk| {
+            RegexSetBuilder::new(chunk)
+                .case_insensitive(true)
+                .size_limit(
+                    REGEX_SIZE_LIMIT
+                        .saturating_mul(chunk.len().max(1))
+                        .min(1 << 30),
+                )
+                .build()
+        })
+        .collect()
+}
+
 /// See [`dakuten_slips`].
 const MIN_DAKUTEN_SLIP: usize = 6;
 
@@ -645,6 +665,19 @@ impl Index {
             }
         }
 
+        // Several sets of at most `set_chunk` regexes, not one: with tens of thousands of
+        // regexes one set's lazy DFA outgrows its cache and the search falls back to the
+        // PikeVM (50,000 entries: ~260 ms a message instead of ~0.1 ms; see bench/README.md),
+        // and one huge set takes several times longer to build. Each set scans the text once,
+        // so the chunk is as large as stays clear of that cliff. All or nothing, as before.
+        // Compiling them is most of a large pack's build: it runs on a second thread while
+        // this one builds the automata (a 10,000-entry build on 2 cores: about a fifth less).
+        let (sets_thread, sets_here) = if set_sources.len() >= PARALLEL_SETS {
+            let thread = std::thread::spawn(move || build_sets(&set_sources, set_chunk));
+            (Some(thread), None)
+        } else {
+            (None, Some(build_sets(&set_sources, set_chunk)))
+        };
         let ac_keyword_df = ac_targets
             .iter()
             .map(|targets| {
@@ -682,24 +715,14 @@ impl Index {
                 .build(&literals)
                 .expect("literal automaton within size limits")
         });
-        // Several sets of at most `set_chunk` regexes, not one: with tens of thousands of
-        // regexes one set's lazy DFA outgrows its cache and the search falls back to the
-        // PikeVM (50,000 entries: ~260 ms a message instead of ~0.1 ms; see bench/README.md),
-        // and one huge set takes several times longer to build. Each set scans the text once,
-        // so the chunk is as large as stays clear of that cliff. All or nothing, as before.
-        let sets: Result<Vec<RegexSet>, regex::Error> = set_sources
-            .chunks(set_chunk)
-            .map(|chunk| {
-                RegexSetBuilder::new(chunk)
-                    .case_insensitive(true)
-                    .size_limit(
-                        REGEX_SIZE_LIMIT
-                            .saturating_mul(chunk.len().max(1))
-                            .min(1 << 30),
-                    )
-                    .build()
-            })
-            .collect();
+        let sets = match (sets_thread, sets_here) {
+            (Some(thread), _) => thread.join().unwrap_or_else(|_| {
+                tracing::error!("the regex set builder panicked; regex patterns are off");
+                Ok(Vec::new())
+            }),
+            (None, Some(sets)) => sets,
+            (None, None) => Ok(Vec::new()),
+        };
         let sets = match sets {
             Ok(s) => s,
             Err(e) => {
