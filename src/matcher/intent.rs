@@ -428,6 +428,12 @@ const HAPPENED: &[&str] = &[
     "何これ",
     "showedup",
     "popped",
+    // "「…回数制限に達しました」ってなった".
+    "ってなった",
+    "ってなる",
+    "となった",
+    "と表示",
+    "って表示",
     // "…セッションタイムアウトになるんだけど": the error is what it comes to.
     "になるんだけど",
     "になるんですけど",
@@ -551,6 +557,29 @@ const RESOLVED: &[&str] = &[
     "購入完了",
     // A route that works ("¥21,000 a pop, works every time", "もう普通に決済できる").
     "workseverytime",
+    "もう使えてる",
+    "もう使える",
+    "使えてるって",
+    "もう普通に",
+    "平気",
+    "先に進めた",
+    "先に進めました",
+    "進めるようになっ",
+    "letmeregister",
+    "itletme",
+    "済ませました",
+    "すぐ届いた",
+    "すぐ届きました",
+    "すぐ来た",
+    "フォルダにあった",
+    "に入ってた",
+    "に入ってました",
+    "ただけだった",
+    "てただけ",
+    "だっただけ",
+    "したら入った",
+    "したら入りました",
+    "もう済んでる",
     "毎回通る",
     "毎回いける",
     "普通に決済でき",
@@ -654,6 +683,8 @@ const CONTRAST: &[&str] = &[
     "してもらって",
     // Asked for the fix ("再発行をお願いしたら、夕方には使えるようになりました").
     "お願いしたら",
+    "る前に",
+    "かと思ったら",
     "依頼したら",
     "頼んだら",
     "電話したら",
@@ -705,6 +736,8 @@ const HELP: &[&str] = &[
 /// Denials that hold only when nothing fails after them ("問題ないはずなのにエラー" is a
 /// report).
 const NEGATED_UNLESS_FAILURE_AFTER: &[&str] = &[
+    "使えてる",
+    "余裕で使え",
     // It comes at once, every time ("毎回すぐSMSで届いてる。遅延とかない").
     "すぐ届いてる",
     "すぐ届きます",
@@ -741,6 +774,9 @@ const NEGATED: &[&str] = &[
     "エラーなし",
     "エラーもなく",
     "エラーなく",
+    "通知は来なかった",
+    "お知らせは来なかった",
+    "にはならず",
     "neverfailed",
     "notonce",
     "nobody'shitting",
@@ -911,6 +947,13 @@ const HYPOTHETICAL: &[&str] = &[
     "弾かれたら",
     "はじかれたら",
     "ことあるのかな",
+    "止まったら",
+    "eversends",
+    "fingerscrossed",
+    "慎重にやろ",
+    "慎重にやる",
+    "気をつけよ",
+    "気を付けよ",
     "始めたら",
     "勘違いしそう",
     // A fright imagined ("有効化通知きたらビビりそう").
@@ -1082,6 +1125,11 @@ const ABOUT_THE_CODE: &[&str] = &[
     "句点",
     "読点",
     "採番",
+    "という符号",
+    "題材にし",
+    "興味深い",
+    "呪文みたい",
+    "並べると",
     "助詞",
     "日本語が変",
     "日本語がおかしい",
@@ -1135,6 +1183,11 @@ const OTHER_SYSTEM: &[&str] = &[
     "の話じゃない",
     "の話ではない",
     "office365",
+    "onlinebanking",
+    "hardwaretoken",
+    "earnsmoremiles",
+    "moremiles",
+    "還元率",
     "microsoft",
     "adobe",
 ];
@@ -1198,8 +1251,8 @@ const ADVICE: &[&str] = &[
     "もらえるよ",
     "といいです",
     "から大丈夫",
-    "出る人は",
     "しとけ",
+    "疑え",
     // Kyushu and casual imperatives: "先に本人確認しときんしゃい".
     "ときんしゃい",
     "ときなよ",
@@ -1208,13 +1261,50 @@ const ADVICE: &[&str] = &[
     "contactyour",
     "askyour",
     "asksupport",
-    "foranyoneasking",
-    "foranyonewondering",
+    "ないほうがいい",
+    "ない方がいい",
+    "とかないと",
+    "ておかないと",
+    "なくなるよ",
+    "見せといた",
+    "教えといた",
+    "教えてあげた",
     "checkwhetheryour",
     "checkifyour",
     "yourbestbet",
     "contactsupport",
     "callsupport",
+];
+
+/// Words that hold a cue without being it ("that's what support told me" asks nothing):
+/// as the longer match at their place they hide the cue, and count for nothing.
+const NEUTRAL: &[&str] = &[
+    "that'swhat",
+    "thatswhat",
+    "thatiswhat",
+    "whatever",
+    "somewhat",
+    "anyhow",
+    // The renewal has not come yet: nothing failed ("まだ更新きてないから余裕で使えてる").
+    "更新きてない",
+    "更新来てない",
+];
+
+/// Advice that opens by addressing the people who have the problem ("For anyone hitting the
+/// session timeout: …", "…出る人は…"): the failure named after it is theirs, so only a
+/// question after it keeps the message open.
+const ADVICE_OPENERS: &[&str] = &[
+    "foranyonehitting",
+    "foranyonegetting",
+    "foranyoneasking",
+    "foranyonewondering",
+    "foranyonewith",
+    "ifyouget",
+    "ifyouhit",
+    "ifyou'regetting",
+    "出る人は",
+    "出てる人は",
+    "な人は",
 ];
 
 const OPINION: &[&str] = &[
@@ -1236,6 +1326,9 @@ const OPINION: &[&str] = &[
     "分かりにくい",
     // "わかりにくすぎ", "読みにくすぎ".
     "にくすぎ",
+    "正直面倒",
+    "面倒じゃない",
+    "めんどくさ",
     "変だよね",
     "お得",
     "おすすめ",
@@ -1263,6 +1356,8 @@ enum Cue {
     AboutTheCode,
     Opinion,
     Advice,
+    AdviceOpener,
+    Neutral,
     Instead,
     NoCardsThere,
     OtherSystem,
@@ -1275,7 +1370,7 @@ enum Cue {
 /// 10,000 entries must stay within 1.3x of its matching cost; bench/README.md).
 static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)> =
     std::sync::LazyLock::new(|| {
-        let lists: [(Cue, &[&'static str]); 21] = [
+        let lists: [(Cue, &[&'static str]); 23] = [
             (Cue::Happened, HAPPENED),
             (Cue::Question, QUESTION),
             (Cue::Concern, CONCERN),
@@ -1294,6 +1389,8 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
             (Cue::AboutTheCode, ABOUT_THE_CODE),
             (Cue::Opinion, OPINION),
             (Cue::Advice, ADVICE),
+            (Cue::AdviceOpener, ADVICE_OPENERS),
+            (Cue::Neutral, NEUTRAL),
             (Cue::Instead, INSTEAD),
             (Cue::NoCardsThere, NO_CARDS_THERE),
             (Cue::OtherSystem, OTHER_SYSTEM),
@@ -1313,6 +1410,8 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                         // "使えなくなったらやだな": longer than the failure form 使えなく at
                         // the same place, which would hide the generic くなったら.
                         cues.push((Cue::Hypothetical, format!("{stem}なくなったら")));
+                        // "…伝えとかないと、ワンタイムパスワード来なくなるよ": a warning.
+                        cues.push((Cue::Advice, format!("{stem}なくなるよ")));
                         // "OTP来ないなら…してみ": advice for someone else's failure.
                         cues.push((Cue::Advice, format!("{stem}ないなら")));
                         cues.push((Cue::Advice, format!("{stem}ない場合は")));
@@ -1555,12 +1654,31 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
             return verdict(NotAReport::Thanks, word);
         }
     }
-    // Advice: nothing fails and nothing is asked after the last word of advice.
+    // The end of the message, without trailing punctuation or emoji.
+    let tail = full.trim_end_matches(|c: char| {
+        !c.is_alphanumeric() && !('\u{3041}'..='\u{30FF}').contains(&c)
+    });
+    // Advice: nothing fails and nothing is asked after the last word of advice. A failure
+    // after it is its reason when the message ends on one ("…連打しないほうがいいよ、回数
+    // 制限でロックされるから").
+    let ends_on_reason = ["から", "からね", "ので", "ためです"]
+        .iter()
+        .any(|r| tail.ends_with(r));
     if let Some((_, end, _, word)) = last(Cue::Advice) {
         let open_after = found.iter().any(|f| {
-            f.0 >= end && matches!(f.2, Cue::Failure | Cue::Question | Cue::Help | Cue::Concern)
+            f.0 >= end
+                && (matches!(f.2, Cue::Question | Cue::Help | Cue::Concern)
+                    || (f.2 == Cue::Failure && !ends_on_reason))
         });
         if !open_after {
+            return verdict(NotAReport::Advice, word);
+        }
+    }
+    if let Some((_, end, _, word)) = first(Cue::AdviceOpener) {
+        let asked_after = found
+            .iter()
+            .any(|f| f.0 >= end && matches!(f.2, Cue::Question | Cue::Help));
+        if !asked_after {
             return verdict(NotAReport::Advice, word);
         }
     }
@@ -1591,9 +1709,7 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
         }
     }
     // An opinion said at the end: "…厳しすぎる気がする", "…だよね".
-    let tail = full.trim_end_matches(|c: char| {
-        !c.is_alphanumeric() && !('\u{3041}'..='\u{30FF}').contains(&c)
-    });
+
     let asks = found
         .iter()
         .any(|f| matches!(f.2, Cue::Question | Cue::Concern));
@@ -1636,7 +1752,14 @@ const RHETORICAL: &[&str] = &["?", "？", "かな", "かね", "ですか", "ま�
 
 /// Endings that assert an opinion even around a worry ("…来るのは心臓に悪いデザインだと
 /// 思う"): only a question keeps the message open.
-const ASSERTED_OPINION_ENDINGS: &[&str] = &["だと思う", "だと思います", "デザインだと思う"];
+const ASSERTED_OPINION_ENDINGS: &[&str] = &[
+    "だと思う",
+    "だと思います",
+    "デザインだと思う",
+    "考えております",
+    "考えています",
+    "であろう",
+];
 
 /// Sentence endings that make a message an opinion when it asks nothing.
 const OPINION_ENDINGS: &[&str] = &[
@@ -1794,6 +1917,31 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "For anyone hitting the session timeout in the JAL Pay app: the desktop browser worked",
+                NotAReport::Advice,
+            ),
+            (
+                "If you get the session timeout, try registering from a PC browser, that's what support told me",
+                NotAReport::Advice,
+            ),
+            (
+                "セッションタイムアウトが出ても何度も連打しないほうがいいよ、回数制限でロックされるから",
+                NotAReport::Advice,
+            ),
+            (
+                "機種変したら電話番号変更を伝えとかないと、ワンタイムパスワード来なくなるよ",
+                NotAReport::Advice,
+            ),
+            ("うちのジャルペはまだ更新きてないからクイペ余裕で使えてる笑", NotAReport::Negated),
+            (
+                "残高が10万あってチャージできないって出てたけど、本人確認したら入った",
+                NotAReport::Resolved,
+            ),
+            (
+                "手間は増えますが、詐欺から守るという意味では良いことだと私は考えております。",
+                NotAReport::Opinion,
+            ),
             (
                 "ありがとうございます。有効化完了のお知らせ、乗っ取りじゃないと分かって安心しました",
                 NotAReport::Resolved,
