@@ -1107,6 +1107,9 @@ pub(crate) fn fold_code(compact: &str) -> (String, Vec<usize>) {
             's' => '5',
             'b' => '8',
             '-' | '.' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | 'ー' => continue,
+            // Codes are ASCII: any other character only ends one, and one byte does that
+            // (three bytes of kanji made the folded copy of a Japanese message 3x longer).
+            c if !c.is_ascii() => '\0',
             c => c,
         };
         let start = out.len();
