@@ -651,11 +651,9 @@ impl Index {
                         g.extend(bigrams(alias));
                     }
                 } else {
+                    // Not its kana spellings: hiragana bigrams (にち, しょ) are in every
+                    // greeting, and "こんにちは" in a DM found an entry by them.
                     g.extend(bigrams(alt));
-                    // Its kana spellings too: a query typed in romaji or hiragana.
-                    for v in typed_spellings(alt) {
-                        g.extend(bigrams(&v));
-                    }
                 }
             }
             g.sort_unstable();

@@ -211,6 +211,23 @@ pub const FAILURE: &[&str] = &[
     "beeps",
     "beeped",
     "エラー音",
+    // At the register and in the wallet: QUICPay "does nothing", greyed out, marked ×.
+    "無反応",
+    "何も起きない",
+    "なにも起きない",
+    "グレー",
+    "通ってない",
+    "まだ続いて",
+    "×",
+    // "クイックの方が弾かれて": the side that fails, not a comparison (の方が).
+    "の方が弾かれ",
+    "のほうが弾かれ",
+    "の方がエラー",
+    "のほうがエラー",
+    "の方がダメ",
+    "のほうがダメ",
+    "の方が使えな",
+    "の方が通らな",
     "didn'twork",
     "notworking",
     "stopped",
@@ -355,6 +372,9 @@ const QUESTION: &[&str] = &[
     "explain",
     // "カード会社に何て聞けばええんや".
     "どうすりゃ",
+    "どうやんの",
+    "どうやるの",
+    "どうすんの",
     "何て聞け",
     "なんて聞け",
     "ばええん",
@@ -402,6 +422,7 @@ const HAPPENED: &[&str] = &[
     "したら",
     // "タッチでやり直したら通った": another way to pay worked; not 直したら, a fix.
     "でやり直したら",
+    "言い直したら",
     "→",
     "keepssaying",
     "keepsshowing",
@@ -557,6 +578,8 @@ const RESOLVED: &[&str] = &[
     "購入完了",
     // A route that works ("¥21,000 a pop, works every time", "もう普通に決済できる").
     "workseverytime",
+    "全然大丈夫",
+    "大丈夫だった",
     "もう使えてる",
     "もう使える",
     "使えてるって",
@@ -637,6 +660,9 @@ const FIXED: &[&str] = &[
     "allfinenow",
     "allgoodnow",
     "stableagain",
+    // The cause was one's own slip ("新しいカード届いてたの忘れてた").
+    "の忘れてた",
+    "のを忘れてた",
     // "…だっただけでした。お騒がせしました": the alarm was false.
     "お騒がせ",
 ];
@@ -683,6 +709,7 @@ const CONTRAST: &[&str] = &[
     "してもらって",
     // Asked for the fix ("再発行をお願いしたら、夕方には使えるようになりました").
     "お願いしたら",
+    "もらったら",
     "る前に",
     "かと思ったら",
     "依頼したら",
@@ -801,6 +828,9 @@ const NEGATED: &[&str] = &[
     "起きてません",
     "起きていません",
     "起きてない",
+    "止まってない",
+    "特に何も起き",
+    "止まってません",
     // A fear that came to nothing ("噂にビビってたけど何もなし").
     "けど何もなし",
     "けどなにもなし",
@@ -950,6 +980,9 @@ const HYPOTHETICAL: &[&str] = &[
     "止まったら",
     "eversends",
     "fingerscrossed",
+    "hopeitdoesn't",
+    "hopeitwon't",
+    "🤞",
     "慎重にやろ",
     "慎重にやる",
     "気をつけよ",
@@ -1066,6 +1099,9 @@ const ANNOUNCEMENT: &[&str] = &[
     // Trying the bot out ("botに…って打つと何が返ってくるか").
     "テストチャンネル",
     "notetoself",
+    "headsup",
+    "まだ続いてるらしい",
+    "heads-up",
     "status:",
     "statusupdate",
     "何が返ってくる",
@@ -1252,6 +1288,10 @@ const ADVICE: &[&str] = &[
     "といいです",
     "から大丈夫",
     "しとけ",
+    // Suggestions ending in a question mark ("そっちで払っとけば？").
+    "とけば?",
+    "ておけば?",
+    "てみたら?",
     "疑え",
     // Kyushu and casual imperatives: "先に本人確認しときんしゃい".
     "ときんしゃい",
@@ -1876,6 +1916,11 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // At the register: nothing happens, greyed out, ×, the side that fails.
+            "JALのプリペのカード切り替わってからQUICPay無反応。Mastercardタッチは反応する",
+            "更新後クイペ×　タッチ○　なんで",
+            "とにかく更新されてからクイックの方が弾かれて、タッチは通る",
+            "店員さんにタッチ決済でって言い直したら通った。QUICPayは更新されてからずっとエラー",
             // A story that gets to its problem past the head: its tail is read too.
             "来年度の講座に申し込むため、夜にパソコンで申込フォームを埋めました。住所や連絡先は問題なく入力できて、最後の支払画面まで進みました。そこでクレジットカード決済を選び、いつものカードの番号を入れました。有効期限もセキュリティコードも確認しました。本人認証の画面でパスワードを入れると、エラーになって先に進めません。",
             // An operating system named in a ticket is no other system.
@@ -1917,6 +1962,26 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "> クイペ使えない\nタッチ決済なら同じカードで払えるはずだから、とりあえずそっちで払っとけば？",
+                NotAReport::Advice,
+            ),
+            (
+                "クイペ使えなくなるって聞いてたけど、更新日の次の日コンビニで試したら全然大丈夫だった",
+                NotAReport::Resolved,
+            ),
+            (
+                "QUICPay使えなかった件、番号切り替えて再発行してもらったら3時間で使えるようになりました",
+                NotAReport::Resolved,
+            ),
+            (
+                "QUICPay、古いカードのまま使おうとしてエラー出てた。新しいカード届いてたの忘れてた",
+                NotAReport::Resolved,
+            ),
+            (
+                "噂のMW1M01AJ0004、2万円以下のチャージ停止はまだ続いてるらしい",
+                NotAReport::Announcement,
+            ),
             (
                 "For anyone hitting the session timeout in the JAL Pay app: the desktop browser worked",
                 NotAReport::Advice,
