@@ -256,6 +256,7 @@ pub const FAILURE: &[&str] = &[
     "timeout",
     "brokeagain",
     "払えな",
+    "払えません",
     "引っかか",
     "られない",
     "つかえない",
@@ -660,6 +661,10 @@ const FIXED: &[&str] = &[
     "allfinenow",
     "allgoodnow",
     "stableagain",
+    // Someone else's case, settled ("もう解決したって本人言ってたよ", "結論出てる").
+    "もう解決したって",
+    "結論出てる",
+    "結論出た",
     // The cause was one's own slip ("新しいカード届いてたの忘れてた").
     "の忘れてた",
     "のを忘れてた",
@@ -830,6 +835,7 @@ const NEGATED: &[&str] = &[
     "起きてない",
     "止まってない",
     "特に何も起き",
+    "に何も起きなかった",
     "止まってません",
     // A fear that came to nothing ("噂にビビってたけど何もなし").
     "けど何もなし",
@@ -980,6 +986,8 @@ const HYPOTHETICAL: &[&str] = &[
     "止まったら",
     "eversends",
     "fingerscrossed",
+    "wouldfreak",
+    "wouldscare",
     "hopeitdoesn't",
     "hopeitwon't",
     "🤞",
@@ -1100,6 +1108,11 @@ const ANNOUNCEMENT: &[&str] = &[
     "テストチャンネル",
     "notetoself",
     "headsup",
+    // Moderation: closing a duplicate, pointing to the thread.
+    "閉じます",
+    "元スレ",
+    "重複なので",
+    "スレに移動",
     "まだ続いてるらしい",
     "heads-up",
     "status:",
@@ -1167,6 +1180,11 @@ const ABOUT_THE_CODE: &[&str] = &[
     "呪文みたい",
     "並べると",
     "助詞",
+    "言い方",
+    "頭文字",
+    "全角なの",
+    "半角なの",
+    "wikiに書",
     "日本語が変",
     "日本語がおかしい",
     "検索用",
@@ -1366,6 +1384,8 @@ const OPINION: &[&str] = &[
     "分かりにくい",
     // "わかりにくすぎ", "読みにくすぎ".
     "にくすぎ",
+    "時代変わった",
+    "時代が変わった",
     "正直面倒",
     "面倒じゃない",
     "めんどくさ",
@@ -1916,6 +1936,8 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // A member's report forwarded in 『』.
+            "転載：『JAL Payが更新されてから、iPhoneのQUICPayで払えません。タッチ決済では払えます』",
             // At the register: nothing happens, greyed out, ×, the side that fails.
             "JALのプリペのカード切り替わってからQUICPay無反応。Mastercardタッチは反応する",
             "更新後クイペ×　タッチ○　なんで",
@@ -1962,6 +1984,16 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "重複なので閉じます。元スレ →「QUICPayが使えない（更新後）」",
+                NotAReport::Announcement,
+            ),
+            ("本人認証に不正って、言い方よ", NotAReport::AboutTheCode),
+            (
+                "> 本人認証に不正が検知しました。(MW1M01AJ0004)\nこれ先週の話だよね？もう解決したって本人言ってたよ",
+                NotAReport::Resolved,
+            ),
+            ("うちは更新日に何も起きなかったな、QUICPayも普通", NotAReport::Negated),
             (
                 "> クイペ使えない\nタッチ決済なら同じカードで払えるはずだから、とりあえずそっちで払っとけば？",
                 NotAReport::Advice,
