@@ -213,6 +213,7 @@ pub const FAILURE: &[&str] = &[
     "エラー音",
     // At the register and in the wallet: QUICPay "does nothing", greyed out, marked ×.
     "無反応",
+    "🙅",
     "何も起きない",
     "なにも起きない",
     "グレー",
@@ -987,6 +988,8 @@ const HYPOTHETICAL: &[&str] = &[
     "eversends",
     "fingerscrossed",
     "wouldfreak",
+    "hopeidon't",
+    "hopeiwon't",
     "wouldscare",
     "hopeitdoesn't",
     "hopeitwon't",
@@ -1099,6 +1102,7 @@ const ANNOUNCEMENT: &[&str] = &[
     "周知",
     "告知",
     "お知らせします",
+    "お知らせ:",
     "まとめ(",
     "まとめ:",
     "summaryof",
@@ -1182,6 +1186,7 @@ const ABOUT_THE_CODE: &[&str] = &[
     "助詞",
     "言い方",
     "頭文字",
+    "好奇心",
     "全角なの",
     "半角なの",
     "wikiに書",
@@ -1233,6 +1238,8 @@ const OTHER_SYSTEM: &[&str] = &[
     "マイナ保険証",
     // Said to be another matter ("ANA Payとは別の話だけど").
     "とは別の話",
+    // "JAL PayでもANA Payでもなく楽天ペイの話ね".
+    "payでもなく",
     "とは関係ない",
     "の話じゃない",
     "の話ではない",
@@ -1346,6 +1353,9 @@ const NEUTRAL: &[&str] = &[
     // The renewal has not come yet: nothing failed ("まだ更新きてないから余裕で使えてる").
     "更新きてない",
     "更新来てない",
+    // The wording forgotten is no note about the wording ("文言は忘れたけど登録できない").
+    "文言は忘れ",
+    "文言忘れ",
 ];
 
 /// Advice that opens by addressing the people who have the problem ("For anyone hitting the
@@ -1359,6 +1369,8 @@ const ADVICE_OPENERS: &[&str] = &[
     "foranyonewith",
     "ifyouget",
     "ifyouhit",
+    "ifyou",
+    "givesyou",
     "ifyou'regetting",
     "出る人は",
     "出てる人は",
@@ -1472,6 +1484,9 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                         cues.push((Cue::Hypothetical, format!("{stem}なくなったら")));
                         // "…伝えとかないと、ワンタイムパスワード来なくなるよ": a warning.
                         cues.push((Cue::Advice, format!("{stem}なくなるよ")));
+                        // Telling someone what cannot be done ("ANA Payはアメックス登録でき
+                        // ないよ、VISA…だけ").
+                        cues.push((Cue::Advice, format!("{stem}ないよ、")));
                         // "OTP来ないなら…してみ": advice for someone else's failure.
                         cues.push((Cue::Advice, format!("{stem}ないなら")));
                         cues.push((Cue::Advice, format!("{stem}ない場合は")));
@@ -1936,6 +1951,9 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // The wording forgotten; an emoji that says no.
+            "ANA Payにクレカ入れようとしたらエラー、文言は忘れたけど登録できないって感じのやつ",
+            "😇😇 クイペ 🙅 JALペイ更新後 マスタータッチは 🙆",
             // A member's report forwarded in 『』.
             "転載：『JAL Payが更新されてから、iPhoneのQUICPayで払えません。タッチ決済では払えます』",
             // At the register: nothing happens, greyed out, ×, the side that fails.
@@ -1984,6 +2002,22 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "ANA Payはアメックス登録できないよ、VISA・Master・JCB・ダイナースだけ",
+                NotAReport::Advice,
+            ),
+            (
+                "if JAL Pay gives you session timeout when adding a card, try a PC browser instead",
+                NotAReport::Advice,
+            ),
+            (
+                "楽天ペイにカード登録しようとしたらエラー。JAL PayでもANA Payでもなく楽天ペイの話ね",
+                NotAReport::OtherSystem,
+            ),
+            (
+                "planning to top up ANA Pay from JAL Pay next week, hope I don't get that fraud error",
+                NotAReport::Hypothetical,
+            ),
             (
                 "重複なので閉じます。元スレ →「QUICPayが使えない（更新後）」",
                 NotAReport::Announcement,
