@@ -5,6 +5,7 @@ pub mod facts;
 pub mod index;
 pub mod intent;
 pub mod kana;
+pub mod markup;
 mod rank;
 
 pub use crate::normalize;
@@ -164,13 +165,20 @@ fn pasted_bytes(m: &Match, compact: &str) -> usize {
     covered.min(compact.len())
 }
 
-/// Normalizes a message for matching. A message typed in romaji is read in hiragana
+/// Normalizes a message for matching. Chat markup is reduced to what people read
+/// ([`markup::plain`]); a message typed in romaji is read in hiragana
 /// ([`kana::romaji_reading`]), the spelling the pack's kana and kanji words also have.
 pub fn read(index: &index::Index, text: &str) -> Normalized {
-    match kana::romaji_reading(text, |w| index.knows_ascii_word(w)) {
+    // Cut first: a 5 MB paste costs no more than its first 64 KiB.
+    let (text, truncated) = normalize::cap(text, MAX_INPUT_BYTES);
+    // Mentions, emoji tokens and link markup out: what a person reads is matched.
+    let text = markup::plain(text);
+    let mut n = match kana::romaji_reading(&text, |w| index.knows_ascii_word(w)) {
         Some(reading) => normalize(&reading),
-        None => normalize(text),
-    }
+        None => normalize(&text),
+    };
+    n.truncated |= truncated;
+    n
 }
 
 /// Matches a normalized message against a pack's entries, issuer table and index (the

@@ -186,6 +186,27 @@ fn japanese_typed_in_romaji_or_all_in_hiragana_is_read() {
 }
 
 #[test]
+fn chat_markup_is_read_as_people_see_it() {
+    let pack = pack();
+    // Slack: a mention and a labelled link around the paste; Discord: a mention, a custom
+    // emoji and a masked link. The URLs' words (card, faq) are not the message's.
+    for text in [
+        "<@U04ABCDEF> <https://example.com/card/faq|FAQ> 見たけど、JAL Payのカード登録でセッションタイムアウトが発生しました",
+        "<@123456789012345678> <:sob:123456789012345678> JAL Payのカード登録でセッションタイムアウトが発生しました [FAQ](https://example.com/card)",
+    ] {
+        assert_eq!(auto_id(pack, text).as_deref(), Some(TIMEOUT), "{text}");
+    }
+    // A link alone names nothing: its URL path is not read as words.
+    assert_eq!(
+        auto_id(
+            pack,
+            "<https://example.com/jalpay/card/register/sessiontimeout|このページ> 参考まで"
+        ),
+        None
+    );
+}
+
+#[test]
 fn the_narrower_problem_answers_when_both_have_their_evidence() {
     let pack = pack();
     // The payment failed too (3ds2-auth-failed has its evidence), but the message is about
