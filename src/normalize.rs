@@ -26,6 +26,9 @@ pub struct Normalized {
     /// Byte ranges of `compact` that come from quoted lines (`> …`, Discord and Slack
     /// markdown): a reply that quotes an old error is judged on what it says itself.
     pub quoted: Vec<(usize, usize)>,
+    /// The text holds `<`, `[`, `]` or `"`: chat markup (mentions, links) may be in it, which
+    /// `matcher::markup` reads; other text pays nothing for that check.
+    pub markup: bool,
 }
 
 /// Returns true for characters that copy and paste leaves behind but nobody sees.
@@ -85,7 +88,7 @@ pub fn normalize(text: &str) -> Normalized {
     let (text, truncated) = cap(text, MAX_INPUT_BYTES);
     // Most pasted text is already NFKC (kanji, full-width kana, ASCII): the quick check
     // avoids decomposing and recomposing every character of it.
-    let (spaced, compact) = if is_nfkc(text) {
+    let (spaced, compact, markup) = if is_nfkc(text) {
         fold(text.len(), text.chars())
     } else {
         fold(text.len(), text.nfkc())
@@ -102,6 +105,7 @@ pub fn normalize(text: &str) -> Normalized {
         compact,
         truncated,
         quoted,
+        markup,
     }
 }
 
@@ -129,7 +133,7 @@ fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
 /// Lowercases, drops invisible characters and folds white space: the spaced form, then the
 /// compact one (copied in runs between spaces). Generic so the common already-NFKC case
 /// iterates `str::chars` directly.
-fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String) {
+fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String, bool) {
     let mut spaced = String::with_capacity(len);
     let mut pending_space = false;
     let mut bracket = false;
@@ -141,7 +145,7 @@ fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String) {
                 pending_space = !spaced.is_empty();
                 continue;
             }
-            bracket |= matches!(c, '[' | ']' | '"');
+            bracket |= matches!(c, '[' | ']' | '"' | '<');
             Some(c.to_ascii_lowercase())
         } else if is_plain_cjk(c) {
             bracket |= ('\u{300C}'..='\u{300F}').contains(&c);
@@ -178,7 +182,7 @@ fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String) {
     } else {
         spaced.replace(' ', "")
     };
-    (spaced, compact)
+    (spaced, compact, bracket)
 }
 
 /// Brackets and quotes people put around a word of a dialog they retype; the compact form

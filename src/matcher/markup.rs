@@ -4,8 +4,8 @@
 //! `<https://…|FAQ>`, Discord's `<@123…>`, `<#123…>`, `<:emoji:123…>` and `[FAQ](https://…)`.
 //! Left in, their ids and URLs are ASCII words the matcher would read (`card` inside a URL
 //! path, a user id that looks like a code) and their labels are cut off from the sentence.
-//! Only text holding `<` or `](` is looked at, so a message without markup costs one byte
-//! search or two.
+//! Only text whose normalization saw `<` or a bracket is looked at (`Normalized::markup`),
+//! so a message without markup pays nothing here.
 
 use std::borrow::Cow;
 

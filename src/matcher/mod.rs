@@ -171,12 +171,19 @@ fn pasted_bytes(m: &Match, compact: &str) -> usize {
 pub fn read(index: &index::Index, text: &str) -> Normalized {
     // Cut first: a 5 MB paste costs no more than its first 64 KiB.
     let (text, truncated) = normalize::cap(text, MAX_INPUT_BYTES);
-    // Mentions, emoji tokens and link markup out: what a person reads is matched.
-    let text = markup::plain(text);
-    let mut n = match kana::romaji_reading(&text, |w| index.knows_ascii_word(w)) {
-        Some(reading) => normalize(&reading),
-        None => normalize(&text),
+    let mut n = normalize(text);
+    // Mentions, emoji tokens and link markup out: what a person reads is matched. Only a
+    // message whose normalization saw `<` or a bracket is looked at again.
+    let plain = if n.markup {
+        markup::plain(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
     };
+    if let Some(reading) = kana::romaji_reading(&plain, |w| index.knows_ascii_word(w)) {
+        n = normalize(&reading);
+    } else if let std::borrow::Cow::Owned(plain) = &plain {
+        n = normalize(plain);
+    }
     n.truncated |= truncated;
     n
 }
