@@ -26,7 +26,7 @@ pub struct Normalized {
     /// Byte ranges of `compact` that come from quoted lines (`> …`, Discord and Slack
     /// markdown): a reply that quotes an old error is judged on what it says itself.
     pub quoted: Vec<(usize, usize)>,
-    /// The text holds `<`, `[`, `]` or `"`: chat markup (mentions, links) may be in it, which
+    /// The text holds `<`, `[`, `]`, `"` or `~`: chat markup (mentions, links, strikes) may be in it, which
     /// `matcher::markup` reads; other text pays nothing for that check.
     pub markup: bool,
 }
@@ -145,7 +145,7 @@ fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String, bool)
                 pending_space = !spaced.is_empty();
                 continue;
             }
-            bracket |= matches!(c, '[' | ']' | '"' | '<');
+            bracket |= matches!(c, '[' | ']' | '"' | '<' | '~');
             Some(c.to_ascii_lowercase())
         } else if is_plain_cjk(c) {
             bracket |= ('\u{300C}'..='\u{300F}').contains(&c);

@@ -213,6 +213,11 @@ pub const FAILURE: &[&str] = &[
     "エラー音",
     // At the register and in the wallet: QUICPay "does nothing", greyed out, marked ×.
     "無反応",
+    "死亡",
+    "notforme",
+    "isn'treaching",
+    "notreaching",
+    "couldnot",
     "🙅",
     "何も起きない",
     "なにも起きない",
@@ -451,6 +456,8 @@ const HAPPENED: &[&str] = &[
     "何これ",
     "showedup",
     "popped",
+    "threw",
+    "samething",
     // "「…回数制限に達しました」ってなった".
     "ってなった",
     "ってなる",
@@ -580,6 +587,7 @@ const RESOLVED: &[&str] = &[
     "購入完了",
     // A route that works ("¥21,000 a pop, works every time", "もう普通に決済できる").
     "workseverytime",
+    "通ってる",
     "全然大丈夫",
     "大丈夫だった",
     "もう使えてる",
@@ -715,6 +723,7 @@ const CONTRAST: &[&str] = &[
     "してもらって",
     // Asked for the fix ("再発行をお願いしたら、夕方には使えるようになりました").
     "お願いしたら",
+    "金額変えたら",
     "もらったら",
     "る前に",
     "かと思ったら",
@@ -988,6 +997,8 @@ const HYPOTHETICAL: &[&str] = &[
     "eversends",
     "fingerscrossed",
     "wouldfreak",
+    "askingbefore",
+    "askingahead",
     "hopeidon't",
     "hopeiwon't",
     "wouldscare",
@@ -1053,6 +1064,11 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
     "もし知って",
     "もし詳しい",
     "もしよければ",
+    // An aside after a report ("It's a Visa issued in the US, if that matters").
+    "ifthatmatters",
+    "ifitmatters",
+    "ifithelps",
+    "incaseitmatters",
     // "Could it be…", "perhaps": a guess about now, not an imagined future.
     "もしかして",
     "もしかしたら",
@@ -1114,6 +1130,9 @@ const ANNOUNCEMENT: &[&str] = &[
     "headsup",
     // Moderation: closing a duplicate, pointing to the thread.
     "閉じます",
+    "##ルール",
+    "ルール:",
+    "伏せ字",
     "元スレ",
     "重複なので",
     "スレに移動",
@@ -1185,6 +1204,7 @@ const ABOUT_THE_CODE: &[&str] = &[
     "並べると",
     "助詞",
     "言い方",
+    "って文面",
     "頭文字",
     "好奇心",
     "全角なの",
@@ -1245,6 +1265,15 @@ const OTHER_SYSTEM: &[&str] = &[
     "の話ではない",
     "office365",
     "onlinebanking",
+    // Wallets abroad share the words (本人認証, 3D Secure) but none of the problems.
+    "カカオペイ",
+    "kakaopay",
+    "alipay",
+    "アリペイ",
+    "wechatpay",
+    "paypal",
+    "ペイパル",
+    "revolut",
     "hardwaretoken",
     "earnsmoremiles",
     "moremiles",
@@ -1352,6 +1381,9 @@ const NEUTRAL: &[&str] = &[
     "anyhow",
     // The renewal has not come yet: nothing failed ("まだ更新きてないから余裕で使えてる").
     "更新きてない",
+    // "何回か失敗したけど": several times, not a question.
+    "何回か",
+    "何度か",
     "更新来てない",
     // The wording forgotten is no note about the wording ("文言は忘れたけど登録できない").
     "文言は忘れ",
@@ -1661,7 +1693,11 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
     // A denial followed by a new failure is the old problem denied and a new one reported
     // ("セッションタイムアウトの方は問題なし、で、今度はQUICPayが使えません").
     if let Some((_, end, _, word)) = first(Cue::Negated) {
-        let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 == end);
+        // Asked back right after it ("10万じゃなかった？"), or a question word anywhere
+        // ("What is this 3-D Secure thing? Never had it back home").
+        let asked_after = found.iter().any(|f| {
+            f.2 == Cue::Question && (f.0 == end || (f.3.is_ascii() && !RHETORICAL.contains(&f.3)))
+        });
         let fails_after = failure_end.is_some_and(|f| f > end)
             && found.iter().any(|f| f.2 == Cue::Contrast && f.0 >= end);
         if !asked_after && !fails_after {
@@ -1951,6 +1987,10 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // An aside after a report; a question with a denial after it.
+            "Can't add my credit card to ANA Pay, it says registration failed. It's a US Visa, if that matters.",
+            "What is this 3-D Secure thing Japanese sites keep asking for? Never had it back home",
+            "帰国後初コンビニでクイペ死亡。JAL Pay更新されてたっぽい。タッチはいける",
             // The wording forgotten; an emoji that says no.
             "ANA Payにクレカ入れようとしたらエラー、文言は忘れたけど登録できないって感じのやつ",
             "😇😇 クイペ 🙅 JALペイ更新後 マスタータッチは 🙆",
@@ -2002,6 +2042,14 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "韓国のカカオペイ、本人認証が厳しくて外国人は登録できなかった",
+                NotAReport::OtherSystem,
+            ),
+            (
+                "JAL Payのカード登録、何回か失敗したけど回数制限のロックにはならなかった",
+                NotAReport::Negated,
+            ),
             (
                 "ANA Payはアメックス登録できないよ、VISA・Master・JCB・ダイナースだけ",
                 NotAReport::Advice,

@@ -15,11 +15,18 @@ const MAX_TOKEN: usize = 512;
 /// `text` with mentions, channel and emoji tokens dropped, links replaced by their label (or
 /// by the URL when there is none) and masked links `[label](url)` by their label.
 pub fn plain(text: &str) -> Cow<'_, str> {
+    let struck = text.contains("~~");
+    let text: Cow<'_, str> = if struck {
+        Cow::Owned(strike_out(text))
+    } else {
+        Cow::Borrowed(text)
+    };
     let angle = text.contains('<');
     let masked = text.contains("](");
     if !angle && !masked {
-        return Cow::Borrowed(text);
+        return text;
     }
+    let text = text.as_ref();
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while !rest.is_empty() {
@@ -52,6 +59,29 @@ pub fn plain(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `text` without its struck-through parts (`~~詰んだと思った~~`): a strike takes the words
+/// back. Only `~~…~~` on one line; a single `~` is also the wave dash of ranges (2万~3万).
+fn strike_out(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find("~~") {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 2..];
+        match window(after).find("~~") {
+            Some(close) if !after[..close].contains('\n') && close > 0 => {
+                out.push(' ');
+                rest = &after[close + 2..];
+            }
+            _ => {
+                out.push_str("~~");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A `<…>` token at the start of `s`: what replaces it and how many bytes it spans, or
@@ -143,6 +173,8 @@ mod tests {
             "    助けて"
         );
         assert_eq!(plain("[FAQ](https://example.com/x) 読んだ"), "FAQ 読んだ");
+        assert_eq!(plain("~~登録できない~~ → できた"), "  → できた");
+        assert_eq!(plain("2万~~3万"), "2万~~3万");
     }
 
     #[test]
