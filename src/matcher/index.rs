@@ -11,6 +11,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::facts::marker_literals;
+use super::kana::is_kanji;
 use crate::knowledge::{Entry, Issuer, CARD_KEYWORD};
 use crate::normalize::compact;
 
@@ -328,10 +329,6 @@ fn dakuten_slips(lit: &str) -> Vec<String> {
         }
     }
     out
-}
-
-fn is_kanji(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 /// Whether `typed` is `lit` with exactly one kanji, next to another kanji, swapped for

@@ -278,7 +278,7 @@ static READINGS_BY_FIRST: std::sync::LazyLock<
 /// hiragana spelling must have at least this many letters.
 const MIN_READING: usize = 4;
 
-fn is_kanji(c: char) -> bool {
+pub(crate) fn is_kanji(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '々')
 }
 
