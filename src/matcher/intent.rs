@@ -211,8 +211,13 @@ pub const FAILURE: &[&str] = &[
     "beeps",
     "beeped",
     "エラー音",
+    "うまくいかない",
+    "完了しない",
+    "完了いたしません",
     // At the register and in the wallet: QUICPay "does nothing", greyed out, marked ×.
     "無反応",
+    "evershowsup",
+    "iseating",
     "死亡",
     "notforme",
     "isn'treaching",
@@ -379,6 +384,10 @@ const QUESTION: &[&str] = &[
     "explain",
     // "カード会社に何て聞けばええんや".
     "どうすりゃ",
+    "何なのか",
+    "なんなのか",
+    "分かってない",
+    "わかってない",
     "どうやんの",
     "どうやるの",
     "どうすんの",
@@ -587,6 +596,11 @@ const RESOLVED: &[&str] = &[
     "購入完了",
     // A route that works ("¥21,000 a pop, works every time", "もう普通に決済できる").
     "workseverytime",
+    "makessense",
+    "やっと分かった",
+    "やっとわかった",
+    "普通に届いた",
+    "普通に届きました",
     "通ってる",
     "全然大丈夫",
     "大丈夫だった",
@@ -674,11 +688,19 @@ const FIXED: &[&str] = &[
     "もう解決したって",
     "結論出てる",
     "結論出た",
+    // The cause was a typing mistake ("前回エラーだったのは有効期限の入れ間違いでした").
+    "間違いでした",
+    "間違えてました",
     // The cause was one's own slip ("新しいカード届いてたの忘れてた").
     "の忘れてた",
     "のを忘れてた",
     // "…だっただけでした。お騒がせしました": the alarm was false.
     "お騒がせ",
+    // It comes now, where it did not ("番号変更届けたら来るようになった").
+    "来るようになった",
+    "届くようになった",
+    "来るようになりました",
+    "届くようになりました",
 ];
 
 /// Past states that sound like a success but tell what used to work ("it worked last month").
@@ -844,6 +866,8 @@ const NEGATED: &[&str] = &[
     "起きていません",
     "起きてない",
     "止まってない",
+    "止まらなかった",
+    "neverstopped",
     "特に何も起き",
     "に何も起きなかった",
     "止まってません",
@@ -1064,6 +1088,8 @@ const HYPOTHETICAL_EXCEPT: &[&str] = &[
     "もし知って",
     "もし詳しい",
     "もしよければ",
+    // "…のせいかもしれないけど": perhaps, not if.
+    "もしれ",
     // An aside after a report ("It's a Visa issued in the US, if that matters").
     "ifthatmatters",
     "ifitmatters",
@@ -1126,6 +1152,7 @@ const ANNOUNCEMENT: &[&str] = &[
     "recap",
     // Trying the bot out ("botに…って打つと何が返ってくるか").
     "テストチャンネル",
+    "/kotae",
     "notetoself",
     "headsup",
     // Moderation: closing a duplicate, pointing to the thread.
@@ -1260,11 +1287,21 @@ const OTHER_SYSTEM: &[&str] = &[
     "とは別の話",
     // "JAL PayでもANA Payでもなく楽天ペイの話ね".
     "payでもなく",
+    // "iDの方ね、QUICPayじゃなくて": QUICPay is not what failed.
+    "quicpayじゃなくて",
+    "quicpayではなく",
     "とは関係ない",
     "の話じゃない",
     "の話ではない",
     "office365",
     "onlinebanking",
+    // A shop's side of 3-D Secure, or the card's purchase alerts: not the payer's problem.
+    "ショップ運営",
+    "店舗運営",
+    "加盟店",
+    "merchant",
+    "smsalert",
+    "利用通知",
     // Wallets abroad share the words (本人認証, 3D Secure) but none of the problems.
     "カカオペイ",
     "kakaopay",
@@ -1387,6 +1424,15 @@ const NEUTRAL: &[&str] = &[
     "更新来てない",
     // The wording forgotten is no note about the wording ("文言は忘れたけど登録できない").
     "文言は忘れ",
+    "分からんでしょ",
+    "わからんでしょ",
+    "explainingwhat",
+    "forwhatit'sworth",
+    "forwhatitsworth",
+    "何なのかやっと",
+    "なんなのかやっと",
+    // A cause ruled out is no advice ("…逆に入れてたとかではないです").
+    "とかではないです",
     "文言忘れ",
 ];
 
@@ -1405,6 +1451,7 @@ const ADVICE_OPENERS: &[&str] = &[
     "givesyou",
     "ifyou'regetting",
     "出る人は",
+    "って人は",
     "出てる人は",
     "な人は",
 ];
@@ -1514,6 +1561,8 @@ static CUES: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(Cue, String)>)
                         // "使えなくなったらやだな": longer than the failure form 使えなく at
                         // the same place, which would hide the generic くなったら.
                         cues.push((Cue::Hypothetical, format!("{stem}なくなったら")));
+                        // "…反応しなくなったらしい": heard, not imagined.
+                        cues.push((Cue::Failure, format!("{stem}なくなったらしい")));
                         // "…伝えとかないと、ワンタイムパスワード来なくなるよ": a warning.
                         cues.push((Cue::Advice, format!("{stem}なくなるよ")));
                         // Telling someone what cannot be done ("ANA Payはアメックス登録でき
@@ -1723,8 +1772,10 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
     }
     // "問題なく使える" denies only when nothing in the message fails ("QUICPayは使えない、
     // タッチは問題なく使える" is a report).
-    if let Some((.., word)) = last(Cue::NegatedUnlessFailureAfter) {
-        if failure_end.is_none() {
+    if let Some((_, end, _, word)) = last(Cue::NegatedUnlessFailureAfter) {
+        // "PayPayは普通に使えてるけど、…3Dセキュアってなに？" asks.
+        let asked_after = found.iter().any(|f| f.2 == Cue::Question && f.0 >= end);
+        if failure_end.is_none() && !asked_after {
             return verdict(NotAReport::Negated, word);
         }
     }
@@ -1859,7 +1910,7 @@ pub fn judge(n: &super::Normalized, pasted: usize) -> Judgement {
 }
 
 /// Question cues that follow an opinion without asking anything ("紛らわしくない？").
-const RHETORICAL: &[&str] = &["?", "？", "かな", "かね", "ですか", "ますか"];
+const RHETORICAL: &[&str] = &["?", "？", "かな", "かね", "ですか", "ますか", "とは"];
 
 /// Endings that assert an opinion even around a worry ("…来るのは心臓に悪いデザインだと
 /// 思う"): only a question keeps the message open.
@@ -1987,6 +2038,10 @@ mod tests {
             "じゃるぺいのカード登録、たいむあうと",
             // "Me too" under a quoted report.
             "> QUICPayがエラー\nうちもです、JAL Payの更新のあとから",
+            // Perhaps (かもしれない) is no "if" (もし).
+            "docomoの迷惑SMS拒否設定のせいかもしれないけど、本人認証のワンタイムパスワードだけ届かない",
+            "妻のJALペイ、更新されたらクイックペイが反応しなくなったらしい。直るまで待つしかない？",
+            "PayPayとか楽天ペイは普通に使えてるけど、カードをネットで使う時に出る3Dセキュアってなに？",
             // An aside after a report; a question with a denial after it.
             "Can't add my credit card to ANA Pay, it says registration failed. It's a US Visa, if that matters.",
             "What is this 3-D Secure thing Japanese sites keep asking for? Never had it back home",
@@ -2042,6 +2097,19 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_own_kind() {
         let cases = [
+            (
+                "本人認証のワンタイムパスワード来ないって言ってたやつ、番号変更届けたら来るようになった",
+                NotAReport::Resolved,
+            ),
+            (
+                "来月海外行くから、向こうで本人認証のSMS届かなかったら嫌だなーとは思ってる",
+                NotAReport::Hypothetical,
+            ),
+            (
+                "My JAL Pay renewed last week and QUICPay never stopped working, for what it's worth.",
+                NotAReport::Negated,
+            ),
+            ("3Dセキュアが何なのかやっと分かった、ありがとう", NotAReport::Thanks),
             (
                 "韓国のカカオペイ、本人認証が厳しくて外国人は登録できなかった",
                 NotAReport::OtherSystem,
