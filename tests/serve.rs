@@ -82,6 +82,20 @@ fn stderr_of(child: &mut Child) -> String {
     err
 }
 
+/// Waits for the process to end and fails the test unless it exited 0, showing its stderr;
+/// returns the stderr for checks of what it logged.
+fn exits_cleanly(child: &mut Child, limit: Duration) -> String {
+    let (status, stderr) = wait_exit(child, limit);
+    assert!(status.success(), "{stderr}");
+    stderr
+}
+
+/// SIGTERM, then [`exits_cleanly`]: a graceful stop that must exit 0.
+fn stop_cleanly(child: &mut Child, limit: Duration) -> String {
+    sigterm(child);
+    exits_cleanly(child, limit)
+}
+
 /// Waits for the process to end, up to `limit`; kills it and fails the test otherwise.
 fn wait_exit(child: &mut Child, limit: Duration) -> (ExitStatus, String) {
     let start = Instant::now();
@@ -263,9 +277,7 @@ async fn slack_paste_through_the_binary_sigterm_and_restart() {
         1,
         "nothing is posted twice across a restart: {posts:?}"
     );
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
+    stop_cleanly(&mut child, Duration::from_secs(5));
 }
 
 /// A crash (SIGKILL, as an OOM kill or a power cut would be) a second after an answer loses
@@ -346,9 +358,7 @@ async fn slack_sigkill_a_second_after_answering_loses_nothing() {
         1,
         "no second answer after the restart"
     );
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
+    stop_cleanly(&mut child, Duration::from_secs(5));
     let db = rusqlite::Connection::open(dir.path().join("kotae.db")).unwrap();
     let gaps: i64 = db
         .query_row("SELECT COUNT(*) FROM unmatched", [], |r| r.get(0))
@@ -524,9 +534,7 @@ async fn discord_paste_through_the_binary_via_rest_proxy_sigterm_and_restart() {
         "nothing is posted twice across a restart"
     );
     assert_eq!(discord_posts(&fake), 2);
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
+    stop_cleanly(&mut child, Duration::from_secs(5));
     fake.assert_no_violations();
 }
 
@@ -653,9 +661,7 @@ async fn slack_receiver_cuts_off_headers_and_bodies_that_never_finish() {
         body.is_empty() || body.starts_with("HTTP/1.1 408"),
         "{body}"
     );
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
-    assert!(status.success(), "{stderr}");
+    stop_cleanly(&mut child, Duration::from_secs(10));
 }
 
 /// SIGTERM while a client is half-way through a request: the process exits 0 within a few
@@ -762,9 +768,7 @@ async fn slow_clients_do_not_keep_real_events_from_being_acked_within_3_s() {
     for s in slow {
         s.abort();
     }
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
-    assert!(status.success(), "{stderr}");
+    stop_cleanly(&mut child, Duration::from_secs(10));
 }
 
 /// With every slot taken (slack.max_connections = 8), the next connection is answered 503 at
@@ -806,9 +810,7 @@ async fn connections_beyond_max_connections_are_refused_at_once() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
-    assert!(status.success(), "{stderr}");
+    stop_cleanly(&mut child, Duration::from_secs(10));
 }
 
 /// Anyone can send badly signed requests: 50 of them give one warning line, not 50.
@@ -835,9 +837,7 @@ async fn a_flood_of_bad_signatures_is_logged_once_per_interval() {
             .status();
         assert_eq!(status, 401);
     }
-    sigterm(&child);
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(10));
-    assert!(status.success(), "{stderr}");
+    let stderr = stop_cleanly(&mut child, Duration::from_secs(10));
     let lines = stderr.matches("bad Slack signature").count();
     assert!((1..=2).contains(&lines), "{lines} lines:\n{stderr}");
 }
@@ -1100,10 +1100,8 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     for c in [&child, &replicas[1].3] {
         sigterm(c);
     }
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
-    let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
+    exits_cleanly(&mut child, Duration::from_secs(5));
+    exits_cleanly(&mut replicas[1].3, Duration::from_secs(5));
     drop_postgres(&url).await;
 }
 
@@ -1210,10 +1208,8 @@ async fn a_slack_replica_killed_mid_run_leaves_the_other_answering_and_nothing_t
     for c in [&child, &replicas[1].3] {
         sigterm(c);
     }
-    let (status, stderr) = wait_exit(&mut child, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
-    let (status, stderr) = wait_exit(&mut replicas[1].3, Duration::from_secs(5));
-    assert!(status.success(), "{stderr}");
+    exits_cleanly(&mut child, Duration::from_secs(5));
+    exits_cleanly(&mut replicas[1].3, Duration::from_secs(5));
     drop_postgres(&url).await;
 }
 
@@ -1439,8 +1435,7 @@ async fn discord_shard_ranges_in_two_processes_share_one_database_and_one_report
         sigterm(p);
     }
     for p in &mut procs {
-        let (status, stderr) = wait_exit(p, Duration::from_secs(10));
-        assert!(status.success(), "{stderr}");
+        exits_cleanly(p, Duration::from_secs(10));
     }
     fake.assert_no_violations();
     drop_postgres(&url).await;
@@ -1535,8 +1530,7 @@ async fn discord_two_processes_on_one_shard_answer_each_paste_once() {
         sigterm(p);
     }
     for p in &mut procs {
-        let (status, stderr) = wait_exit(p, Duration::from_secs(10));
-        assert!(status.success(), "{stderr}");
+        exits_cleanly(p, Duration::from_secs(10));
     }
     fake.assert_no_violations();
     drop_postgres(&url).await;
