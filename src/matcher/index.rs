@@ -11,7 +11,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use super::facts::marker_literals;
-use super::kana::is_kanji;
+use super::kana::{hiragana_to_katakana, is_kanji, katakana_to_hiragana};
 use crate::knowledge::{Entry, Issuer, CARD_KEYWORD};
 use crate::normalize::compact;
 
@@ -217,24 +217,6 @@ pub(crate) fn typed_spellings(lit: &str) -> impl Iterator<Item = String> {
     // -> ほんにんにんしょうえらー), then every katakana letter in hiragana.
     let read = super::kana::hiragana_reading(lit).map(|r| katakana_to_hiragana(&r));
     hiragana_spelling(lit).into_iter().chain(read).chain(bare)
-}
-
-fn hiragana_to_katakana(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
-}
-
-fn katakana_to_hiragana(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
 }
 
 fn hiragana_spelling(lit: &str) -> Option<String> {

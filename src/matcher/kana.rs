@@ -278,6 +278,26 @@ static READINGS_BY_FIRST: std::sync::LazyLock<
 /// hiragana spelling must have at least this many letters.
 const MIN_READING: usize = 4;
 
+/// Katakana letters in hiragana (チャージ -> ちゃーじ); everything else as it is.
+pub(crate) fn katakana_to_hiragana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Hiragana letters in katakana, for dialogs printed in katakana only.
+pub(crate) fn hiragana_to_katakana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3041}'..='\u{3096}' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
 pub(crate) fn is_kanji(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '々')
 }
@@ -617,6 +637,11 @@ const SYLLABLES: &[(&str, &str)] = &[
     ("dhi", "でぃ"),
 ];
 
+/// [`SYLLABLES`] as a map: an English message is parsed word by word before it is judged
+/// not to be romaji, so each lookup must be cheap.
+static SYLLABLE_KANA: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static str>> =
+    std::sync::LazyLock::new(|| SYLLABLES.iter().copied().collect());
+
 fn is_vowel(b: u8) -> bool {
     matches!(b, b'a' | b'i' | b'u' | b'e' | b'o')
 }
@@ -659,13 +684,10 @@ fn word_to_kana(word: &str) -> Option<String> {
             i += 1;
             continue;
         }
-        let (len, kana) = (1..=3).rev().filter(|&l| i + l <= b.len()).find_map(|l| {
-            let s = &word[i..i + l];
-            SYLLABLES
-                .iter()
-                .find(|(r, _)| *r == s)
-                .map(|&(_, k)| (l, k))
-        })?;
+        let (len, kana) = (1..=3)
+            .rev()
+            .filter(|&l| i + l <= b.len())
+            .find_map(|l| SYLLABLE_KANA.get(&word[i..i + l]).map(|&k| (l, k)))?;
         let vowel = b[i + len - 1];
         if len == 1 && (vowel == b'a' || vowel == b'e') && last_vowel == vowel {
             out.push('ー');
