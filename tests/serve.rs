@@ -907,7 +907,24 @@ async fn post_in(
             .header("x-slack-retry-num", "1")
             .header("x-slack-retry-reason", "http_timeout");
     }
-    Some(req.send().await.ok()?.status().as_u16())
+    match req.send().await {
+        Ok(resp) => Some(resp.status().as_u16()),
+        Err(e) => {
+            // Printed (shown on failure) so a refused delivery says why: reset, refused, timeout.
+            eprintln!("delivery of {event_id} to port {port} failed: {e:?}");
+            None
+        }
+    }
+}
+
+/// How many deliveries came back with each status (None: not reached), for a failure message.
+#[cfg(feature = "postgres")]
+fn tally(statuses: &[Option<u16>]) -> std::collections::BTreeMap<Option<u16>, usize> {
+    let mut n = std::collections::BTreeMap::new();
+    for s in statuses {
+        *n.entry(*s).or_insert(0) += 1;
+    }
+    n
 }
 
 /// Delivers events `range` (ids `{prefix}{i}`, event i in `channels[i]`) as a load balancer
@@ -1032,7 +1049,7 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     let channels: Vec<String> = (0..EVENTS + 10).map(|i| format!("C0REP{i:04}")).collect();
     let mut replicas = start_slack_replicas(2, &url, &fake, &channels).await;
     let ports = [replicas[0].1, replicas[1].1];
-    let client = reqwest::Client::new();
+    let client = support::receiver_client();
     let statuses = deliver_to_all(
         &client,
         &ports,
@@ -1046,7 +1063,8 @@ async fn two_slack_replicas_on_one_postgres_answer_each_paste_once() {
     assert_eq!(statuses.len(), 4 * EVENTS);
     assert!(
         statuses.iter().all(|s| *s == Some(200)),
-        "every delivery acked"
+        "every delivery acked: {:?}",
+        tally(&statuses)
     );
     fake.wait_for("chat.postMessage", EVENTS, Duration::from_secs(60))
         .await;
@@ -1121,7 +1139,7 @@ async fn a_slack_replica_killed_mid_run_leaves_the_other_answering_and_nothing_t
     let channels: Vec<String> = (0..EVENTS).map(|i| format!("C0KIL{i:04}")).collect();
     let mut replicas = start_slack_replicas(2, &url, &fake, &channels).await;
     let ports = [replicas[0].1, replicas[1].1];
-    let client = reqwest::Client::new();
+    let client = support::receiver_client();
 
     // The first half, with replica 0 killed after a quarter of it was delivered (16 events
     // in flight, three quarters still to send).
@@ -1189,7 +1207,11 @@ async fn a_slack_replica_killed_mid_run_leaves_the_other_answering_and_nothing_t
         Default::default(),
     )
     .await;
-    assert!(statuses.iter().all(|s| *s == Some(200)), "both ack");
+    assert!(
+        statuses.iter().all(|s| *s == Some(200)),
+        "both ack: {:?}",
+        tally(&statuses)
+    );
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let per_thread = answers_per_thread(&fake);
     for i in 0..EVENTS {

@@ -136,7 +136,7 @@ async fn start_http_with(fake: &FakeSlack, bot: Arc<Bot>) -> Receiver {
     });
     Receiver {
         addr,
-        http: reqwest::Client::new(),
+        http: support::receiver_client(),
         stop,
     }
 }
