@@ -88,11 +88,18 @@ pub fn normalize(text: &str) -> Normalized {
     let (text, truncated) = cap(text, MAX_INPUT_BYTES);
     // Most pasted text is already NFKC (kanji, full-width kana, ASCII): the quick check
     // avoids decomposing and recomposing every character of it.
-    let (spaced, compact, markup) = if is_nfkc(text) {
-        fold(text.len(), text.chars())
-    } else {
-        fold(text.len(), text.nfkc())
-    };
+    // Folding plain text (ASCII and plain Japanese, which NFKC leaves alone) first saves a
+    // separate pass to check that; the first other character sends it the long way.
+    let folded = fold::<true>(text.len(), text.chars())
+        .or_else(|| {
+            if is_nfkc(text) {
+                fold::<false>(text.len(), text.chars())
+            } else {
+                fold::<false>(text.len(), text.nfkc())
+            }
+        })
+        .expect("only a plain fold gives up");
+    let (spaced, compact, markup) = folded;
     // Most messages quote nothing: one byte search decides, and only a quoting message pays
     // for finding its lines.
     let quoted = if text.contains('>') || text.contains('＞') {
@@ -116,7 +123,7 @@ fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
     // joins across, so the compact form of the text is that of its lines end to end.
     let mut from = 0;
     for line in text.split_inclusive('\n') {
-        let to = from + fold(line.len(), line.nfkc()).1.len();
+        let to = from + fold::<false>(line.len(), line.nfkc()).map_or(0, |f| f.1.len());
         let t = line.trim_start();
         if t.starts_with('>') || t.starts_with('＞') {
             match out.last_mut() {
@@ -133,7 +140,11 @@ fn quoted_ranges(text: &str) -> Vec<(usize, usize)> {
 /// Lowercases, drops invisible characters and folds white space: the spaced form, then the
 /// compact one (copied in runs between spaces). Generic so the common already-NFKC case
 /// iterates `str::chars` directly.
-fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String, bool) {
+/// `PLAIN`: give up (None) at the first character that is neither ASCII nor plain Japanese.
+fn fold<const PLAIN: bool>(
+    len: usize,
+    chars: impl Iterator<Item = char>,
+) -> Option<(String, String, bool)> {
     let mut spaced = String::with_capacity(len);
     let mut pending_space = false;
     let mut bracket = false;
@@ -150,6 +161,8 @@ fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String, bool)
         } else if is_plain_cjk(c) {
             bracket |= ('\u{300C}'..='\u{300F}').contains(&c);
             Some(c)
+        } else if PLAIN {
+            return None;
         } else {
             bracket |= matches!(c, '“' | '”');
             None
@@ -176,13 +189,18 @@ fn fold(len: usize, chars: impl Iterator<Item = char>) -> (String, String, bool)
     }
     // Spaces go, and so do brackets and quotes someone put around a word of the dialog
     // (「本人認証に[不正]が検知」): a pattern reads through them. Most messages have none,
-    // and `replace` is several times cheaper than decoding every character again.
+    // and copying the runs between spaces is several times cheaper than decoding every
+    // character again (and than `replace`, which grows its string as it goes).
     let compact = if bracket {
         spaced.chars().filter(|&c| !dropped(c)).collect()
     } else {
-        spaced.replace(' ', "")
+        let mut compact = String::with_capacity(spaced.len());
+        for run in spaced.split(' ') {
+            compact.push_str(run);
+        }
+        compact
     };
-    (spaced, compact, bracket)
+    Some((spaced, compact, bracket))
 }
 
 /// Brackets and quotes people put around a word of a dialog they retype; the compact form
