@@ -1,5 +1,6 @@
-//! Embeds `knowledge/*.toml` in the binary, so `kotae ask` works from any folder with no
-//! files beside it. Adding a file to `knowledge/` needs no code change.
+//! Embeds `knowledge/*.toml` and the chatter model (`knowledge/chatter-model.tsv`) in the
+//! binary, so `kotae ask` works from any folder with no files beside it. Adding a file to
+//! `knowledge/` needs no code change.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -12,7 +13,8 @@ fn main() {
             rd.filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
                     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                    !name.starts_with('.') && name.ends_with(".toml")
+                    !name.starts_with('.')
+                        && (name.ends_with(".toml") || name == "chatter-model.tsv")
                 })
                 .collect()
         })

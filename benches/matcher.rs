@@ -28,7 +28,7 @@ fn shipped(c: &mut Criterion) {
 
 fn generated(c: &mut Criterion) {
     let entries = synthetic::entries(10_000);
-    let pack = Pack::from_entries(entries.clone()).expect("generated pack is valid");
+    let pack = synthetic::pack(10_000);
     let mut g = c.benchmark_group("generated_10k");
     for (name, error) in [
         ("code", "エラー GEN00004242 が出ました"),

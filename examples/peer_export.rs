@@ -72,7 +72,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let command = args.next().unwrap_or_else(|| usage());
     let a = parse(args);
-    let pack = Pack::from_entries(synthetic::entries(a.entries)).expect("generated pack");
+    let pack = synthetic::pack(a.entries);
     match command.as_str() {
         "repeat" => {
             let mix = synthetic::mix(a.entries, a.bytes[0]);

@@ -30,6 +30,8 @@ pub enum EvalError {
     },
     #[error("no cases found under {0} (expected *.toml files of [[case]] tables)")]
     Empty(String),
+    #[error("{0}: a holdout case; the chatter model never learns from the holdout")]
+    Holdout(String),
 }
 
 /// The thresholds under which `kotae eval` fails. The defaults are the project's floor
@@ -105,6 +107,28 @@ pub struct Case {
     pub why: String,
     pub amount_jpy: Option<u64>,
     pub card: Option<String>,
+}
+
+/// What `kotae train` learns the chatter veto from: every auto-mode case (a report when it
+/// expects an entry, chatter when it expects silence) and every entry's examples (reports),
+/// each in the normalized form the matcher scores. Refuses holdout cases: a holdout the
+/// model has seen measures nothing.
+pub fn training_examples(pack: &Pack, cases: &[Case]) -> Result<Vec<(String, bool)>, EvalError> {
+    if let Some(c) = cases.iter().find(|c| c.set == "holdout") {
+        return Err(EvalError::Holdout(c.at.clone()));
+    }
+    let cases = cases
+        .iter()
+        .filter(|c| !c.lookup)
+        .map(|c| (c.text.as_str(), c.expect.is_some()));
+    let examples = pack
+        .entries()
+        .iter()
+        .flat_map(|e| e.examples.iter().map(|x| (x.as_str(), true)));
+    Ok(cases
+        .chain(examples)
+        .map(|(text, report)| (pack.read(text).spaced, report))
+        .collect())
 }
 
 /// Reads every `*.toml` case file under `paths` (files or folders, recursively, sorted).

@@ -89,6 +89,25 @@ enum Command {
         #[command(flatten)]
         knowledge: KnowledgeArg,
     },
+    /// Learn the chatter veto from labeled cases (dev only) and write the model file that
+    /// the next build ships (knowledge/chatter-model.tsv)
+    Train {
+        /// Case files or folders, as for `eval`; holdout cases are refused
+        #[arg(long, value_name = "PATH", num_args = 1.., default_value = "tests/corpus/dev")]
+        cases: Vec<PathBuf>,
+        /// Where the model is written
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "knowledge/chatter-model.tsv"
+        )]
+        out: PathBuf,
+        /// Report-likeness under which a message the rules would answer stays unanswered
+        #[arg(long, default_value_t = 0.25)]
+        threshold: f32,
+        #[command(flatten)]
+        knowledge: KnowledgeArg,
+    },
     /// Validate a knowledge pack: syntax, keys, regexes, links, examples
     Check {
         #[command(flatten)]
@@ -389,6 +408,47 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(if shortfalls.is_empty() { 0 } else { NO_MATCH })
         }
+        Command::Train {
+            cases,
+            out: path,
+            threshold,
+            knowledge,
+        } => {
+            anyhow::ensure!(
+                0.0 < threshold && threshold < 1.0,
+                "--threshold {threshold}: give a probability between 0 and 1"
+            );
+            let pack = load(&knowledge)?;
+            let loaded = kotae::eval::load_cases(&cases)?;
+            let examples = kotae::eval::training_examples(&pack, &loaded)?;
+            let reports = examples.iter().filter(|e| e.1).count();
+            let training = kotae::matcher::chatter::Training {
+                threshold,
+                ..Default::default()
+            };
+            let model = kotae::matcher::chatter::train(&examples, training);
+            let from: Vec<String> = cases.iter().map(|c| c.display().to_string()).collect();
+            let header = format!(
+                "kotae chatter model (src/matcher/chatter.rs), written by `kotae train` from {} messages\n\
+                 ({reports} reports, {} chat) in {} and the pack's examples. Retrain after adding cases:\n\
+                 knowledge/README.md says how. Do not edit by hand.",
+                examples.len(),
+                examples.len() - reports,
+                from.join(", ")
+            );
+            let text = model.to_text(&header);
+            let tmp = path.with_extension("tsv.tmp");
+            std::fs::write(&tmp, &text)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            println!(
+                "wrote {}: {} n-grams from {} messages ({reports} reports); rebuild kotae to ship it",
+                path.display(),
+                model.len(),
+                examples.len()
+            );
+            Ok(0)
+        }
         Command::Check { knowledge } => {
             let pack = match load(&knowledge) {
                 Ok(p) => p,
@@ -411,8 +471,12 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                     .iter()
                     .map(|e| e.examples.len() + e.queries.len() + e.counter_examples.len())
                     .sum();
+                let veto = pack.chatter().map_or_else(
+                    || "; no chatter model (no veto)".to_string(),
+                    |m| format!("; chatter model of {} n-grams", m.len()),
+                );
                 println!(
-                    "ok: {} entries, {examples} examples, queries and counter-examples pass",
+                    "ok: {} entries, {examples} examples, queries and counter-examples pass{veto}",
                     pack.entries().len()
                 );
                 Ok(0)

@@ -10,6 +10,19 @@ fn text(s: String) -> Text {
     Text { ja: s, en: None }
 }
 
+/// The pack of `entries(n)` as benchmarks measure it: with the shipped chatter model, so
+/// that the veto's cost is counted on every message the rules would answer.
+pub fn pack(n: usize) -> crate::Pack {
+    let pack = crate::Pack::from_entries(entries(n)).expect("generated entries are valid");
+    match crate::builtin_pack()
+        .ok()
+        .and_then(|b| b.chatter().cloned())
+    {
+        Some(model) => pack.with_chatter(model),
+        None => pack,
+    }
+}
+
 /// `n` entries with unique codes (`GEN00000042`), phrases and regexes.
 pub fn entries(n: usize) -> Vec<Entry> {
     (0..n)

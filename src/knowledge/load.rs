@@ -23,8 +23,13 @@ impl Source {
 /// The largest knowledge file read; anything bigger is surely not hand-written knowledge.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The chatter veto's model file in a knowledge folder (`matcher::chatter` reads it): read
+/// with the entries, so a reload swaps both at once.
+pub const CHATTER_MODEL_FILE: &str = "chatter-model.tsv";
+
 /// Reads `path` if it is a file, or every `*.toml` directly in it if it is a folder (sorted by
-/// name). Hidden files and editor leftovers (`.#x.toml`, `x.toml~`) are skipped.
+/// name), and its [`CHATTER_MODEL_FILE`]. Hidden files and editor leftovers (`.#x.toml`,
+/// `x.toml~`) are skipped.
 pub fn read_sources(path: &Path) -> Result<Vec<Source>, KnowledgeError> {
     let io = |source| KnowledgeError::Io {
         path: path.to_path_buf(),
@@ -36,7 +41,8 @@ pub fn read_sources(path: &Path) -> Result<Vec<Source>, KnowledgeError> {
         for item in std::fs::read_dir(path).map_err(io)? {
             let p = item.map_err(io)?.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if name.starts_with('.') || !name.ends_with(".toml") || !p.is_file() {
+            let model = name == CHATTER_MODEL_FILE;
+            if name.starts_with('.') || !(name.ends_with(".toml") || model) || !p.is_file() {
                 continue;
             }
             v.push(p);
@@ -46,7 +52,8 @@ pub fn read_sources(path: &Path) -> Result<Vec<Source>, KnowledgeError> {
         vec![path.to_path_buf()]
     };
     files.sort();
-    if files.is_empty() {
+    // A folder holding only a chatter model has no entries either.
+    if files.iter().all(|f| f.ends_with(CHATTER_MODEL_FILE)) {
         return Err(KnowledgeError::Empty(path.to_path_buf()));
     }
     files.into_iter().map(|f| read_capped(&f)).collect()

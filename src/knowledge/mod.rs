@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use compile::{compile, validate_entries};
-pub use load::{read_sources, Source};
+pub use load::{read_sources, Source, CHATTER_MODEL_FILE};
 
 /// The language an answer is rendered in. Japanese is the source of truth; English falls back
 /// to Japanese where an entry has none.

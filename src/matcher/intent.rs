@@ -41,6 +41,9 @@ pub enum NotAReport {
     /// Nothing in it says something went wrong, asks anything or worries about anything,
     /// and it is more than the pasted error: a mention, not a report.
     NoProblemStated,
+    /// The rules found nothing against it, but the learned model
+    /// ([`super::chatter`]) reads it as ordinary chat.
+    ReadsAsChatter,
 }
 
 impl NotAReport {
@@ -58,6 +61,9 @@ impl NotAReport {
             NotAReport::Advice => "it gives someone advice rather than asking for it",
             NotAReport::NoProblemStated => {
                 "it names the error but says nothing went wrong and asks nothing"
+            }
+            NotAReport::ReadsAsChatter => {
+                "it reads like ordinary chat, not a problem report (learned from the corpus)"
             }
         }
     }

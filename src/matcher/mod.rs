@@ -1,6 +1,7 @@
 //! Matching pasted text against a pack: normalize, scan once, rank, extract facts. Pure: no
 //! I/O, no clock, no platform types, so every adapter and test calls the same code.
 
+pub mod chatter;
 pub mod facts;
 pub mod index;
 pub mod intent;
@@ -194,6 +195,7 @@ pub fn run(
     entries: &[Entry],
     issuers: &[Issuer],
     index: &index::Index,
+    chatter: Option<&chatter::Model>,
     n: &Normalized,
     mode: Mode,
 ) -> Outcome {
@@ -210,11 +212,42 @@ pub fn run(
     let mut reply =
         matches.first().is_some_and(|m| m.confident) && rank::decisive(entries, &matches);
     // Only a message with something to answer is judged: chat without hits costs nothing.
-    let judgement = if mode == Mode::Auto && reply {
-        intent::judge(n, pasted_bytes(&matches[0], &n.compact))
+    let pasted = if mode == Mode::Auto && reply {
+        pasted_bytes(&matches[0], &n.compact)
+    } else {
+        0
+    };
+    let mut judgement = if mode == Mode::Auto && reply {
+        intent::judge(n, pasted)
     } else {
         Judgement::default()
     };
+    // What the rules would answer, the learned model may still silence (never the reverse).
+    // A code typed out, or a message that is mostly the pasted error, is left to the rules:
+    // a code's letters and digits are n-grams the model has rarely seen, which pull any
+    // message toward the prior ("エラー(MW1M01AJ0004)が出た" would read as chat).
+    let code = |e: &Evidence| {
+        matches!(
+            e,
+            Evidence::Code(_)
+                | Evidence::PartialCode(_)
+                | Evidence::NearCode { .. }
+                | Evidence::Family { .. }
+        )
+    };
+    if mode == Mode::Auto
+        && reply
+        && judgement.allows_reply()
+        && pasted * 2 < n.compact.len()
+        && !matches[0].evidence.iter().any(code)
+    {
+        if let Some(why) = chatter.and_then(|c| c.veto(&n.spaced)) {
+            judgement = Judgement {
+                not_a_report: Some(intent::NotAReport::ReadsAsChatter),
+                cue: Some(why),
+            };
+        }
+    }
     reply &= judgement.allows_reply();
     let matches = match mode {
         Mode::Auto => matches.into_iter().filter(|m| m.confident).collect(),

@@ -9,6 +9,8 @@ use std::path::Path;
 use crate::knowledge::{
     compile, read_sources, validate_entries, Entry, Issuer, KnowledgeError, Source,
 };
+use crate::knowledge::{Location, Problem};
+use crate::matcher::chatter;
 use crate::matcher::index::Index;
 use crate::matcher::{Mode, Normalized, Outcome};
 
@@ -20,6 +22,9 @@ pub struct Pack {
     entries: Vec<Entry>,
     issuers: Vec<Issuer>,
     index: Index,
+    /// The learned chatter veto, when the pack has one (`chatter-model.tsv` beside the
+    /// entries): trained on the pack's own corpus, it would misjudge another pack's chat.
+    chatter: Option<chatter::Model>,
     /// FNV-1a (64 bits, hex) over the sources' names and bytes: replicas compare it to
     /// know that they serve the same knowledge (issue 16).
     content_hash: String,
@@ -45,6 +50,24 @@ fn content_hash(sources: &[Source]) -> String {
     format!("{h:016x}")
 }
 
+/// Parses a chatter model source; a bad one is a knowledge problem at its line.
+fn read_model(source: &Source) -> Result<chatter::Model, KnowledgeError> {
+    let problem = |line: usize, message: String| {
+        KnowledgeError::Invalid(vec![Problem {
+            location: Location {
+                file: source.name.clone(),
+                line,
+                col: 1,
+            },
+            entry: None,
+            message,
+        }])
+    };
+    let text = std::str::from_utf8(&source.bytes)
+        .map_err(|e| problem(1, format!("the chatter model is not UTF-8: {e}")))?;
+    chatter::Model::parse(text).map_err(|e| problem(e.line.max(1), e.problem))
+}
+
 impl Pack {
     /// Loads a file or every `*.toml` in a folder (sorted by name, so ids and messages are
     /// stable), validating structure, regexes and links.
@@ -54,14 +77,35 @@ impl Pack {
 
     /// Builds a pack from texts already in memory; `Source::name` is used in messages.
     pub fn from_sources(sources: Vec<Source>) -> Result<Pack, KnowledgeError> {
+        let hash = content_hash(&sources);
+        let (models, sources): (Vec<Source>, Vec<Source>) = sources
+            .into_iter()
+            .partition(|s| s.name.file_name().is_some_and(|n| n == chatter::FILE_NAME));
+        let chatter = match models.first() {
+            Some(m) => Some(read_model(m)?),
+            None => None,
+        };
         let (entries, issuers) = compile(&sources)?;
         let index = Index::build(&entries, &issuers);
         Ok(Pack {
             entries,
             issuers,
             index,
-            content_hash: content_hash(&sources),
+            chatter,
+            content_hash: hash,
         })
+    }
+
+    /// The learned chatter veto, if the pack has one.
+    pub fn chatter(&self) -> Option<&chatter::Model> {
+        self.chatter.as_ref()
+    }
+
+    /// The same pack with `model` as its chatter veto (generated benchmark packs carry the
+    /// shipped one, so that its cost is measured).
+    pub fn with_chatter(mut self, model: chatter::Model) -> Pack {
+        self.chatter = Some(model);
+        self
     }
 
     /// The hash of the files this pack was built from (16 hex digits).
@@ -77,6 +121,7 @@ impl Pack {
             entries,
             issuers: Vec::new(),
             index,
+            chatter: None,
             content_hash: "generated".into(),
         })
     }
@@ -119,7 +164,19 @@ impl Pack {
         self.query_normalized(&normalized, mode)
     }
 
+    /// A message as the matcher reads it (capped, normalized, markup and romaji read).
+    pub fn read(&self, text: &str) -> Normalized {
+        crate::matcher::read(&self.index, text)
+    }
+
     pub fn query_normalized(&self, n: &Normalized, mode: Mode) -> Outcome {
-        crate::matcher::run(&self.entries, &self.issuers, &self.index, n, mode)
+        crate::matcher::run(
+            &self.entries,
+            &self.issuers,
+            &self.index,
+            self.chatter.as_ref(),
+            n,
+            mode,
+        )
     }
 }

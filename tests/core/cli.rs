@@ -2,7 +2,7 @@
 
 use std::process::Output;
 
-use crate::run_kotae;
+use crate::{manifest_dir, run_kotae};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
@@ -137,8 +137,8 @@ fn a_reader_that_leaves_early_is_no_panic() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
         // The corpus twice: more output than a pipe holds, so kotae is still writing.
         .args(["eval", "--json", "--show-holdout", "--cases"])
-        .arg(crate::manifest_dir().join("tests/corpus"))
-        .arg(crate::manifest_dir().join("tests/corpus"))
+        .arg(manifest_dir().join("tests/corpus"))
+        .arg(manifest_dir().join("tests/corpus"))
         .env_remove("KOTAE_KNOWLEDGE")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -271,4 +271,69 @@ fn shell_cooldown_and_bad_lines() {
     assert!(out.contains("🔁"), "{out}");
     assert!(out.contains("not valid UTF-8"), "{out}");
     assert!(out.contains("unknown command /nope"), "{out}");
+}
+
+/// `kotae train` writes a model the pack loads (into a knowledge folder of its own here), and
+/// refuses holdout cases by name.
+#[test]
+fn train_writes_a_loadable_model_and_refuses_the_holdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = dir.path().join("dev");
+    std::fs::create_dir(&dev).unwrap();
+    let mut cases = String::new();
+    for (text, expect) in [
+        (
+            "JAL Payのカード登録でセッションタイムアウトが出て進めない",
+            "jalpay-card-register-session-timeout",
+        ),
+        (
+            "ANA Payにカード登録できない、エラーになる",
+            "anapay-card-register-failed",
+        ),
+        ("昨日の件、無事に登録できました！ありがとう", "silent"),
+        ("今日はいい天気ですね、散歩してきます", "silent"),
+    ] {
+        cases.push_str(&format!(
+            "[[case]]\ntext = \"{text}\"\nmode = \"auto\"\nexpect = \"{expect}\"\nkind = \"t\"\nwhy = \"t\"\n\n"
+        ));
+    }
+    std::fs::write(dev.join("c.toml"), &cases).unwrap();
+    let knowledge = dir.path().join("knowledge");
+    std::fs::create_dir(&knowledge).unwrap();
+    for f in std::fs::read_dir(manifest_dir().join("knowledge")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, knowledge.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let out = knowledge.join("chatter-model.tsv");
+    let dev_s = dev.to_str().unwrap();
+    let out_s = out.to_str().unwrap();
+    let o = run_kotae(&["train", "--cases", dev_s, "--out", out_s], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("from "), "{}", stdout(&o));
+    let pack = kotae::Pack::load(&knowledge).unwrap();
+    assert!(pack.chatter().is_some_and(|m| !m.is_empty()));
+
+    let holdout = dir.path().join("holdout");
+    std::fs::create_dir(&holdout).unwrap();
+    std::fs::write(holdout.join("c.toml"), &cases).unwrap();
+    let before = std::fs::read(&out).unwrap();
+    let o = run_kotae(
+        &[
+            "train",
+            "--cases",
+            holdout.to_str().unwrap(),
+            "--out",
+            out_s,
+        ],
+        None,
+    );
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("holdout"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        before,
+        "the model is left as it was"
+    );
 }

@@ -466,3 +466,76 @@ proptest! {
         let _ = pack.query(&text, Mode::Auto);
     }
 }
+
+/// The learned chatter veto (src/matcher/chatter.rs): a joke that quotes the dialog, which
+/// the rules would answer, stays unanswered because of the shipped model, and says why. The
+/// same pack without the model file answers it: it is the model that decides.
+#[test]
+fn the_chatter_model_silences_a_joke_the_rules_would_answer() {
+    let joke = "本人認証に不正が検知されました（月曜の朝の俺の顔で）笑";
+    let out = pack().query(joke, Mode::Auto);
+    assert!(!out.reply, "{out:?}");
+    assert_eq!(
+        out.judgement.not_a_report,
+        Some(kotae::matcher::NotAReport::ReadsAsChatter)
+    );
+    let cue = out.judgement.cue.clone().unwrap_or_default();
+    assert!(
+        cue.contains("report-likeness") && cue.contains("「"),
+        "{cue}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge");
+    for f in std::fs::read_dir(knowledge).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let without = Pack::load(dir.path()).unwrap();
+    assert!(without.chatter().is_none());
+    assert_eq!(auto_id(&without, joke).as_deref(), Some(CHARGE));
+    // A report in the same words is answered with the model.
+    assert_eq!(
+        auto_id(
+            pack(),
+            "本人認証に不正が検知されましたと出てチャージできません"
+        )
+        .as_deref(),
+        Some(CHARGE)
+    );
+}
+
+/// A model file that cannot be read stops the pack from loading, naming the file and line
+/// (a reload then keeps the last good pack); a folder with a model and no entries is empty.
+#[test]
+fn a_broken_chatter_model_is_a_knowledge_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge");
+    std::fs::copy(
+        format!("{knowledge}/jalpay.toml"),
+        dir.path().join("jalpay.toml"),
+    )
+    .unwrap();
+    let model = dir.path().join(kotae::knowledge::CHATTER_MODEL_FILE);
+    std::fs::write(
+        &model,
+        "format\t1\nbias\t0.5\nthreshold\t0.25\ngram あい\tmany\n",
+    )
+    .unwrap();
+    let e = Pack::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("chatter-model.tsv:4:1") && e.contains("`many` is not a number"),
+        "{e}"
+    );
+    std::fs::write(&model, [0xff, 0xfe]).unwrap();
+    let e = Pack::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("chatter-model.tsv:1:1") && e.contains("UTF-8"),
+        "{e}"
+    );
+    std::fs::remove_file(dir.path().join("jalpay.toml")).unwrap();
+    let e = Pack::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("no knowledge files"), "{e}");
+}

@@ -12,12 +12,16 @@ pub mod fake_slack;
 pub mod openapi;
 pub mod scenarios;
 
-/// A temporary copy of the shipped `knowledge/` folder, for tests that break it.
+/// A temporary copy of the shipped `knowledge/` folder (entries and chatter model), for
+/// tests that break it.
 pub fn copy_knowledge() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for f in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge")).unwrap() {
         let p = f.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
+        let model = p
+            .file_name()
+            .is_some_and(|n| n == kotae::knowledge::CHATTER_MODEL_FILE);
+        if model || p.extension().is_some_and(|x| x == "toml") {
             std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
         }
     }
