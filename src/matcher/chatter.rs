@@ -341,7 +341,12 @@ pub fn train(examples: &[(String, bool)], t: Training) -> Model {
     let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
     let l2 = 1.0 / (t.c * total);
     let mut grad = vec![0.0f64; dim];
+    // b1^pass and b2^pass kept as running products: `powi` may be computed differently by
+    // an optimized build, and the file must be the same whichever build writes it.
+    let (mut b1t, mut b2t) = (1.0f64, 1.0f64);
     for pass in 1..=t.passes {
+        b1t *= b1;
+        b2t *= b2;
         grad.iter_mut().for_each(|g| *g = 0.0);
         for (x, y) in &docs {
             let z = w[dim - 1]
@@ -362,8 +367,8 @@ pub fn train(examples: &[(String, bool)], t: Training) -> Model {
             }
             m[i] = b1 * m[i] + (1.0 - b1) * grad[i];
             v[i] = b2 * v[i] + (1.0 - b2) * grad[i] * grad[i];
-            let mh = m[i] / (1.0 - b1.powi(pass as i32));
-            let vh = v[i] / (1.0 - b2.powi(pass as i32));
+            let mh = m[i] / (1.0 - b1t);
+            let vh = v[i] / (1.0 - b2t);
             w[i] -= rate * mh / (vh.sqrt() + eps);
         }
     }
