@@ -151,6 +151,9 @@ enum Command {
         /// Apply the support-channel cooldown, in seconds, to repeated pastes
         #[arg(long, default_value_t = 0, value_name = "SECS")]
         cooldown: u64,
+        /// For `/image`: the OCR runtime is started on the first screenshot
+        #[command(flatten)]
+        ocr: OcrDirArg,
         #[command(flatten)]
         knowledge: KnowledgeArg,
     },
@@ -534,6 +537,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Shell {
             lang,
             cooldown,
+            ocr,
             knowledge,
         } => {
             let pack = load(&knowledge)?;
@@ -543,8 +547,28 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 cooldown: Duration::from_secs(cooldown),
                 prompt: stdin.is_terminal(),
             };
-            shell::run(pack, &opts, stdin.lock(), std::io::stdout().lock())
-                .context("shell input/output failed")?;
+            // The OCR worker starts on the first `/image`, not with the shell.
+            let mut started: Option<(tokio::runtime::Runtime, kotae::ocr::OcrService)> = None;
+            let mut read_image = |path: &std::path::Path| -> Result<String, String> {
+                let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+                if started.is_none() {
+                    started =
+                        Some(start_ocr(ocr.ocr_dir.as_deref()).map_err(|e| format!("{e:#}"))?);
+                }
+                let (runtime, service) = started.as_ref().expect("started above");
+                runtime
+                    .block_on(service.read(bytes, "shell"))
+                    .map(|text| text.matcher_text())
+                    .map_err(|e| e.to_string())
+            };
+            shell::run(
+                pack,
+                &opts,
+                stdin.lock(),
+                std::io::stdout().lock(),
+                Some(&mut read_image),
+            )
+            .context("shell input/output failed")?;
             Ok(0)
         }
     }
@@ -556,35 +580,17 @@ fn read_screenshots(
     images: &[PathBuf],
     ocr_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<Vec<(PathBuf, kotae::ocr::OcrText)>> {
-    use kotae::ocr::{ModelPaths, OcrConfig, OcrService};
     if images.is_empty() {
         return Ok(Vec::new());
     }
-    let paths = ModelPaths::locate(ocr_dir, |k| std::env::var(k).ok());
-    paths.check()?;
-    let config = OcrConfig {
-        per_user_per_minute: 0,
-        timeout_secs: 120,
-        ..OcrConfig::default()
-    };
     let mut files = Vec::new();
     for path in images {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         files.push((path.clone(), bytes));
     }
-    let exe =
-        std::env::current_exe().context("cannot find the kotae binary to start the OCR worker")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let (runtime, service) = start_ocr(ocr_dir)?;
     runtime.block_on(async {
-        let service = OcrService::start(
-            config,
-            &paths,
-            kotae::ocr::service::WorkerCommand::kotae(exe, &paths),
-        )?;
         let mut read = Vec::new();
         for (path, bytes) in files {
             let text = service
@@ -595,6 +601,35 @@ fn read_screenshots(
         }
         Ok(read)
     })
+}
+
+/// The OCR service for the terminal (a worker process, no per-user cap, a generous timeout)
+/// and the runtime its reads run on; an error says how to install what is missing.
+fn start_ocr(
+    ocr_dir: Option<&std::path::Path>,
+) -> anyhow::Result<(tokio::runtime::Runtime, kotae::ocr::OcrService)> {
+    use kotae::ocr::{ModelPaths, OcrConfig, OcrService};
+    let paths = ModelPaths::locate(ocr_dir, |k| std::env::var(k).ok());
+    paths.check()?;
+    let config = OcrConfig {
+        per_user_per_minute: 0,
+        timeout_secs: 120,
+        ..OcrConfig::default()
+    };
+    let exe =
+        std::env::current_exe().context("cannot find the kotae binary to start the OCR worker")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let service = runtime.block_on(async {
+        OcrService::start(
+            config,
+            &paths,
+            kotae::ocr::service::WorkerCommand::kotae(exe, &paths),
+        )
+    })?;
+    Ok((runtime, service))
 }
 
 fn render_screenshot(path: &std::path::Path, read: &kotae::ocr::OcrText) -> String {

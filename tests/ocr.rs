@@ -474,3 +474,53 @@ async fn an_idle_worker_is_stopped_and_started_again_on_demand() {
     ocr.read(bytes, "u").await.unwrap();
     assert_eq!(ocr.stats().worker_starts, 2);
 }
+
+/// `kotae shell`'s `/image PATH [TEXT]`: the screenshot answered as in a support channel (the
+/// OCR worker started on the first image), then a typed line in the same session; an image
+/// that cannot be read is one line and the session goes on.
+#[test]
+fn shell_image_answers_a_screenshot_and_the_session_goes_on() {
+    if models().is_none() {
+        return;
+    }
+    use std::io::Write;
+    let path = image("mw1m01aj0004_dark.png");
+    let mut child = Command::new(KOTAE)
+        .arg("shell")
+        .env_remove("KOTAE_KNOWLEDGE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = format!(
+        "/image {}\n/image /nonexistent/shot.png\nセッションタイムアウトが発生しました JAL Payでカード登録\n",
+        path.display()
+    );
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let charge = out.find("jalpay-to-anapay-charge-20000").expect(&out);
+    let unread = out
+        .find("could not read /nonexistent/shot.png")
+        .expect(&out);
+    let timeout = out
+        .find("jalpay-card-register-session-timeout")
+        .expect(&out);
+    assert!(charge < unread && unread < timeout, "{out}");
+    assert!(
+        out.contains("スクリーンショット"),
+        "says it read a screenshot: {out}"
+    );
+}

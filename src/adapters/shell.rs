@@ -1,12 +1,15 @@
 //! `kotae shell`: a console chat, like Hubot's shell adapter, and the third platform of the
 //! feature layer: each line typed goes through the same answer feature as a paste in a
 //! support channel, and `/lookup`, `/list` through the lookup feature. Only the transport
-//! (stdin, stdout) and the rendering (plain text) are here.
+//! (stdin, stdout) and the rendering (plain text) are here. `/image PATH [TEXT]` goes through
+//! the screenshot path of the same feature, with the image read by whatever the binary
+//! passes in (the OCR worker), so this module names no OCR runtime.
 
 use std::io::{self, BufRead, Write};
 use std::time::Duration;
 
 use crate::bot::Bot;
+use crate::features::screenshots::Screenshots;
 use crate::features::{answer, lookup};
 use crate::knowledge::Lang;
 use crate::matcher::MAX_INPUT_BYTES;
@@ -27,13 +30,18 @@ pub struct ShellOptions {
     pub prompt: bool,
 }
 
+/// Reads a screenshot file for `/image`: the text the matcher reads off it, or one line for
+/// people saying why not (no OCR runtime, not an image, too large).
+pub type ImageReader<'a> = dyn FnMut(&std::path::Path) -> Result<String, String> + 'a;
+
 /// Runs the shell until `/quit` or end of input. Lines that are not valid UTF-8 get an error
-/// message and the session goes on.
+/// message and the session goes on. Without `read_image`, `/image` says screenshots are off.
 pub fn run(
     pack: Pack,
     opts: &ShellOptions,
     input: impl BufRead,
     mut out: impl Write,
+    mut read_image: Option<&mut ImageReader>,
 ) -> io::Result<()> {
     let bot = Bot::new(pack, opts.cooldown, opts.lang);
     let mut lang = opts.lang;
@@ -83,6 +91,41 @@ pub fn run(
                 continue;
             }
             "/list" => Reply::List(lookup::list(&bot, lang, 1, usize::MAX)),
+            "/image" => {
+                let (path, typed) = rest
+                    .trim()
+                    .split_once(char::is_whitespace)
+                    .unwrap_or((rest.trim(), ""));
+                if path.is_empty() {
+                    writeln!(out, "{}", shell::IMAGE_USAGE)?;
+                    continue;
+                }
+                let Some(read) = read_image.as_mut() else {
+                    writeln!(out, "{}", shell::IMAGES_OFF)?;
+                    continue;
+                };
+                let shots = match read(std::path::Path::new(path)) {
+                    Ok(text) => Screenshots {
+                        text,
+                        read: 1,
+                        problem: None,
+                    },
+                    Err(why) => {
+                        writeln!(out, "{}", shell::image_unread(path, &why))?;
+                        continue;
+                    }
+                };
+                if !shots.has_text() {
+                    writeln!(out, "{}", shell::image_no_text(path))?;
+                }
+                let message = support_message(typed.trim(), lang);
+                let reply = answer::respond_read(&bot, &message, Some(&shots));
+                if let Reply::Answer(a) = &reply {
+                    answer::posted(&bot, &message, "", a);
+                }
+                write!(out, "{}", render(&reply, path))?;
+                continue;
+            }
             "/lookup" => lookup::command(&bot, rest, lang),
             c if c.len() > 1
                 && c.starts_with('/')
@@ -93,18 +136,7 @@ pub fn run(
             }
             _ => {
                 // The same feature as a paste in a support channel on Discord or Slack.
-                let message = answer::Message {
-                    platform: PLATFORM,
-                    incoming: Incoming {
-                        channel: PLATFORM,
-                        support_channel: true,
-                        ..Incoming::default()
-                    },
-                    text: line,
-                    lang,
-                    dedup: answer::Dedup::None,
-                    user: "",
-                };
+                let message = support_message(line, lang);
                 let reply = answer::respond(&bot, &message);
                 if let Reply::Answer(a) = &reply {
                     answer::posted(&bot, &message, "", a);
@@ -115,6 +147,22 @@ pub fn run(
         write!(out, "{}", render(&reply, trimmed))?;
     }
     Ok(())
+}
+
+/// A line as a paste in a support channel.
+fn support_message(text: &str, lang: Lang) -> answer::Message<'_> {
+    answer::Message {
+        platform: PLATFORM,
+        incoming: Incoming {
+            channel: PLATFORM,
+            support_channel: true,
+            ..Incoming::default()
+        },
+        text,
+        lang,
+        dedup: answer::Dedup::None,
+        user: "",
+    }
 }
 
 /// `reply` as terminal text; `typed` is the line it answers (for the silence's hint).

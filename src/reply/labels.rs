@@ -164,10 +164,25 @@ Type or paste an error message: kotae answers as it would in a support channel
 (silence when it is not sure).
   /lookup TEXT   look TEXT up like the /kotae slash command (best candidates)
   /list          what kotae knows
+  /image PATH [TEXT]  read a screenshot (PNG, JPEG, WebP) and answer it, with TEXT typed
+                 beside it (needs the OCR runtime: .ci/ocr-setup.sh)
   /lang ja|en    answer in Japanese or English
   /help          this text
   /quit          leave (Ctrl-D works too)
 ";
+
+    pub const IMAGE_USAGE: &str = "(usage: /image PATH [TEXT], e.g. /image ~/Desktop/error.png)";
+
+    pub const IMAGES_OFF: &str =
+        "(screenshots are off in this shell: kotae shell was started without the OCR runtime)";
+
+    pub fn image_unread(path: &str, why: &str) -> String {
+        format!("(could not read {path}: {why})")
+    }
+
+    pub fn image_no_text(path: &str) -> String {
+        format!("(no text found on {path}; answering the typed text alone)")
+    }
 
     pub fn greeting(entries: usize) -> String {
         format!("kotae shell: {entries} entries. /help for commands.")

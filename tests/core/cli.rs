@@ -337,3 +337,39 @@ fn train_writes_a_loadable_model_and_refuses_the_holdout() {
         "the model is left as it was"
     );
 }
+
+/// `/image` in a shell whose OCR runtime is missing says how to install it, and the session
+/// goes on; without a path it says how to use it.
+#[test]
+fn shell_image_without_the_runtime_says_why_and_goes_on() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_kotae"))
+        .args(["shell", "--ocr-dir", "/nonexistent/kotae-ocr"])
+        .env_remove("KOTAE_KNOWLEDGE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            let shot = manifest_dir().join("tests/ocr/images/mw1m01aj0004_dark.png");
+            let input = format!(
+                "/image\n/image {}\n/help\nセッションタイムアウトが発生しました JAL Payでカード登録\n",
+                shot.display()
+            );
+            c.stdin.take().unwrap().write_all(input.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", stderr(&o));
+    assert!(out.contains("usage: /image PATH"), "{out}");
+    assert!(
+        out.contains("could not read") && out.contains(".ci/ocr-setup.sh"),
+        "{out}"
+    );
+    assert!(out.contains("/image PATH [TEXT]"), "help lists it: {out}");
+    assert!(
+        out.contains("jalpay-card-register-session-timeout"),
+        "{out}"
+    );
+}
