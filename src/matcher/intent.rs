@@ -109,6 +109,11 @@ pub const FAILURE: &[&str] = &[
     "でけん",
     "できず",
     "使えない",
+    // A conversion slip (使え無い) and translated or code-switched text (機能しません,
+    // workしない).
+    "使え無い",
+    "機能しない",
+    "workしない",
     "通らない",
     "届かない",
     "来ない",
@@ -2027,6 +2032,10 @@ mod tests {
             "アナペイにクレカ登録でけへん",
             "ジャルペイのカード登録、何回やってもできんのやけど",
             "3DS authentication failure again on my Visa",
+            // A conversion slip, translated text and code-switching.
+            "JAL Pay更新してからQUICPayが使え無い",
+            "QUICPayは機能しません。Mastercardは大丈夫です",
+            "renewal後、QUICPayだけworkしない",
             // Dialects and slang: 来ねえ, 詰んだ, ございましょう.
             "本人認証のワンタイムパスワード、SMSが来ねえ",
             "ワンタイムパス来なくて詰んだ、3Dセキュアのやつ",
