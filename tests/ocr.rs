@@ -36,6 +36,18 @@ fn kotae(args: &[&str]) -> Output {
         .expect("run kotae")
 }
 
+/// The standard output of a run that must have exited 0 (else both outputs, in the panic).
+fn succeeded(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -138,13 +150,7 @@ fn ask_image_prints_the_answer_and_what_was_read() {
     }
     let path = image("mw1m01aj0004_dark.png");
     let o = kotae(&["ask", "--image", path.to_str().unwrap()]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = succeeded(&o);
     assert!(
         out.contains("スクリーンショット"),
         "says it read a screenshot: {out}"
@@ -504,13 +510,7 @@ fn shell_image_answers_a_screenshot_and_the_session_goes_on() {
         .write_all(input.as_bytes())
         .unwrap();
     let o = child.wait_with_output().unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{out}\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let out = succeeded(&o);
     let charge = out.find("jalpay-to-anapay-charge-20000").expect(&out);
     let unread = out
         .find("could not read /nonexistent/shot.png")
