@@ -6,6 +6,9 @@
 # by a CA made here with the openssl CLI (Debian's `openssl` when missing): its PEM file is
 # exported as KOTAE_TEST_POSTGRES_CA, and a second CA that signed nothing as
 # KOTAE_TEST_POSTGRES_OTHER_CA, for the tests of sslmode=verify-ca/verify-full.
+# The role kotae_cert may log in only over TLS with a client certificate (pg_hba `cert`:
+# its CN is the role); one signed by the same CA is exported as
+# KOTAE_TEST_POSTGRES_CLIENT_CERT and _KEY, for the tests of sslcert/sslkey.
 
 pg_bin() {
   local d
@@ -37,12 +40,21 @@ pg_start() {
   PG_PORT=${PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   "${as[@]}" "$bin/initdb" -D "$PG_DIR/data" -U kotae --auth=trust -E UTF8 >/dev/null
   pg_make_certs || return 1
+  # kotae_cert: a client certificate or nothing (the first matching line wins).
+  local hba="$PG_DIR/data/pg_hba.conf"
+  { printf 'hostssl all kotae_cert 127.0.0.1/32 cert\nhost all kotae_cert 127.0.0.1/32 reject\n'; cat "$hba"; } > "$hba.new"
+  mv "$hba.new" "$hba"
+  if [ "${#as[@]}" -gt 0 ]; then chown postgres "$hba"; fi
   "${as[@]}" "$PG_CTL" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c fsync=off -c ssl=on -c ssl_cert_file=$PG_DIR/tls/server.crt -c ssl_key_file=$PG_DIR/tls/server.key" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_DIR -c max_connections=300 -c fsync=off -c ssl=on -c ssl_cert_file=$PG_DIR/tls/server.crt -c ssl_key_file=$PG_DIR/tls/server.key -c ssl_ca_file=$PG_DIR/tls/ca.crt" \
     start >/dev/null
+  "${as[@]}" "$bin/psql" -q -h "$PG_DIR" -p "$PG_PORT" -U kotae -d postgres \
+    -c "CREATE ROLE kotae_cert LOGIN SUPERUSER" >/dev/null
   export KOTAE_TEST_POSTGRES="postgres://kotae@127.0.0.1:$PG_PORT/postgres"
   export KOTAE_TEST_POSTGRES_CA="$PG_DIR/tls/ca.crt"
   export KOTAE_TEST_POSTGRES_OTHER_CA="$PG_DIR/tls/other-ca.crt"
+  export KOTAE_TEST_POSTGRES_CLIENT_CERT="$PG_DIR/tls/client.crt"
+  export KOTAE_TEST_POSTGRES_CLIENT_KEY="$PG_DIR/tls/client.key"
   echo "PostgreSQL started for the tests: $KOTAE_TEST_POSTGRES (TLS: CA $KOTAE_TEST_POSTGRES_CA)"
 }
 
@@ -71,8 +83,13 @@ pg_make_certs() {
     printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' > server.ext
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
       -extfile server.ext -out server.crt 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/CN=kotae_cert" -keyout client.key -out client.csr 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n' > client.ext
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile client.ext -out client.crt 2>/dev/null
     chmod 600 server.key
-    chmod 644 ca.crt other-ca.crt server.crt
+    chmod 644 ca.crt other-ca.crt server.crt client.crt client.key
   ) || { echo "could not make the test certificates" >&2; return 1; }
   if [ "${#PG_AS[@]}" -gt 0 ]; then chown -R postgres "$t"; fi
 }

@@ -97,6 +97,10 @@ pub enum StoreError {
     /// rather than at the first connection.
     #[error("sslrootcert={path}: {message}")]
     TlsRootCert { path: String, message: String },
+    /// `sslcert` / `sslkey` (a client certificate for servers that ask for one) cannot be
+    /// used: `setting` is the one at fault, as written (`sslcert=PATH`).
+    #[error("{setting}: {message}")]
+    TlsClientCert { setting: String, message: String },
     /// TLS to the database failed as the URL's `sslmode` asked for it (never a fallback to
     /// plain text): which setting, and what to change.
     #[error("TLS to {database} failed ({setting}): {message}")]

@@ -17,6 +17,11 @@
 //! is checked. The trusted CAs are the file `sslrootcert` names, or Mozilla's list
 //! (webpki-roots) when it is absent or `system`; libpq's default `~/.postgresql/root.crt`
 //! is not read, so a private CA is always named in the URL.
+//!
+//! `sslcert` and `sslkey` (or `PGSSLCERT`, `PGSSLKEY`) give a client certificate and its key,
+//! PEM files, for a server whose `pg_hba.conf` asks for one (`cert` authentication or
+//! `clientcert=verify-full`); both or neither, read once at the start. libpq's default
+//! `~/.postgresql/postgresql.crt` is not read either.
 
 use std::sync::Arc;
 
@@ -24,7 +29,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::StoreError;
@@ -82,6 +87,8 @@ pub struct TlsSettings {
     pub mode: SslMode,
     /// `sslrootcert`: a PEM file of CA certificates, or `system` (Mozilla's list).
     pub root_cert: Option<String>,
+    /// `sslcert` and `sslkey`: the client certificate (chain) and its private key, PEM.
+    pub client_cert: Option<(String, String)>,
 }
 
 impl TlsSettings {
@@ -95,10 +102,14 @@ impl TlsSettings {
 
     /// The setting a failure is about, as the operator wrote it.
     pub fn setting(&self) -> String {
-        match self.root_cert.as_deref() {
+        let mut s = match self.root_cert.as_deref() {
             Some(path) => format!("sslmode={}, sslrootcert={path}", self.mode.as_str()),
             None => format!("sslmode={}", self.mode.as_str()),
+        };
+        if let Some((cert, _)) = &self.client_cert {
+            s.push_str(&format!(", sslcert={cert}"));
         }
+        s
     }
 }
 
@@ -114,13 +125,15 @@ pub fn split_url(url: &str) -> Result<(String, TlsSettings), StoreError> {
         Some((h, q)) => (h, q),
         None => (url, ""),
     };
-    let (mut mode, mut root_cert) = (None, None);
+    let (mut mode, mut root_cert, mut cert, mut key) = (None, None, None, None);
     let mut rest = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
             "sslmode" => mode = Some(percent_decode(v).map_err(bad)?),
             "sslrootcert" => root_cert = Some(percent_decode(v).map_err(bad)?),
+            "sslcert" => cert = Some(percent_decode(v).map_err(bad)?),
+            "sslkey" => key = Some(percent_decode(v).map_err(bad)?),
             _ => rest.push(pair),
         }
     }
@@ -130,6 +143,23 @@ pub fn split_url(url: &str) -> Result<(String, TlsSettings), StoreError> {
             .ok()
             .filter(|v| !v.is_empty())
     });
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let cert = cert.or_else(|| env("PGSSLCERT"));
+    let key = key.or_else(|| env("PGSSLKEY"));
+    let client_cert = match (cert, key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        (Some(c), None) => {
+            return Err(bad(format!(
+                "sslcert={c} needs sslkey=PATH too (the certificate's private key, PEM)"
+            )))
+        }
+        (None, Some(k)) => {
+            return Err(bad(format!(
+                "sslkey={k} needs sslcert=PATH too (the client certificate, PEM)"
+            )))
+        }
+    };
     let mode = match mode {
         None => SslMode::Prefer,
         Some(m) => SslMode::parse(&m).ok_or_else(|| {
@@ -143,7 +173,14 @@ pub fn split_url(url: &str) -> Result<(String, TlsSettings), StoreError> {
     } else {
         format!("{head}?{}", rest.join("&"))
     };
-    Ok((url, TlsSettings { mode, root_cert }))
+    Ok((
+        url,
+        TlsSettings {
+            mode,
+            root_cert,
+            client_cert,
+        },
+    ))
 }
 
 /// `%XX` escapes of a URL query value (a path in `sslrootcert` may hold `/` as `%2F`).
@@ -206,16 +243,68 @@ pub fn connector(
         webpki,
         provider: provider.clone(),
     };
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| StoreError::Open {
             path: "TLS".into(),
             message: e.to_string(),
         })?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let config = match (&settings.client_cert, settings.mode) {
+        (Some((cert, key)), mode) if mode != SslMode::Disable => {
+            let (chain, key_der) = client_identity(cert, key)?;
+            builder.with_client_auth_cert(chain, key_der).map_err(|e| {
+                StoreError::TlsClientCert {
+                    setting: format!("sslcert={cert}, sslkey={key}"),
+                    message: format!("the key does not go with the certificate: {e}"),
+                }
+            })?
+        }
+        _ => builder.with_no_client_auth(),
+    };
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// The client certificate chain and its key, read from their PEM files.
+fn client_identity(
+    cert: &str,
+    key: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), StoreError> {
+    let bad = |setting: String, message: String| StoreError::TlsClientCert { setting, message };
+    let cert_pem = std::fs::read(cert).map_err(|e| {
+        bad(
+            format!("sslcert={cert}"),
+            format!("cannot read the file: {e}"),
+        )
+    })?;
+    let chain = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            bad(
+                format!("sslcert={cert}"),
+                format!("not a PEM certificate: {e}"),
+            )
+        })?;
+    if chain.is_empty() {
+        return Err(bad(
+            format!("sslcert={cert}"),
+            "holds no certificate (-----BEGIN CERTIFICATE----- blocks are expected)".into(),
+        ));
+    }
+    let key_pem = std::fs::read(key).map_err(|e| {
+        bad(
+            format!("sslkey={key}"),
+            format!("cannot read the file: {e}"),
+        )
+    })?;
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        bad(
+            format!("sslkey={key}"),
+            format!("not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
+        )
+    })?;
+    Ok((chain, key_der))
 }
 
 /// The CAs trusted: the PEM file, or Mozilla's list for none or `system`.
@@ -423,6 +512,7 @@ mod tests {
         let settings = TlsSettings {
             mode: SslMode::VerifyFull,
             root_cert: Some("/nonexistent/kotae-ca.pem".into()),
+            client_cert: None,
         };
         let e = connector(&settings).err().expect("refused");
         assert!(matches!(e, StoreError::TlsRootCert { .. }), "{e:?}");
@@ -437,6 +527,7 @@ mod tests {
         let settings = TlsSettings {
             mode: SslMode::VerifyCa,
             root_cert: Some(not_pem.display().to_string()),
+            client_cert: None,
         };
         let e = connector(&settings).err().expect("refused");
         assert!(e.to_string().contains("holds no certificate"), "{e}");
@@ -444,7 +535,49 @@ mod tests {
         let settings = TlsSettings {
             mode: SslMode::Disable,
             root_cert: Some("/nonexistent/kotae-ca.pem".into()),
+            client_cert: None,
         };
         assert!(connector(&settings).is_ok());
+    }
+
+    #[test]
+    fn a_client_certificate_needs_both_files_and_names_the_one_at_fault() {
+        let e = split_url("postgres://k@db/k?sslmode=require&sslcert=%2Fetc%2Fc.pem").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("sslcert=/etc/c.pem needs sslkey=PATH"),
+            "{e}"
+        );
+        let e = split_url("postgres://k@db/k?sslkey=/etc/k.pem").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("sslkey=/etc/k.pem needs sslcert=PATH"),
+            "{e}"
+        );
+        let (url, s) =
+            split_url("postgres://k@db/k?sslmode=require&sslcert=/c.pem&sslkey=/k.pem").unwrap();
+        assert_eq!(url, "postgres://k@db/k");
+        assert_eq!(s.client_cert, Some(("/c.pem".into(), "/k.pem".into())));
+
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("c.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let settings = |cert: &str, key: &str| TlsSettings {
+            mode: SslMode::Require,
+            root_cert: None,
+            client_cert: Some((cert.into(), key.into())),
+        };
+        let e = connector(&settings("/nonexistent/c.pem", "/nonexistent/k.pem"))
+            .err()
+            .expect("refused");
+        assert!(matches!(e, StoreError::TlsClientCert { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("sslcert=/nonexistent/c.pem: cannot read"),
+            "{e}"
+        );
+        let path = not_pem.display().to_string();
+        let e = connector(&settings(&path, &path)).err().expect("refused");
+        assert!(e.to_string().contains("holds no certificate"), "{e}");
     }
 }

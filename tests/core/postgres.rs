@@ -683,3 +683,58 @@ fn require_encrypts_without_a_ca_and_disable_stays_plain() {
     let tls = kotae_sessions_use_tls(&db);
     assert!(!tls.is_empty() && tls.iter().all(|t| !*t), "{tls:?}");
 }
+
+/// `sslcert` / `sslkey`: the role `kotae_cert` may log in only with a client certificate
+/// (`.ci/postgres.sh` sets pg_hba to `cert`). With the pair signed by the server's CA kotae
+/// connects and claims; without it the server refuses, and the error names the setting; a
+/// pair whose key is missing stops the start naming that file.
+#[test]
+fn a_client_certificate_logs_in_where_the_server_asks_for_one() {
+    let (Some(db), Some((ca, _))) = (fresh_db(), test_cas()) else {
+        return;
+    };
+    let (cert, key) = match (
+        std::env::var("KOTAE_TEST_POSTGRES_CLIENT_CERT"),
+        std::env::var("KOTAE_TEST_POSTGRES_CLIENT_KEY"),
+    ) {
+        (Ok(c), Ok(k)) if !c.is_empty() && !k.is_empty() => (c, k),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!(
+                "CI=true but KOTAE_TEST_POSTGRES_CLIENT_CERT is not set: .ci/postgres.sh makes it"
+            )
+        }
+        _ => {
+            eprintln!("SKIPPED: needs KOTAE_TEST_POSTGRES_CLIENT_CERT and _KEY (.ci/postgres.sh)");
+            return;
+        }
+    };
+    let as_cert_role = |url: String| url.replacen("://kotae@", "://kotae_cert@", 1);
+    let url = as_cert_role(tls_url(
+        &db,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}&sslcert={cert}&sslkey={key}"),
+    ));
+    let s = PostgresStore::open(&url).expect("the client certificate logs in");
+    assert!(s.first_time("slack:EvCert", 1000, 3600).unwrap());
+    assert!(!s.first_time("slack:EvCert", 1001, 3600).unwrap());
+
+    let url = as_cert_role(tls_url(
+        &db,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ));
+    let e = PostgresStore::open(&url).expect_err("no certificate, no login");
+    assert!(e.to_string().contains("certificate"), "{e}");
+
+    let url = as_cert_role(tls_url(
+        &db,
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}&sslcert={cert}&sslkey=/nonexistent/k.pem"),
+    ));
+    let e = PostgresStore::open(&url).expect_err("a missing key file stops the start");
+    assert!(
+        e.to_string()
+            .starts_with("sslkey=/nonexistent/k.pem: cannot read"),
+        "{e}"
+    );
+}
