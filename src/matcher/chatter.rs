@@ -5,7 +5,7 @@
 //! Why a model beside the cue lists of [`super::intent`]: each new batch of real chat brought
 //! phrasings the cues had not seen (5–25% false replies on a batch's first run), while the
 //! difference between "it failed, help" and chatter that shares the words is spread over
-//! many small signals (endings, particles, who is addressed) that a weighted sum of 1- to
+//! many small signals (endings, particles, who is addressed) that a weighted sum of 2- and
 //! 3-character n-grams learns from thousands of labeled messages. It is applied only after
 //! the rules would answer, so it can only remove replies, and its threshold is set where it
 //! costs the fewest reports (docs/status.md has the study).
@@ -60,7 +60,7 @@ fn slot_of(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize
 }
 
-/// Calls `f` with the key of every 1-, 2- and 3-gram in the first and last [`WINDOW`]
+/// Calls `f` with the key of every bigram and trigram in the first and last [`WINDOW`]
 /// characters of `text` (whole when shorter); returns how many there were. A key packs the
 /// characters 21 bits each, so different n-grams never share one.
 fn grams(text: &str, mut f: impl FnMut(u64)) -> usize {
@@ -111,9 +111,11 @@ fn key_text(key: u64) -> String {
         .collect()
 }
 
+/// The key of a bigram or trigram as the file writes it; None for anything [`grams`] never
+/// reads (a weight for it would be dead).
 fn text_key(gram: &str) -> Option<u64> {
     let chars: Vec<char> = gram.chars().collect();
-    if chars.is_empty() || chars.len() > 3 || chars.contains(&'\0') {
+    if !(2..=3).contains(&chars.len()) || chars.contains(&'\0') {
         return None;
     }
     Some(chars.iter().fold(0u64, |k, &c| (k << 21) | u64::from(c)))
@@ -225,7 +227,7 @@ impl Model {
                         ))
                     })?;
                     let key = text_key(gram)
-                        .ok_or_else(|| err(format!("`{gram}` is not 1 to 3 characters")))?;
+                        .ok_or_else(|| err(format!("`{gram}` is not 2 or 3 characters (the model reads bigrams and trigrams)")))?;
                     weights.push((key, number()?));
                 }
             }
@@ -450,7 +452,7 @@ mod tests {
             (
                 "format\t1\nbias\t0\nthreshold\t0.2\ngram abcd\t1\n",
                 4,
-                "1 to 3",
+                "2 or 3",
             ),
             (
                 "format\t1\nbias\t0\nthreshold\t0.2\nweight x\t1\n",

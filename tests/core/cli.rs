@@ -300,12 +300,7 @@ fn train_writes_a_loadable_model_and_refuses_the_holdout() {
     std::fs::write(dev.join("c.toml"), &cases).unwrap();
     let knowledge = dir.path().join("knowledge");
     std::fs::create_dir(&knowledge).unwrap();
-    for f in std::fs::read_dir(manifest_dir().join("knowledge")).unwrap() {
-        let p = f.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            std::fs::copy(&p, knowledge.join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    crate::copy_entries(&knowledge);
     let out = knowledge.join("chatter-model.tsv");
     let dev_s = dev.to_str().unwrap();
     let out_s = out.to_str().unwrap();

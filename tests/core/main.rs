@@ -15,11 +15,22 @@ mod reload;
 mod store;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the shipped pack's entry files (`knowledge/*.toml`, not its chatter model) into
+/// `to`, for tests that edit a pack or need one without the model.
+pub fn copy_entries(to: &Path) {
+    for f in std::fs::read_dir(manifest_dir().join("knowledge")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
 }
 
 /// Runs the built `kotae` with `args` (and `stdin`), without the environment overrides a

@@ -486,13 +486,7 @@ fn the_chatter_model_silences_a_joke_the_rules_would_answer() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let knowledge = concat!(env!("CARGO_MANIFEST_DIR"), "/knowledge");
-    for f in std::fs::read_dir(knowledge).unwrap() {
-        let p = f.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    crate::copy_entries(dir.path());
     let without = Pack::load(dir.path()).unwrap();
     assert!(without.chatter().is_none());
     assert_eq!(auto_id(&without, joke).as_deref(), Some(CHARGE));

@@ -10,16 +10,9 @@ use kotae::reload::{self, Reloaded};
 use kotae::{Lang, Pack};
 use tokio_util::sync::CancellationToken;
 
-use crate::manifest_dir;
-
 fn copy_pack() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(manifest_dir().join("knowledge")).unwrap() {
-        let p = f.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
-            std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
-        }
-    }
+    crate::copy_entries(dir.path());
     dir
 }
 
